@@ -1,0 +1,268 @@
+// The genesis file (docs/genesis.md): chain id, time, consensus parameters, validators and
+// the PAN allocations, which add up to exactly 5,000,000,000 PAN. Amounts are decimal strings
+// handled as bigint, never floats. Pure and browser-safe: the light client pins its hash.
+import { Writer } from '../protocol/encoding.ts';
+import { assertValidChainId, taggedHash, TAGS } from '../protocol/hash.ts';
+import { addressBytes, decodeAddress, encodeAddress, PUBLIC_KEY_SIZE } from '../protocol/keys.ts';
+import { bytesToHex, hexToBytes, describe } from '../protocol/bytes.ts';
+import { makeValidatorSet, validatorSetHash, VALIDATORS_MAX, type ValidatorSet } from '../protocol/validators.ts';
+import type { Accounts } from '../protocol/state.ts';
+
+/** 1 PAN = 10^8 base units. */
+export const BASE_UNITS_PER_PAN = 100_000_000n;
+export const TOTAL_SUPPLY_PAN = 5_000_000_000n;
+/** 5 x 10^17 base units: the whole supply, fixed here and nowhere else. */
+export const TOTAL_SUPPLY = TOTAL_SUPPLY_PAN * BASE_UNITS_PER_PAN;
+export const ALLOCATIONS_MAX = 10_000;
+const NAME_MAX = 64;
+
+export interface ConsensusParams {
+  minFee: bigint;
+  blockTxsMax: number;
+  blockBytesMax: number;
+  timeoutProposeMs: number;
+  timeoutPrevoteMs: number;
+  timeoutPrecommitMs: number;
+  /** Added to each timeout per round, so timeouts grow until the network is in sync. */
+  timeoutDeltaMs: number;
+  /** Pause after a commit before the next height starts. */
+  blockIntervalMs: number;
+}
+
+export interface GenesisValidator {
+  name: string;
+  publicKey: Uint8Array;
+  power: bigint;
+}
+
+export interface GenesisAllocation {
+  address: Uint8Array;
+  amount: bigint;
+}
+
+export interface Genesis {
+  chainId: string;
+  genesisTimeMs: bigint;
+  params: ConsensusParams;
+  validators: GenesisValidator[];
+  allocations: GenesisAllocation[];
+}
+
+export const DEFAULT_PARAMS: ConsensusParams = {
+  minFee: 1000n,
+  blockTxsMax: 2000,
+  blockBytesMax: 12 * 1024 * 1024,
+  timeoutProposeMs: 1000,
+  timeoutPrevoteMs: 500,
+  timeoutPrecommitMs: 500,
+  timeoutDeltaMs: 250,
+  blockIntervalMs: 500,
+};
+
+const PARAM_LIMITS: Record<Exclude<keyof ConsensusParams, 'minFee'>, [number, number]> = {
+  blockTxsMax: [1, 65_535],
+  blockBytesMax: [1024, 64 * 1024 * 1024],
+  timeoutProposeMs: [1, 600_000],
+  timeoutPrevoteMs: [1, 600_000],
+  timeoutPrecommitMs: [1, 600_000],
+  timeoutDeltaMs: [0, 600_000],
+  blockIntervalMs: [0, 600_000],
+};
+
+// ---- parsing and validation -----------------------------------------------------------------
+
+function fail(where: string, what: string): never {
+  throw new Error(`genesis ${where}: ${what}`);
+}
+
+function expectObject(value: unknown, where: string, fields: string[]): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(where, 'expected a JSON object');
+  const obj = value as Record<string, unknown>;
+  for (const key of Object.keys(obj)) {
+    if (!fields.includes(key)) fail(where, `unknown field "${key}" (allowed: ${fields.join(', ')})`);
+  }
+  for (const key of fields) {
+    if (!(key in obj)) fail(where, `missing field "${key}"`);
+  }
+  return obj;
+}
+
+/** A non-negative integer written as a decimal string, e.g. "500000000000000000". */
+export function parseAmount(value: unknown, where: string): bigint {
+  if (typeof value === 'number') fail(where, `must be a decimal string such as "${value}", not a JSON number (numbers lose precision)`);
+  if (typeof value !== 'string') fail(where, `must be a decimal string, got ${describe(value)}`);
+  if (value.startsWith('-')) fail(where, `negative amounts are not allowed (got "${value}")`);
+  if (/^[0-9]*\.[0-9]*$/.test(value)) fail(where, `fractional amounts are not allowed: amounts are integer base units, 1 PAN = 10^8 (got "${value}")`);
+  if (!/^(0|[1-9][0-9]*)$/.test(value)) fail(where, `must be a decimal integer without leading zeros, sign or exponent (got ${describe(value)})`);
+  const amount = BigInt(value);
+  if (amount >= 1n << 64n) fail(where, `${value} does not fit in 64 bits`);
+  return amount;
+}
+
+function parseSmallInt(value: unknown, where: string, [min, max]: [number, number]): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    fail(where, `must be an integer in [${min}, ${max}], got ${describe(value)}`);
+  }
+  return value;
+}
+
+function parseTime(value: unknown): bigint {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/.test(value)) {
+    fail('genesisTime', `must be an RFC 3339 UTC time such as "2026-11-25T00:00:00Z", got ${describe(value)}`);
+  }
+  const ms = Date.parse(value);
+  if (!Number.isFinite(ms) || ms < 0 || new Date(ms).toISOString().slice(0, 19) !== value.slice(0, 19)) {
+    fail('genesisTime', `${value} is not a real date`);
+  }
+  return BigInt(ms);
+}
+
+const PARAM_FIELDS = Object.keys(DEFAULT_PARAMS);
+
+export function parseGenesis(json: unknown): Genesis {
+  const top = expectObject(json, 'file', ['chainId', 'genesisTime', 'params', 'validators', 'allocations']);
+  try {
+    assertValidChainId(top.chainId);
+  } catch (err) {
+    fail('chainId', (err as Error).message.replace(/^chainId: /, ''));
+  }
+  const chainId = top.chainId as string;
+  const genesisTimeMs = parseTime(top.genesisTime);
+
+  const p = expectObject(top.params, 'params', PARAM_FIELDS);
+  const params = { minFee: parseAmount(p.minFee, 'params.minFee') } as ConsensusParams;
+  for (const [key, limits] of Object.entries(PARAM_LIMITS) as [keyof typeof PARAM_LIMITS, [number, number]][]) {
+    params[key] = parseSmallInt(p[key], `params.${key}`, limits);
+  }
+
+  if (!Array.isArray(top.validators) || top.validators.length === 0) fail('validators', 'must be a non-empty array');
+  if (top.validators.length > VALIDATORS_MAX) fail('validators', `at most ${VALIDATORS_MAX} validators`);
+  const seenKeys = new Map<string, number>();
+  const seenNames = new Map<string, number>();
+  const validators = top.validators.map((raw, i): GenesisValidator => {
+    const where = `validators[${i}]`;
+    const v = expectObject(raw, where, ['name', 'publicKey', 'power']);
+    if (typeof v.name !== 'string' || !/^[\x20-\x7e]{1,64}$/.test(v.name)) fail(`${where}.name`, 'must be 1-64 printable ASCII characters');
+    if (seenNames.has(v.name)) fail(`${where}.name`, `duplicate of validators[${seenNames.get(v.name)}].name "${v.name}"`);
+    seenNames.set(v.name, i);
+    let publicKey: Uint8Array;
+    try {
+      publicKey = hexToBytes(v.publicKey, `${where}.publicKey`, PUBLIC_KEY_SIZE);
+    } catch (err) {
+      fail(`${where}.publicKey`, `malformed ML-DSA-65 public key: ${(err as Error).message.replace(/^[^:]*: /, '')}`);
+    }
+    const keyHex = v.publicKey as string;
+    if (seenKeys.has(keyHex)) fail(`${where}.publicKey`, `duplicate of validators[${seenKeys.get(keyHex)}].publicKey`);
+    seenKeys.set(keyHex, i);
+    const power = parseAmount(v.power, `${where}.power`);
+    if (power === 0n) fail(`${where}.power`, 'voting power must be at least 1');
+    return { name: v.name, publicKey, power };
+  });
+  const totalPower = validators.reduce((s, v) => s + v.power, 0n);
+  if (totalPower >= 1n << 62n) fail('validators', 'total voting power must be below 2^62');
+
+  if (!Array.isArray(top.allocations) || top.allocations.length === 0) fail('allocations', 'must be a non-empty array');
+  if (top.allocations.length > ALLOCATIONS_MAX) fail('allocations', `at most ${ALLOCATIONS_MAX} allocations`);
+  const seenAccounts = new Map<string, number>();
+  let total = 0n;
+  const allocations = top.allocations.map((raw, i): GenesisAllocation => {
+    const where = `allocations[${i}]`;
+    const a = expectObject(raw, where, ['address', 'amount']);
+    let address: Uint8Array;
+    try {
+      address = decodeAddress(a.address, `${where}.address`);
+    } catch (err) {
+      fail(`${where}.address`, (err as Error).message.replace(/^[^:]*: /, ''));
+    }
+    if (seenAccounts.has(a.address as string)) fail(`${where}.address`, `duplicate account, already allocated in allocations[${seenAccounts.get(a.address as string)}]`);
+    seenAccounts.set(a.address as string, i);
+    const amount = parseAmount(a.amount, `${where}.amount`);
+    if (amount === 0n) fail(`${where}.amount`, 'must be positive');
+    total += amount;
+    return { address, amount };
+  });
+  if (total !== TOTAL_SUPPLY) {
+    const diff = total - TOTAL_SUPPLY;
+    fail('allocations', `add up to ${total} base units; the supply is exactly ${TOTAL_SUPPLY} (5,000,000,000 PAN), ${diff > 0n ? `${diff} too many` : `${-diff} too few`}`);
+  }
+  return { chainId, genesisTimeMs, params, validators, allocations };
+}
+
+/** The JSON form, the inverse of parseGenesis. */
+export function genesisToJson(g: Genesis): Record<string, unknown> {
+  const { minFee, ...rest } = g.params;
+  return {
+    chainId: g.chainId,
+    genesisTime: new Date(Number(g.genesisTimeMs)).toISOString().replace('.000Z', 'Z'),
+    params: { minFee: minFee.toString(), ...rest },
+    validators: g.validators.map((v) => ({ name: v.name, publicKey: bytesToHex(v.publicKey), power: v.power.toString() })),
+    allocations: g.allocations.map((a) => ({ address: encodeAddress(a.address), amount: a.amount.toString() })),
+  };
+}
+
+// ---- canonical encoding and hash ------------------------------------------------------------
+
+export function encodeGenesis(g: Genesis): Uint8Array {
+  const p = g.params;
+  return new Writer()
+    .string(g.chainId, 64, 'chainId')
+    .u64(g.genesisTimeMs, 'genesisTimeMs')
+    .u64(p.minFee, 'minFee')
+    .u32(p.blockTxsMax, 'blockTxsMax')
+    .u32(p.blockBytesMax, 'blockBytesMax')
+    .u32(p.timeoutProposeMs, 'timeoutProposeMs')
+    .u32(p.timeoutPrevoteMs, 'timeoutPrevoteMs')
+    .u32(p.timeoutPrecommitMs, 'timeoutPrecommitMs')
+    .u32(p.timeoutDeltaMs, 'timeoutDeltaMs')
+    .u32(p.blockIntervalMs, 'blockIntervalMs')
+    .list(g.validators, VALIDATORS_MAX, 'validators', (w, v) => {
+      w.string(v.name, NAME_MAX, 'name').fixed(v.publicKey, PUBLIC_KEY_SIZE, 'publicKey').u64(v.power, 'power');
+    })
+    .list(g.allocations, ALLOCATIONS_MAX, 'allocations', (w, a) => {
+      w.fixed(a.address, 32, 'address').u64(a.amount, 'amount');
+    })
+    .finish();
+}
+
+/** The hash an auditor pins: taggedHash(genesis tag, chainId, canonical encoding). */
+export function genesisHash(g: Genesis): Uint8Array {
+  return taggedHash(TAGS.genesis, g.chainId, encodeGenesis(g));
+}
+
+export function genesisValidatorSet(g: Genesis): ValidatorSet {
+  return makeValidatorSet(g.validators.map((v) => ({ publicKey: v.publicKey, power: v.power })));
+}
+
+export function genesisValidatorSetHash(g: Genesis): Uint8Array {
+  return validatorSetHash(g.chainId, genesisValidatorSet(g));
+}
+
+export function genesisAccounts(g: Genesis): Accounts {
+  return new Map(g.allocations.map((a) => [bytesToHex(a.address), { balance: a.amount, nonce: 0n }]));
+}
+
+// ---- creation -------------------------------------------------------------------------------
+
+export interface CreateGenesisOptions {
+  chainId: string;
+  genesisTimeMs: bigint;
+  validatorPublicKeys: Uint8Array[];
+  /** Accounts that share the supply equally (any remainder goes to the first). */
+  fundedPublicKeys: Uint8Array[];
+  params?: Partial<ConsensusParams>;
+}
+
+export function createGenesis(o: CreateGenesisOptions): Genesis {
+  if (o.fundedPublicKeys.length === 0) throw new Error('createGenesis: at least one funded account is required');
+  const share = TOTAL_SUPPLY / BigInt(o.fundedPublicKeys.length);
+  const remainder = TOTAL_SUPPLY - share * BigInt(o.fundedPublicKeys.length);
+  const genesis: Genesis = {
+    chainId: o.chainId,
+    genesisTimeMs: o.genesisTimeMs,
+    params: { ...DEFAULT_PARAMS, ...o.params },
+    validators: o.validatorPublicKeys.map((publicKey, i) => ({ name: `validator-${i}`, publicKey, power: 1n })),
+    allocations: o.fundedPublicKeys.map((pk, i) => ({ address: addressBytes(pk), amount: share + (i === 0 ? remainder : 0n) })),
+  };
+  // Round-trip through the validator: what we write is exactly what we accept.
+  return parseGenesis(genesisToJson(genesis));
+}

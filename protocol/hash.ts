@@ -1,0 +1,59 @@
+// Domain-separated SHA-256 (docs/tags.md). Every hash and signature input begins with
+// string(tag) || string(chainId) in the canonical encoding, so bytes made for one purpose
+// or one chain never verify for another.
+import { sha256 } from '@noble/hashes/sha2.js';
+import { Writer } from './encoding.ts';
+
+/** The registry of tags. docs/tags.md lists the same table; a test keeps them equal. */
+export const TAGS = {
+  address: 'pantheon/address/v1',
+  genesis: 'pantheon/genesis/v1',
+  validatorSet: 'pantheon/validator-set/v1',
+  tx: 'pantheon/tx/v1',
+  txLeaf: 'pantheon/tx-leaf/v1',
+  commitmentLeaf: 'pantheon/commitment-leaf/v1',
+  stateLeaf: 'pantheon/state-leaf/v1',
+  evidenceLeaf: 'pantheon/evidence-leaf/v1',
+  blockHeader: 'pantheon/block-header/v1',
+  proposal: 'pantheon/proposal/v1',
+  vote: 'pantheon/vote/v1',
+} as const;
+
+export type Tag = (typeof TAGS)[keyof typeof TAGS];
+
+export const CHAIN_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+
+export function assertValidChainId(chainId: unknown, field = 'chainId'): asserts chainId is string {
+  if (typeof chainId !== 'string' || !CHAIN_ID_PATTERN.test(chainId)) {
+    throw new Error(`${field}: must be 1-64 characters of a-z, 0-9 and '-', not starting or ending with '-' (got ${JSON.stringify(chainId)})`);
+  }
+}
+
+const TAG_MAX = 64;
+const CHAIN_ID_MAX = 64;
+
+/** string(tag) || string(chainId): the prefix of every hash and signature input. */
+export function domainPrefix(tag: Tag, chainId: string): Uint8Array {
+  // The address tag alone is chain-independent (docs/tags.md says why); every other tag needs a chain id.
+  if (tag !== TAGS.address) assertValidChainId(chainId);
+  return new Writer().string(tag, TAG_MAX, 'tag').string(chainId, CHAIN_ID_MAX, 'chainId').finish();
+}
+
+/** The exact bytes that get signed: prefix || payload. */
+export function signingBytes(tag: Tag, chainId: string, payload: Uint8Array): Uint8Array {
+  const prefix = domainPrefix(tag, chainId);
+  const out = new Uint8Array(prefix.length + payload.length);
+  out.set(prefix);
+  out.set(payload, prefix.length);
+  return out;
+}
+
+export function taggedHash(tag: Tag, chainId: string, payload: Uint8Array): Uint8Array {
+  return sha256
+    .create()
+    .update(domainPrefix(tag, chainId))
+    .update(payload)
+    .digest();
+}
+
+export { sha256 };

@@ -1,0 +1,175 @@
+// Merkle trees exactly as RFC 9162 section 2.1 (the RFC 6962 tree): leaf hash
+// SHA-256(0x00 || leaf), node hash SHA-256(0x01 || left || right), the empty tree hashes to
+// SHA-256(""), and a tree of n leaves splits at the largest power of two below n.
+// Domain separation lives in the leaf bytes (each leaf starts with a tag and chain id,
+// docs/merkle.md), so the tree itself stays byte-for-byte RFC 6962 and interoperable.
+import { sha256 } from '@noble/hashes/sha2.js';
+import { equalBytes } from './bytes.ts';
+
+const LEAF_PREFIX = 0x00;
+const NODE_PREFIX = 0x01;
+const HASH_SIZE = 32;
+
+export function leafHash(leaf: Uint8Array): Uint8Array {
+  return sha256.create().update(Uint8Array.of(LEAF_PREFIX)).update(leaf).digest();
+}
+
+export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+  return sha256.create().update(Uint8Array.of(NODE_PREFIX)).update(left).update(right).digest();
+}
+
+export const EMPTY_ROOT: Uint8Array = sha256(new Uint8Array(0));
+
+/** Largest power of two strictly below n (n >= 2): the RFC's split point k. */
+export function splitPoint(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+/**
+ * Root of leafHashes[start:end], level by level: an unpaired last node moves up unchanged,
+ * which is the same tree as the RFC's recursive split.
+ */
+export function rootOf(leafHashes: readonly Uint8Array[], start = 0, end = leafHashes.length): Uint8Array {
+  if (start < 0 || end > leafHashes.length || start > end) throw new RangeError(`bad range [${start}, ${end})`);
+  if (start === end) return EMPTY_ROOT;
+  let level = leafHashes.slice(start, end);
+  while (level.length > 1) {
+    const next: Uint8Array[] = [];
+    for (let i = 0; i + 1 < level.length; i += 2) next.push(nodeHash(level[i], level[i + 1]));
+    if (level.length % 2 === 1) next.push(level[level.length - 1]);
+    level = next;
+  }
+  return level[0];
+}
+
+/** RFC 9162 2.1.3.1 PATH(m, D[n]). */
+export function inclusionProof(leafHashes: readonly Uint8Array[], index: number): Uint8Array[] {
+  const size = leafHashes.length;
+  if (!Number.isInteger(index) || index < 0 || index >= size) {
+    throw new RangeError(`leaf index ${index} is outside a tree of size ${size}`);
+  }
+  const path: Uint8Array[] = [];
+  let start = 0;
+  let end = size;
+  let m = index;
+  // Walk down from the root; collect siblings, then reverse so the path runs leaf to root.
+  while (end - start > 1) {
+    const k = splitPoint(end - start);
+    if (m < k) {
+      path.push(rootOf(leafHashes, start + k, end));
+      end = start + k;
+    } else {
+      path.push(rootOf(leafHashes, start, start + k));
+      start += k;
+      m -= k;
+    }
+  }
+  return path.reverse();
+}
+
+/** RFC 9162 2.1.4.1 PROOF(m, D[n]) for 0 < m <= n. */
+export function consistencyProof(leafHashes: readonly Uint8Array[], oldSize: number): Uint8Array[] {
+  const size = leafHashes.length;
+  if (!Number.isInteger(oldSize) || oldSize < 1 || oldSize > size) {
+    throw new RangeError(`old size ${oldSize} must be in [1, ${size}]`);
+  }
+  const proof: Uint8Array[] = [];
+  subproof(leafHashes, oldSize, 0, size, true, proof);
+  return proof.reverse();
+}
+
+function subproof(leaves: readonly Uint8Array[], m: number, start: number, end: number, whole: boolean, out: Uint8Array[]): void {
+  const n = end - start;
+  if (m === n) {
+    if (!whole) out.push(rootOf(leaves, start, end));
+    return;
+  }
+  const k = splitPoint(n);
+  if (m <= k) {
+    out.push(rootOf(leaves, start + k, end));
+    subproof(leaves, m, start, start + k, whole, out);
+  } else {
+    out.push(rootOf(leaves, start, start + k));
+    subproof(leaves, m - k, start + k, end, false, out);
+  }
+}
+
+function isHashList(proof: readonly Uint8Array[]): boolean {
+  return Array.isArray(proof) && proof.every((h) => h instanceof Uint8Array && h.length === HASH_SIZE);
+}
+
+function isSize(n: unknown): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+}
+
+/** The root that `proof` implies for a leaf, or undefined when the proof has the wrong shape (RFC 9162 2.1.3.2). */
+export function rootFromInclusionProof(leafHashValue: Uint8Array, index: number, size: number, proof: readonly Uint8Array[]): Uint8Array | undefined {
+  if (!isSize(index) || !isSize(size) || index >= size || !isHashList(proof)) return undefined;
+  let fn = index;
+  let sn = size - 1;
+  let r = leafHashValue;
+  for (const p of proof) {
+    if (sn === 0) return undefined;
+    if (fn % 2 === 1 || fn === sn) {
+      r = nodeHash(p, r);
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
+      }
+    } else {
+      r = nodeHash(r, p);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 ? r : undefined;
+}
+
+export function verifyInclusion(leafHashValue: Uint8Array, index: number, size: number, proof: readonly Uint8Array[], root: Uint8Array): boolean {
+  const computed = rootFromInclusionProof(leafHashValue, index, size, proof);
+  return computed !== undefined && root instanceof Uint8Array && equalBytes(computed, root);
+}
+
+/** RFC 9162 2.1.4.2, with the equal-size case of RFC 9162 2.1.4.1 (an empty proof, equal roots). */
+export function verifyConsistency(oldSize: number, newSize: number, proof: readonly Uint8Array[], oldRoot: Uint8Array, newRoot: Uint8Array): boolean {
+  if (!isSize(oldSize) || !isSize(newSize) || oldSize < 1 || oldSize > newSize || !isHashList(proof)) return false;
+  if (!(oldRoot instanceof Uint8Array) || !(newRoot instanceof Uint8Array)) return false;
+  if (oldSize === newSize) return proof.length === 0 && equalBytes(oldRoot, newRoot);
+  if (proof.length === 0) return false;
+  const path = isPowerOfTwo(oldSize) ? [oldRoot, ...proof] : [...proof];
+  let fn = oldSize - 1;
+  let sn = newSize - 1;
+  while (fn % 2 === 1) {
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  let fr = path[0];
+  let sr = path[0];
+  for (const c of path.slice(1)) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      fr = nodeHash(c, fr);
+      sr = nodeHash(c, sr);
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
+      }
+    } else {
+      sr = nodeHash(sr, c);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && equalBytes(fr, oldRoot) && equalBytes(sr, newRoot);
+}
+
+function isPowerOfTwo(n: number): boolean {
+  while (n > 1 && n % 2 === 0) n /= 2;
+  return n === 1;
+}
