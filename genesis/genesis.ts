@@ -174,8 +174,9 @@ export function parseGenesis(json: unknown): Genesis {
     } catch (err) {
       fail(`${where}.address`, (err as Error).message.replace(/^[^:]*: /, ''));
     }
-    if (seenAccounts.has(a.address as string)) fail(`${where}.address`, `duplicate account, already allocated in allocations[${seenAccounts.get(a.address as string)}]`);
-    seenAccounts.set(a.address as string, i);
+    const accountKey = bytesToHex(address);
+    if (seenAccounts.has(accountKey)) fail(`${where}.address`, `duplicate account, already allocated in allocations[${seenAccounts.get(accountKey)}]`);
+    seenAccounts.set(accountKey, i);
     const amount = parseAmount(a.amount, `${where}.amount`);
     if (amount === 0n) fail(`${where}.amount`, 'must be positive');
     total += amount;

@@ -64,6 +64,7 @@ export function encodeAddress(address: Uint8Array): string {
 
 export function decodeAddress(text: unknown, field = 'address'): Uint8Array {
   if (typeof text !== 'string') throw new Error(`${field}: expected a pan1... address string`);
+  if (text !== text.toLowerCase()) throw new Error(`${field}: must be lower case (one text form per address)`);
   let decoded;
   try {
     decoded = bech32m.decode(text as `${string}1${string}`);

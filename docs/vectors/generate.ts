@@ -1,0 +1,270 @@
+// Writes the protocol's test vectors (docs/vectors/*.json) from fixed seeds. Signatures use
+// ML-DSA-65's deterministic variant so every byte is reproducible. The tests read these files
+// back and check every case, so a change to any format shows up as a vector diff.
+// Run: npm run vectors
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bytesToHex, concatBytes } from '../../protocol/bytes.ts';
+
+import { domainPrefix, taggedHash, TAGS } from '../../protocol/hash.ts';
+import { addressOf, keyFileFromKeyPair, keyPairFromSeed, sign, addressBytes } from '../../protocol/keys.ts';
+import { consistencyProof, inclusionProof, leafHash, rootOf } from '../../protocol/merkle.ts';
+import { commitmentLeaf, encodeTx, encodeTxBody, signTx, txId, txLeaf, type UnsignedTx } from '../../protocol/tx.ts';
+import { blockHash, encodeBlock, encodeHeader, evidenceRoot, txRoot, type Block } from '../../protocol/block.ts';
+import { applyTx, stateRoot } from '../../protocol/state.ts';
+import { createGenesis, encodeGenesis, genesisAccounts, genesisHash, genesisToJson, genesisValidatorSetHash } from '../../genesis/genesis.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const CHAIN = 'pantheon-test-1';
+export const seed = (i: number) => new Uint8Array(32).fill(i);
+const hex = bytesToHex;
+const utf8 = (s: string) => new TextEncoder().encode(s);
+
+function write(name: string, description: string, cases: unknown[]): void {
+  writeFileSync(join(here, name), JSON.stringify({ description, cases }, null, 2) + '\n');
+  console.log(`wrote docs/vectors/${name}: ${cases.length} cases`);
+}
+
+// ---- encoding ---------------------------------------------------------------------------------
+write('encoding.json', 'Canonical encoding primitives (docs/encoding.md): encodings of values, and byte strings a decoder must reject.', [
+  { description: 'u8', input: { type: 'u8', value: 7 }, expect: 'ok', output: { hex: '07' } },
+  { description: 'u16 is big-endian', input: { type: 'u16', value: 258 }, expect: 'ok', output: { hex: '0102' } },
+  { description: 'u32 is big-endian', input: { type: 'u32', value: 16909060 }, expect: 'ok', output: { hex: '01020304' } },
+  { description: 'u64 of the total supply', input: { type: 'u64', value: '500000000000000000' }, expect: 'ok', output: { hex: '06f05b59d3b20000' } },
+  { description: 'u64 maximum', input: { type: 'u64', value: '18446744073709551615' }, expect: 'ok', output: { hex: 'ffffffffffffffff' } },
+  { description: 'bool true', input: { type: 'bool', value: true }, expect: 'ok', output: { hex: '01' } },
+  { description: 'string: u32 length then UTF-8', input: { type: 'string', value: 'pan', max: 64 }, expect: 'ok', output: { hex: '0000000370616e' } },
+  { description: 'empty string', input: { type: 'string', value: '', max: 64 }, expect: 'ok', output: { hex: '00000000' } },
+  { description: 'bytes', input: { type: 'bytes', value: 'cafe', max: 64 }, expect: 'ok', output: { hex: '00000002cafe' } },
+  { description: 'decode bool 2', input: { type: 'bool', decode: '02' }, expect: 'DecodeError', output: { field: 'value' } },
+  { description: 'decode u64 with 7 bytes', input: { type: 'u64', decode: '00000000000001' }, expect: 'DecodeError', output: { field: 'value' } },
+  { description: 'decode u32 with a trailing byte', input: { type: 'u32', decode: '0000000100' }, expect: 'DecodeError', output: { field: 'value' } },
+  { description: 'decode string longer than its maximum', input: { type: 'string', max: 2, decode: '00000003616263' }, expect: 'DecodeError', output: { field: 'value' } },
+  { description: 'decode string whose length runs past the end', input: { type: 'string', max: 64, decode: '0000000561' }, expect: 'DecodeError', output: { field: 'value' } },
+  { description: 'decode string that is not UTF-8', input: { type: 'string', max: 64, decode: '00000001ff' }, expect: 'DecodeError', output: { field: 'value' } },
+]);
+
+// ---- tags -------------------------------------------------------------------------------------
+write(
+  'tags.json',
+  'Domain prefixes (docs/tags.md): string(tag) || string(chainId), and taggedHash of the empty payload.',
+  Object.values(TAGS).map((tag) => {
+    const chainId = tag === TAGS.address ? '' : CHAIN;
+    return { description: tag, input: { tag, chainId }, expect: 'ok', output: { prefix: hex(domainPrefix(tag, chainId)), emptyPayloadHash: hex(taggedHash(tag, chainId, new Uint8Array(0))) } };
+  }),
+);
+
+// ---- merkle -----------------------------------------------------------------------------------
+// Leaves of the RFC 6962 test tree used by transparency-dev/merkle and certificate-transparency-go;
+// the roots for sizes 0-8 below are that project's published values, not ours.
+const ctLeaves = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'];
+const ctRoots = [
+  'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+  '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
+  'fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125',
+  'aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77',
+  'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
+  '4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4',
+  '76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef',
+  'ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c',
+  '5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328',
+];
+const ctHashes = ctLeaves.map((l) => leafHash(Uint8Array.from(Buffer.from(l, 'hex'))));
+const merkleCases: unknown[] = ctRoots.map((root, size) => ({
+  description: `root of the first ${size} RFC 6962 test leaves (published value)`,
+  input: { kind: 'root', leaves: ctLeaves.slice(0, size) },
+  expect: 'ok',
+  output: { root },
+}));
+for (const [size, index] of [[1, 0], [5, 4], [7, 3], [8, 0], [8, 5]]) {
+  merkleCases.push({
+    description: `inclusion proof for leaf ${index} of ${size}`,
+    input: { kind: 'inclusion', leaves: ctLeaves.slice(0, size), index },
+    expect: 'ok',
+    output: { root: ctRoots[size], proof: inclusionProof(ctHashes.slice(0, size), index).map(hex) },
+  });
+}
+for (const [oldSize, size] of [[1, 8], [3, 7], [4, 8], [6, 8], [7, 7]]) {
+  merkleCases.push({
+    description: `consistency proof from ${oldSize} to ${size}`,
+    input: { kind: 'consistency', leaves: ctLeaves.slice(0, size), oldSize },
+    expect: 'ok',
+    output: { oldRoot: ctRoots[oldSize], root: ctRoots[size], proof: consistencyProof(ctHashes.slice(0, size), oldSize).map(hex) },
+  });
+}
+const goodProof = inclusionProof(ctHashes.slice(0, 7), 3).map(hex);
+merkleCases.push(
+  { description: 'inclusion proof checked at the wrong index', input: { kind: 'verify-inclusion', leaf: ctLeaves[3], index: 2, size: 7, proof: goodProof, root: ctRoots[7] }, expect: 'invalid' },
+  { description: 'inclusion proof with its last hash dropped', input: { kind: 'verify-inclusion', leaf: ctLeaves[3], index: 3, size: 7, proof: goodProof.slice(0, -1), root: ctRoots[7] }, expect: 'invalid' },
+  { description: 'inclusion proof with an extra hash', input: { kind: 'verify-inclusion', leaf: ctLeaves[3], index: 3, size: 7, proof: [...goodProof, ctRoots[1]], root: ctRoots[7] }, expect: 'invalid' },
+  { description: 'inclusion proof against a tree size whose path is shorter', input: { kind: 'verify-inclusion', leaf: ctLeaves[3], index: 3, size: 4, proof: goodProof, root: ctRoots[7] }, expect: 'invalid' },
+  { description: 'sizes 7 and 8 give leaf 3 the same path shape, so the arithmetic passes: the size is bound by the signed header, never by the proof (docs/merkle.md)', input: { kind: 'verify-inclusion', leaf: ctLeaves[3], index: 3, size: 8, proof: goodProof, root: ctRoots[7] }, expect: 'ok' },
+  { description: 'index equal to size', input: { kind: 'verify-inclusion', leaf: ctLeaves[3], index: 7, size: 7, proof: goodProof, root: ctRoots[7] }, expect: 'invalid' },
+  { description: 'the same (valid) inclusion proof', input: { kind: 'verify-inclusion', leaf: ctLeaves[3], index: 3, size: 7, proof: goodProof, root: ctRoots[7] }, expect: 'ok' },
+  { description: 'consistency proof with swapped roots', input: { kind: 'verify-consistency', oldSize: 3, size: 7, proof: consistencyProof(ctHashes.slice(0, 7), 3).map(hex), oldRoot: ctRoots[7], root: ctRoots[3] }, expect: 'invalid' },
+  { description: 'non-empty consistency proof between equal sizes', input: { kind: 'verify-consistency', oldSize: 7, size: 7, proof: [ctRoots[1]], oldRoot: ctRoots[7], root: ctRoots[7] }, expect: 'invalid' },
+  { description: 'consistency from size 0 is not defined', input: { kind: 'verify-consistency', oldSize: 0, size: 7, proof: [], oldRoot: ctRoots[0], root: ctRoots[7] }, expect: 'invalid' },
+);
+write('merkle.json', 'RFC 6962 / RFC 9162 Merkle trees (docs/merkle.md). Leaves are hex bytes; proofs run from the leaf towards the root.', merkleCases);
+
+// ---- keys and addresses -----------------------------------------------------------------------
+const keyCases: unknown[] = [];
+for (const i of [1, 2]) {
+  const pair = keyPairFromSeed(seed(i));
+  const message = utf8('pantheon key vector');
+  keyCases.push({
+    description: `key pair from seed ${i} (32 bytes of 0x0${i}); deterministic signature of "pantheon key vector" under the tx tag`,
+    input: { kind: 'keypair', seed: hex(pair.seed), tag: TAGS.tx, chainId: CHAIN, message: hex(message) },
+    expect: 'ok',
+    output: {
+      publicKey: hex(pair.publicKey),
+      address: addressOf(pair.publicKey),
+      addressBytes: hex(addressBytes(pair.publicKey)),
+      keyFile: keyFileFromKeyPair(pair),
+      signature: hex(sign(TAGS.tx, CHAIN, message, pair.secretKey, true)),
+    },
+  });
+}
+const addr1 = addressOf(keyPairFromSeed(seed(1)).publicKey);
+const flipped = addr1.slice(0, 10) + (addr1[10] === 'q' ? 'p' : 'q') + addr1.slice(11);
+keyCases.push(
+  { description: 'address with one character changed fails its checksum', input: { kind: 'address', address: flipped }, expect: 'invalid' },
+  { description: 'address with another prefix', input: { kind: 'address', address: 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4' }, expect: 'invalid' },
+  { description: 'address in upper case is refused: one text form per address', input: { kind: 'address', address: addr1.toUpperCase() }, expect: 'invalid' },
+  { description: 'signature checked under another chain id', input: { kind: 'verify', seed: hex(seed(1)), tag: TAGS.tx, chainId: 'pantheon-other-1', message: hex(utf8('pantheon key vector')), signatureFrom: 0 }, expect: 'invalid' },
+  { description: 'signature checked under another tag', input: { kind: 'verify', seed: hex(seed(1)), tag: TAGS.vote, chainId: CHAIN, message: hex(utf8('pantheon key vector')), signatureFrom: 0 }, expect: 'invalid' },
+  { description: 'signature checked with the same tag and chain id', input: { kind: 'verify', seed: hex(seed(1)), tag: TAGS.tx, chainId: CHAIN, message: hex(utf8('pantheon key vector')), signatureFrom: 0 }, expect: 'ok' },
+);
+write('keys.json', 'ML-DSA-65 keys from seeds, addresses (bech32m, hrp pan), key files and domain-separated signatures (docs/keys.md).', keyCases);
+
+// ---- transactions -----------------------------------------------------------------------------
+const alice = keyPairFromSeed(seed(1));
+const bob = keyPairFromSeed(seed(2));
+const transfer: UnsignedTx = { chainId: CHAIN, senderPublicKey: alice.publicKey, nonce: 0n, fee: 1000n, payload: { kind: 'transfer', to: addressBytes(bob.publicKey), amount: 250_000_000n } };
+const commitment: UnsignedTx = { chainId: CHAIN, senderPublicKey: alice.publicKey, nonce: 1n, fee: 1000n, payload: { kind: 'commitment', logId: 'acme/agents-prod', treeSize: 1024n, root: taggedHash(TAGS.tx, CHAIN, utf8('example OAR root')) } };
+const signedTransfer = signTx(transfer, alice.secretKey, true);
+const signedCommitment = signTx(commitment, alice.secretKey, true);
+const txCase = (description: string, tx: ReturnType<typeof signTx>) => ({
+  description,
+  input: { seed: hex(seed(1)), chainId: tx.chainId, nonce: tx.nonce.toString(), fee: tx.fee.toString(), payload: tx.payload.kind === 'transfer' ? { kind: 'transfer', to: hex(tx.payload.to), amount: tx.payload.amount.toString() } : { kind: 'commitment', logId: tx.payload.logId, treeSize: tx.payload.treeSize.toString(), root: hex(tx.payload.root) } },
+  expect: 'ok',
+  output: { body: hex(encodeTxBody(tx)), tx: hex(encodeTx(tx)), txId: hex(txId(tx)), txLeafHash: hex(leafHash(txLeaf(CHAIN, encodeTx(tx)))), commitmentLeafHash: hex(leafHash(commitmentLeaf(CHAIN, encodeTx(tx)))) },
+});
+const tBytes = encodeTx(signedTransfer);
+const withByte = (b: Uint8Array, at: number, value: number) => {
+  const c = b.slice();
+  c[at] = value;
+  return c;
+};
+const badSig = tBytes.slice();
+badSig[badSig.length - 100] ^= 1;
+write('transaction.json', 'Transactions (docs/transaction.md): deterministic signatures from seed 1; decode and signature failures.', [
+  txCase('transfer of 2.5 PAN to the address of seed 2', signedTransfer),
+  txCase('commitment of an OAR root for log acme/agents-prod at tree size 1024', signedCommitment),
+  { description: 'a trailing byte', input: { decode: hex(concatBytes(tBytes, Uint8Array.of(0))), chainId: CHAIN }, expect: 'DecodeError', output: { field: 'transaction' } },
+  { description: 'truncated signature', input: { decode: hex(tBytes.subarray(0, tBytes.length - 1)), chainId: CHAIN }, expect: 'DecodeError', output: { field: 'signature' } },
+  { description: 'version 2', input: { decode: hex(withByte(tBytes, 0, 2)), chainId: CHAIN }, expect: 'DecodeError', output: { field: 'version' } },
+  { description: 'unknown kind 9', input: { decode: hex(withByte(tBytes, 1 + 4 + CHAIN.length, 9)), chainId: CHAIN }, expect: 'DecodeError', output: { field: 'kind' } },
+  { description: 'chain id with an upper-case letter', input: { decode: hex(withByte(tBytes, 5, 'P'.charCodeAt(0))), chainId: CHAIN }, expect: 'DecodeError', output: { field: 'chainId' } },
+  { description: 'empty input', input: { decode: '', chainId: CHAIN }, expect: 'DecodeError', output: { field: 'version' } },
+  { description: 'one flipped signature bit', input: { decode: hex(badSig), chainId: CHAIN }, expect: 'BadSignature' },
+  { description: 'valid transaction presented to another chain', input: { decode: hex(tBytes), chainId: 'pantheon-other-1' }, expect: 'WrongChain' },
+]);
+
+// ---- genesis ----------------------------------------------------------------------------------
+const validators = [3, 4, 5, 6].map((i) => keyPairFromSeed(seed(i)));
+const genesis = createGenesis({ chainId: CHAIN, genesisTimeMs: 1_764_028_800_000n, validatorPublicKeys: validators.map((v) => v.publicKey), fundedPublicKeys: [alice.publicKey, bob.publicKey] });
+const gj = genesisToJson(genesis) as any;
+const broken = (description: string, mutate: (g: any) => void, error: string) => {
+  const copy = structuredClone(gj);
+  mutate(copy);
+  return { description, input: { genesis: copy }, expect: 'invalid', output: { error } };
+};
+write('genesis.json', 'Genesis files (docs/genesis.md): a valid one with its canonical encoding and hash, then broken ones with the error each must produce.', [
+  { description: 'four validators from seeds 3-6; supply split between seeds 1 and 2', input: { genesis: gj }, expect: 'ok', output: { encoding: hex(encodeGenesis(genesis)), genesisHash: hex(genesisHash(genesis)), validatorSetHash: hex(genesisValidatorSetHash(genesis)) } },
+  broken('total one base unit short', (g) => (g.allocations[0].amount = (BigInt(g.allocations[0].amount) - 1n).toString()), '1 too few'),
+  broken('total one base unit over', (g) => (g.allocations[1].amount = (BigInt(g.allocations[1].amount) + 1n).toString()), '1 too many'),
+  broken('negative amount', (g) => (g.allocations[0].amount = '-5'), 'negative amounts are not allowed'),
+  broken('fractional amount', (g) => (g.allocations[0].amount = '2.5'), 'fractional amounts are not allowed'),
+  broken('amount as a JSON number', (g) => (g.allocations[0].amount = 250000000000000000), 'not a JSON number'),
+  broken('amount with a leading zero', (g) => (g.allocations[0].amount = '0' + g.allocations[0].amount), 'without leading zeros'),
+  broken('amount in exponent form', (g) => (g.allocations[0].amount = '25e16'), 'sign or exponent'),
+  broken('zero allocation', (g) => g.allocations.push({ address: addressOf(keyPairFromSeed(seed(7)).publicKey), amount: '0' }), 'must be positive'),
+  broken('duplicate account', (g) => (g.allocations[1].address = g.allocations[0].address), 'duplicate account'),
+  broken('duplicate validator key', (g) => (g.validators[1].publicKey = g.validators[0].publicKey), 'duplicate of validators[0].publicKey'),
+  broken('duplicate validator name', (g) => (g.validators[1].name = g.validators[0].name), 'duplicate of validators[0].name'),
+  broken('zero voting power', (g) => (g.validators[2].power = '0'), 'voting power must be at least 1'),
+  broken('unknown top-level field', (g) => (g.mint = { amount: '1' }), 'unknown field "mint"'),
+  broken('unknown validator field', (g) => (g.validators[0].stake = '1'), 'unknown field "stake"'),
+  broken('malformed public key (too short)', (g) => (g.validators[0].publicKey = g.validators[0].publicKey.slice(0, 100)), 'malformed ML-DSA-65 public key'),
+  broken('malformed public key (not hex)', (g) => (g.validators[0].publicKey = 'zz' + g.validators[0].publicKey.slice(2)), 'malformed ML-DSA-65 public key'),
+  broken('address with a bad checksum', (g) => (g.allocations[0].address = flipped), 'not a valid bech32m address'),
+  broken('missing validators', (g) => delete g.validators, 'missing field "validators"'),
+  broken('no validators', (g) => (g.validators = []), 'must be a non-empty array'),
+  broken('bad chain id', (g) => (g.chainId = 'Pantheon Main'), 'genesis chainId'),
+  broken('bad genesis time', (g) => (g.genesisTime = '2026-02-30T00:00:00Z'), 'is not a real date'),
+  broken('timeout of zero', (g) => (g.params.timeoutProposeMs = 0), 'params.timeoutProposeMs'),
+]);
+
+// ---- state transition -------------------------------------------------------------------------
+{
+  const accounts = genesisAccounts(genesis);
+  const proposer = addressBytes(validators[0].publicKey);
+  const ctx = { proposer, minFee: genesis.params.minFee };
+  const steps = [
+    { description: 'transfer, nonce 0', tx: transfer },
+    { description: 'commitment, nonce 1', tx: commitment },
+    { description: 'replay of nonce 1', tx: commitment },
+    { description: 'fee below the minimum', tx: { ...transfer, nonce: 2n, fee: 999n } },
+    { description: 'more than the balance', tx: { ...transfer, senderPublicKey: bob.publicKey, nonce: 0n, payload: { kind: 'transfer' as const, to: addressBytes(alice.publicKey), amount: 5_000_000_000_000_000_000n } } },
+    { description: 'sender without an account', tx: { ...transfer, senderPublicKey: validators[1].publicKey, nonce: 0n } },
+  ];
+  const cases = steps.map((s) => {
+    const error = applyTx(accounts, s.tx, ctx);
+    const balances = Object.fromEntries([...accounts].sort().map(([k, a]) => [k, { balance: a.balance.toString(), nonce: a.nonce.toString() }]));
+    return { description: s.description, input: { txBody: hex(encodeTxBody(s.tx)) }, expect: error ? 'rejected' : 'ok', output: { error: error ?? null, accountsAfter: balances, stateRootAfter: hex(stateRoot(CHAIN, accounts)) } };
+  });
+  writeFileSync(
+    join(here, 'state.json'),
+    JSON.stringify({ description: 'State transition (docs/state.md): applied in order from the genesis of genesis.json case 0, proposer = validator from seed 3, minFee 1000. Each case shows the accounts after it.', genesisCase: 0, proposer: hex(proposer), cases }, null, 2) + '\n',
+  );
+  console.log(`wrote docs/vectors/state.json: ${cases.length} cases`);
+}
+
+// ---- block ------------------------------------------------------------------------------------
+{
+  const accounts = genesisAccounts(genesis);
+  const proposer = addressBytes(validators[0].publicKey);
+  applyTx(accounts, transfer, { proposer, minFee: 1000n });
+  applyTx(accounts, commitment, { proposer, minFee: 1000n });
+  const txs = [encodeTx(signedTransfer), encodeTx(signedCommitment)];
+  const block: Block = {
+    header: {
+      chainId: CHAIN,
+      height: 1n,
+      timeMs: 1_764_028_801_000n,
+      previousBlockHash: genesisHash(genesis),
+      txRoot: txRoot(CHAIN, txs),
+      evidenceRoot: evidenceRoot(CHAIN, []),
+      commitmentLogRoot: rootOf([leafHash(commitmentLeaf(CHAIN, txs[1]))]),
+      commitmentLogSize: 1n,
+      stateRoot: stateRoot(CHAIN, accounts),
+      validatorSetHash: genesisValidatorSetHash(genesis),
+      proposer,
+    },
+    txs,
+    evidence: [],
+  };
+  const encoded = encodeBlock(block);
+  const headerBytes = encodeHeader(block.header);
+  const tamperedHeight = headerBytes.slice();
+  tamperedHeight[1 + 4 + CHAIN.length + 7] = 0;
+  write('block.json', 'Blocks (docs/block.md): block 1 on the genesis of genesis.json case 0, holding the two transactions of transaction.json.', [
+    { description: 'block 1 with a transfer and a commitment', input: { header: { ...Object.fromEntries(Object.entries(block.header).map(([k, v]) => [k, typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? hex(v) : v])) }, txs: txs.map(hex) }, expect: 'ok', output: { header: hex(headerBytes), blockHash: hex(blockHash(block.header)), block: hex(encoded) } },
+    { description: 'header of height 0', input: { decodeHeader: hex(tamperedHeight) }, expect: 'DecodeError', output: { field: 'height' } },
+    { description: 'block with a trailing byte', input: { decodeBlock: hex(concatBytes(encoded, Uint8Array.of(0))) }, expect: 'DecodeError', output: { field: 'block' } },
+    { description: 'block whose txs are swapped (txRoot mismatch)', input: { block: hex(encodeBlock({ ...block, txs: [txs[1], txs[0]] })) }, expect: 'BodyMismatch', output: { error: 'txRoot does not match the transactions' } },
+    { description: 'block with evidence its header does not commit to', input: { block: hex(encodeBlock({ ...block, evidence: [new Uint8Array(10)] })) }, expect: 'BodyMismatch', output: { error: 'evidenceRoot does not match the evidence' } },
+  ]);
+}
