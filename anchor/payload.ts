@@ -5,13 +5,12 @@
 //   offset size  field
 //   0      4     magic        "PNTH" (0x50 0x4e 0x54 0x48)
 //   4      1     version      0x01
-//   5      8     chainIdPrefix first 8 bytes of SHA-256(string(ANCHOR_CHAIN_ID_TAG) || string(chainId))
+//   5      8     chainIdPrefix first 8 bytes of taggedHash(pantheon/anchor-chain-id/v1, chainId, "")
 //   13     8     height       Pantheon height of the anchored root, u64 big-endian
 //   21     32    root         the anchored 32-byte root
 //   total 53 bytes (standard OP_RETURN relay limit is 80)
-import { sha256 } from '@noble/hashes/sha2.js';
 import { DecodeError, Writer } from '../protocol/encoding.ts';
-import { assertValidChainId } from '../protocol/hash.ts';
+import { assertValidChainId, taggedHash, TAGS } from '../protocol/hash.ts';
 import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
 
 export const ANCHOR_MAGIC = Uint8Array.of(0x50, 0x4e, 0x54, 0x48); // "PNTH"
@@ -20,14 +19,6 @@ export const ANCHOR_CHAIN_ID_PREFIX_BYTES = 8;
 export const ANCHOR_PAYLOAD_BYTES = 4 + 1 + ANCHOR_CHAIN_ID_PREFIX_BYTES + 8 + 32;
 /** Bitcoin Core's default -datacarriersize counts the 80 data bytes after OP_RETURN. */
 export const OP_RETURN_DATA_MAX_BYTES = 80;
-
-/**
- * Domain tag for the chain id prefix. PENDING a TAGS entry in protocol/hash.ts
- * (`anchorChainId: 'pantheon/anchor-chain-id/v1'`): the bytes hashed here are exactly
- * domainPrefix(tag, chainId) with an empty payload, i.e. what taggedHash(tag, chainId,
- * new Uint8Array()) will produce once the tag is registered, so the switch changes no vector.
- */
-export const ANCHOR_CHAIN_ID_TAG = 'pantheon/anchor-chain-id/v1';
 
 const U64_MAX = (1n << 64n) - 1n;
 
@@ -40,11 +31,10 @@ export interface AnchorPayload {
   root: Uint8Array;
 }
 
-/** First 8 bytes of SHA-256(string(tag) || string(chainId)) in the canonical encoding. */
+/** First 8 bytes of taggedHash(anchor-chain-id tag, chainId, empty payload). */
 export function anchorChainIdPrefix(chainId: string): Uint8Array {
   assertValidChainId(chainId);
-  const preimage = new Writer().string(ANCHOR_CHAIN_ID_TAG, 64, 'tag').string(chainId, 64, 'chainId').finish();
-  return sha256(preimage).slice(0, ANCHOR_CHAIN_ID_PREFIX_BYTES);
+  return taggedHash(TAGS.anchorChainId, chainId, new Uint8Array(0)).slice(0, ANCHOR_CHAIN_ID_PREFIX_BYTES);
 }
 
 /** Encode the payload for `root` final at Pantheon `height` on chain `chainId`. */

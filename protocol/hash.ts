@@ -17,6 +17,7 @@ export const TAGS = {
   blockHeader: 'pantheon/block-header/v1',
   proposal: 'pantheon/proposal/v1',
   vote: 'pantheon/vote/v1',
+  anchorChainId: 'pantheon/anchor-chain-id/v1',
 } as const;
 
 export type Tag = (typeof TAGS)[keyof typeof TAGS];

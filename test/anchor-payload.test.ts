@@ -29,7 +29,8 @@ interface VectorCase {
   output?: { payloadHex?: string; chainIdPrefixHex?: string; height?: string; rootHex?: string };
 }
 
-const vectors = JSON.parse(readFileSync(new URL('../docs/vectors/anchor.json', import.meta.url), 'utf8')) as { description: string; cases: VectorCase[] };
+const VECTOR_FILE = 'anchor.json'; // docs/vectors/<file>; test/vectors.test.ts looks for this name
+const vectors = JSON.parse(readFileSync(new URL(`../docs/vectors/${VECTOR_FILE}`, import.meta.url), 'utf8')) as { description: string; cases: VectorCase[] };
 
 function run(c: VectorCase): unknown {
   if (c.input.op === 'encode') {
