@@ -35,6 +35,7 @@ export interface Block {
 
 export function encodeHeader(h: BlockHeader): Uint8Array {
   assertValidChainId(h.chainId);
+  if (h.height < 1n) throw new RangeError('height: must be at least 1');
   return new Writer()
     .u8(BLOCK_VERSION, 'version')
     .string(h.chainId, CHAIN_ID_MAX, 'chainId')

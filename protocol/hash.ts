@@ -36,7 +36,9 @@ const CHAIN_ID_MAX = 64;
 /** string(tag) || string(chainId): the prefix of every hash and signature input. */
 export function domainPrefix(tag: Tag, chainId: string): Uint8Array {
   // The address tag alone is chain-independent (docs/tags.md says why); every other tag needs a chain id.
-  if (tag !== TAGS.address) assertValidChainId(chainId);
+  if (tag === TAGS.address) {
+    if (chainId !== '') throw new Error('the address tag is used with the empty chain id only');
+  } else assertValidChainId(chainId);
   return new Writer().string(tag, TAG_MAX, 'tag').string(chainId, CHAIN_ID_MAX, 'chainId').finish();
 }
 

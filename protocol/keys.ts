@@ -72,7 +72,12 @@ export function decodeAddress(text: unknown, field = 'address'): Uint8Array {
     throw new Error(`${field}: ${JSON.stringify(text)} is not a valid bech32m address (${(err as Error).message})`);
   }
   if (decoded.prefix !== ADDRESS_HRP) throw new Error(`${field}: prefix must be "${ADDRESS_HRP}", got "${decoded.prefix}"`);
-  const bytes = bech32m.fromWords(decoded.words);
+  let bytes: Uint8Array;
+  try {
+    bytes = bech32m.fromWords(decoded.words);
+  } catch (err) {
+    throw new Error(`${field}: ${JSON.stringify(text)} has invalid padding (${(err as Error).message})`);
+  }
   if (bytes.length !== ADDRESS_SIZE) throw new Error(`${field}: must encode ${ADDRESS_SIZE} bytes, got ${bytes.length}`);
   return bytes;
 }

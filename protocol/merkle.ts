@@ -181,3 +181,48 @@ function isPowerOfTwo(n: number): boolean {
   while (n > 1 && n % 2 === 0) n /= 2;
   return n === 1;
 }
+
+/**
+ * The right edge of an append-only RFC 6962 tree: the roots of its perfect subtrees, largest
+ * first (the binary decomposition of the size). Appending and taking the root cost O(log n),
+ * so a growing log never rehashes its history. The root folds the edge from the right, which
+ * is the RFC's split at the largest power of two.
+ */
+export class MerkleFrontier {
+  private readonly edge: { size: number; hash: Uint8Array }[] = [];
+  private count = 0;
+
+  static fromLeaves(leafHashes: readonly Uint8Array[]): MerkleFrontier {
+    const f = new MerkleFrontier();
+    for (const h of leafHashes) f.append(h);
+    return f;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  append(leafHashValue: Uint8Array): void {
+    let node = { size: 1, hash: leafHashValue };
+    while (this.edge.length > 0 && this.edge[this.edge.length - 1].size === node.size) {
+      const left = this.edge.pop()!;
+      node = { size: left.size * 2, hash: nodeHash(left.hash, node.hash) };
+    }
+    this.edge.push(node);
+    this.count++;
+  }
+
+  root(): Uint8Array {
+    if (this.edge.length === 0) return EMPTY_ROOT;
+    let hash = this.edge[this.edge.length - 1].hash;
+    for (let i = this.edge.length - 2; i >= 0; i--) hash = nodeHash(this.edge[i].hash, hash);
+    return hash;
+  }
+
+  clone(): MerkleFrontier {
+    const f = new MerkleFrontier();
+    f.edge.push(...this.edge);
+    f.count = this.count;
+    return f;
+  }
+}

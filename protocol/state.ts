@@ -43,6 +43,7 @@ export function applyTx(accounts: Accounts, tx: UnsignedTx, ctx: ApplyContext): 
 }
 
 function credit(accounts: Accounts, key: string, amount: bigint): void {
+  if (amount === 0n) return; // a zero credit must not create an empty account
   const account = accounts.get(key);
   if (account) account.balance += amount;
   else accounts.set(key, { balance: amount, nonce: 0n });

@@ -4,7 +4,7 @@
 // size must be rejected.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
-import { consistencyProof, inclusionProof, leafHash, rootOf, verifyConsistency, verifyInclusion, EMPTY_ROOT } from '../protocol/merkle.ts';
+import { consistencyProof, inclusionProof, leafHash, MerkleFrontier, rootOf, verifyConsistency, verifyInclusion, EMPTY_ROOT } from '../protocol/merkle.ts';
 import { bytesToHex } from '../protocol/bytes.ts';
 
 const MAX_SIZE = 128;
@@ -205,5 +205,22 @@ describe('every single-bit change is rejected', () => {
     expect(verifyConsistency(3, 10, [], referenceRoots[3], referenceRoots[10])).toBe(false);
     expect(() => inclusionProof(tree, 10)).toThrow(/outside a tree of size 10/);
     expect(() => consistencyProof(tree, 0)).toThrow(/old size 0/);
+  });
+});
+
+describe('MerkleFrontier (the append-only right edge)', () => {
+  it('has the reference root after every append, and clones are independent', () => {
+    const f = new MerkleFrontier();
+    expect(bytesToHex(f.root())).toBe(bytesToHex(referenceRoots[0]));
+    for (let n = 1; n <= MAX_SIZE; n++) {
+      f.append(hashes[n - 1]);
+      expect(f.size).toBe(n);
+      expect(bytesToHex(f.root())).toBe(bytesToHex(referenceRoots[n]));
+    }
+    const g = MerkleFrontier.fromLeaves(hashes.slice(0, 5));
+    const h = g.clone();
+    h.append(hashes[5]);
+    expect(bytesToHex(g.root())).toBe(bytesToHex(referenceRoots[5]));
+    expect(bytesToHex(h.root())).toBe(bytesToHex(referenceRoots[6]));
   });
 });

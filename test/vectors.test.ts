@@ -239,3 +239,11 @@ describe('docs/vectors', () => {
     });
   }
 });
+
+describe('docs/tags.md', () => {
+  it('lists exactly the registered tags', () => {
+    const text = readFileSync(join(import.meta.dirname, '..', 'docs', 'tags.md'), 'utf8');
+    const listed = [...text.matchAll(/^\|\s*`(pantheon\/[^`]+)`\s*\|/gm)].map((m) => m[1]);
+    expect(listed.sort()).toEqual(Object.values(TAGS).sort());
+  });
+});

@@ -42,7 +42,8 @@ export const genesisInit: Command = {
     const count = parsePositiveInt(requireString(values, 'validators'), 'validators', 256);
     const out = resolve(requireString(values, 'out'));
     const genesisPath = join(out, 'genesis.json');
-    if (existsSync(genesisPath) && !values.force) throw new UsageError(`${genesisPath} already exists; pass --force to overwrite it and its keys`);
+    const existing = [genesisPath, join(out, 'treasury.key'), ...Array.from({ length: count }, (_, i) => join(out, `validator-${i}.key`))].filter((p) => existsSync(p));
+    if (existing.length > 0 && !values.force) throw new UsageError(`${existing[0]} already exists; pass --force to overwrite the genesis and its keys`);
     mkdirSync(out, { recursive: true });
     const validatorKeys = Array.from({ length: count }, () => generateKeyPair());
     const treasury = generateKeyPair();
