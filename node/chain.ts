@@ -1,0 +1,277 @@
+// The chain as the node holds it: the last committed header, accounts and the commitment
+// log, plus the rules for building, validating and committing the next block. Validity is a
+// pure function of (chain, block); a result is cached by block hash so commit reuses it.
+import { blockHash, checkBlockBody, decodeBlock, encodeBlock, evidenceRoot, txRoot, type Block, type BlockHeader } from '../protocol/block.ts';
+import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
+import { checkEvidence, decodeEvidence, evidenceKey } from '../protocol/evidence.ts';
+import { leafHash, MerkleFrontier } from '../protocol/merkle.ts';
+import { applyTx, stateRoot, type Account, type Accounts } from '../protocol/state.ts';
+import { checkTxSignature, commitmentLeaf, decodeTx, txId, txSender, type SignedTx } from '../protocol/tx.ts';
+import type { ValidatorSet } from '../protocol/validators.ts';
+import { genesisAccounts, genesisHash, genesisValidatorSet, genesisValidatorSetHash, type Genesis } from '../genesis/genesis.ts';
+import type { NodeStore } from './store.ts';
+
+/** How far a proposed block's time may run ahead of our clock. */
+export const BLOCK_TIME_DRIFT_MS_MAX = 10_000;
+const VERIFIED_CACHE_MAX = 200_000;
+const EXECUTION_CACHE_MAX = 64;
+
+export interface Execution {
+  block: Block;
+  hashHex: string;
+  touched: Accounts;
+  newLogLeaves: Uint8Array[];
+  commitmentIds: { txId: string; logIndex: number }[];
+  txIds: string[];
+  evidenceKeys: string[];
+}
+
+export class Chain {
+  readonly chainId: string;
+  readonly validators: ValidatorSet;
+  readonly validatorSetHash: Uint8Array;
+  readonly genesisHash: Uint8Array;
+  height = 0n;
+  lastHeader: BlockHeader | undefined;
+  private readonly accounts: Accounts;
+  /** Every commitment-log leaf hash, for serving proofs; the frontier gives the root in O(log n). */
+  readonly logLeaves: Uint8Array[];
+  private frontier: MerkleFrontier;
+  /** Transaction ids whose signature has been checked once already (mempool or block). */
+  private readonly verified = new Set<string>();
+  private readonly executions = new Map<string, Execution | string>();
+
+  private constructor(
+    readonly genesis: Genesis,
+    private readonly store: NodeStore,
+    accounts: Accounts,
+    logLeaves: Uint8Array[],
+  ) {
+    this.chainId = genesis.chainId;
+    this.validators = genesisValidatorSet(genesis);
+    this.validatorSetHash = genesisValidatorSetHash(genesis);
+    this.genesisHash = genesisHash(genesis);
+    this.accounts = accounts;
+    this.logLeaves = logLeaves;
+    this.frontier = MerkleFrontier.fromLeaves(logLeaves);
+  }
+
+  static async load(genesis: Genesis, store: NodeStore): Promise<Chain> {
+    await store.initGenesis(genesisAccounts(genesis), bytesToHex(genesisHash(genesis)));
+    const chain = new Chain(genesis, store, await store.loadAccounts(), await store.loadLogLeaves());
+    chain.height = await store.height();
+    if (chain.height > 0n) {
+      chain.lastHeader = decodeBlock((await store.block(chain.height))!).header;
+    }
+    return chain;
+  }
+
+  get lastBlockHash(): Uint8Array {
+    return this.lastHeader ? blockHash(this.lastHeader) : this.genesisHash;
+  }
+
+  storedBlock(height: bigint): Promise<Uint8Array | undefined> {
+    return this.store.block(height);
+  }
+
+  storedCertificate(height: bigint): Promise<Uint8Array | undefined> {
+    return this.store.certificate(height);
+  }
+
+  account(addressHex: string): Account | undefined {
+    const a = this.accounts.get(addressHex);
+    return a && { ...a };
+  }
+
+  /** Decodes a transaction and checks its signature once per id; why it is unusable, or the tx. */
+  admitTx(bytes: Uint8Array): { tx: SignedTx; id: string } | { error: string } {
+    let tx: SignedTx;
+    try {
+      tx = decodeTx(bytes);
+    } catch (err) {
+      return { error: `malformed transaction: ${(err as Error).message}` };
+    }
+    const id = bytesToHex(txId(tx));
+    if (!this.verified.has(id)) {
+      const bad = checkTxSignature(tx, this.chainId);
+      if (bad) return { error: bad };
+      if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.clear();
+      this.verified.add(id);
+    }
+    return { tx, id };
+  }
+
+  /**
+   * Runs transactions on a copy-on-write view of the accounts. With `skipInvalid` (building)
+   * a bad transaction is left out; without it (validating) any bad transaction fails the block.
+   */
+  private execute(txBytes: readonly Uint8Array[], proposer: Uint8Array, skipInvalid: boolean) {
+    // Only the accounts a transaction touches are copied in; the base stays untouched until commit.
+    const touched: Accounts = new Map();
+    const copyIn = (key: string) => {
+      if (!touched.has(key)) {
+        const base = this.accounts.get(key);
+        if (base) touched.set(key, { ...base });
+      }
+    };
+    const included: Uint8Array[] = [];
+    const txIds: string[] = [];
+    const commitmentIds: { txId: string; logIndex: number }[] = [];
+    const newLogLeaves: Uint8Array[] = [];
+    const seen = new Set<string>();
+    for (const bytes of txBytes) {
+      const admitted = this.admitTx(bytes);
+      const fail = (error: string) => {
+        if (!skipInvalid) throw new Error(`transaction ${txIds.length}: ${error}`);
+      };
+      if ('error' in admitted) {
+        fail(admitted.error);
+        continue;
+      }
+      if (seen.has(admitted.id)) {
+        fail('duplicate transaction in block');
+        continue;
+      }
+      const { tx } = admitted;
+      copyIn(bytesToHex(txSender(tx)));
+      if (tx.payload.kind === 'transfer') copyIn(bytesToHex(tx.payload.to));
+      copyIn(bytesToHex(proposer));
+      const error = applyTx(touched, tx, { proposer, minFee: this.genesis.params.minFee });
+      if (error) {
+        fail(error);
+        continue;
+      }
+      seen.add(admitted.id);
+      included.push(bytes);
+      txIds.push(admitted.id);
+      if (tx.payload.kind === 'commitment') {
+        commitmentIds.push({ txId: admitted.id, logIndex: this.logLeaves.length + newLogLeaves.length });
+        newLogLeaves.push(leafHash(commitmentLeaf(this.chainId, bytes)));
+      }
+    }
+    const frontier = this.frontier.clone();
+    for (const leaf of newLogLeaves) frontier.append(leaf);
+    const merged = new Map(this.accounts);
+    for (const [k, a] of touched) merged.set(k, a);
+    return { included, txIds, commitmentIds, newLogLeaves, touched, logRoot: frontier.root(), logSize: BigInt(frontier.size), stateRoot: stateRoot(this.chainId, merged) };
+  }
+
+  /** Checks evidence for inclusion: valid, not yet committed, not repeated. */
+  private async usableEvidence(evidence: readonly Uint8Array[]): Promise<{ keys: string[]; error?: string }> {
+    const keys: string[] = [];
+    for (const [i, bytes] of evidence.entries()) {
+      try {
+        const e = decodeEvidence(bytes);
+        const bad = checkEvidence(e, this.chainId, this.validators);
+        if (bad) return { keys, error: `evidence ${i}: ${bad}` };
+        const key = evidenceKey(e);
+        if (keys.includes(key) || (await this.store.hasEvidence(key))) return { keys, error: `evidence ${i}: already committed` };
+        keys.push(key);
+      } catch (err) {
+        return { keys, error: `evidence ${i}: ${(err as Error).message}` };
+      }
+    }
+    return { keys };
+  }
+
+  /** The proposer's block for the next height: mempool candidates in order, bad ones skipped. */
+  async buildBlock(candidates: readonly Uint8Array[], evidence: readonly Uint8Array[], proposer: Uint8Array, nowMs: number): Promise<Block> {
+    const params = this.genesis.params;
+    let bytes = 0;
+    const limited: Uint8Array[] = [];
+    for (const tx of candidates) {
+      if (limited.length >= params.blockTxsMax || bytes + tx.length + 4 > params.blockBytesMax - 4096) break;
+      limited.push(tx);
+      bytes += tx.length + 4;
+    }
+    const usable: Uint8Array[] = [];
+    for (const e of evidence) if (!(await this.usableEvidence([...usable, e])).error) usable.push(e);
+    const run = this.execute(limited, proposer, true);
+    const lastTime = this.lastHeader?.timeMs ?? this.genesis.genesisTimeMs;
+    const header: BlockHeader = {
+      chainId: this.chainId,
+      height: this.height + 1n,
+      timeMs: BigInt(Math.max(nowMs, Number(lastTime) + 1)),
+      previousBlockHash: this.lastBlockHash,
+      txRoot: txRoot(this.chainId, run.included),
+      evidenceRoot: evidenceRoot(this.chainId, usable),
+      commitmentLogRoot: run.logRoot,
+      commitmentLogSize: run.logSize,
+      stateRoot: run.stateRoot,
+      validatorSetHash: this.validatorSetHash,
+      proposer,
+    };
+    return { header, txs: run.included, evidence: usable };
+  }
+
+  /**
+   * Why `block` cannot be the next block, or undefined when it can. `nowMs` bounds the block
+   * time for live proposals; blocks from sync carry a certificate and skip the clock check.
+   */
+  async validateBlock(block: Block, options: { proposer?: Uint8Array; nowMs?: number } = {}): Promise<string | undefined> {
+    const hashHex = bytesToHex(blockHash(block.header));
+    const cached = this.executions.get(hashHex);
+    if (cached !== undefined) return typeof cached === 'string' ? cached : undefined;
+    const verdict = await this.checkBlock(block, hashHex, options);
+    if (this.executions.size >= EXECUTION_CACHE_MAX) this.executions.delete(this.executions.keys().next().value!);
+    this.executions.set(hashHex, verdict);
+    return typeof verdict === 'string' ? verdict : undefined;
+  }
+
+  private async checkBlock(block: Block, hashHex: string, options: { proposer?: Uint8Array; nowMs?: number }): Promise<Execution | string> {
+    const h = block.header;
+    const params = this.genesis.params;
+    if (h.chainId !== this.chainId) return `chain id is "${h.chainId}", this chain is "${this.chainId}"`;
+    if (h.height !== this.height + 1n) return `height ${h.height} does not follow ${this.height}`;
+    if (!equalBytes(h.previousBlockHash, this.lastBlockHash)) return 'previousBlockHash is not the hash of our last block';
+    if (!equalBytes(h.validatorSetHash, this.validatorSetHash)) return 'validatorSetHash is not the genesis validator set';
+    if (!this.validators.indexByAddress.has(bytesToHex(h.proposer))) return 'proposer is not a validator';
+    if (options.proposer && !equalBytes(h.proposer, options.proposer)) return 'proposer is not the proposer of this round';
+    const lastTime = this.lastHeader?.timeMs ?? this.genesis.genesisTimeMs;
+    if (h.timeMs <= lastTime) return `block time ${h.timeMs} is not after the previous block time ${lastTime}`;
+    if (options.nowMs !== undefined && h.timeMs > BigInt(options.nowMs + BLOCK_TIME_DRIFT_MS_MAX)) return `block time ${h.timeMs} is more than ${BLOCK_TIME_DRIFT_MS_MAX} ms in the future`;
+    if (block.txs.length > params.blockTxsMax) return `${block.txs.length} transactions exceed the limit of ${params.blockTxsMax}`;
+    if (encodeBlock(block).length > params.blockBytesMax) return `block exceeds ${params.blockBytesMax} bytes`;
+    const body = checkBlockBody(block);
+    if (body) return body;
+    const evidence = await this.usableEvidence(block.evidence);
+    if (evidence.error) return evidence.error;
+    let run;
+    try {
+      run = this.execute(block.txs, h.proposer, false);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    if (!equalBytes(run.logRoot, h.commitmentLogRoot) || run.logSize !== h.commitmentLogSize) return 'commitmentLogRoot or commitmentLogSize does not match the transactions';
+    if (!equalBytes(run.stateRoot, h.stateRoot)) return 'stateRoot does not match the state after the transactions';
+    return { block, hashHex, touched: run.touched, newLogLeaves: run.newLogLeaves, commitmentIds: run.commitmentIds, txIds: run.txIds, evidenceKeys: evidence.keys };
+  }
+
+  /** Commits a validated block with its certificate: one synced batch, then memory. */
+  async commit(block: Block, certificateBytes: Uint8Array): Promise<Execution> {
+    const error = await this.validateBlock(block);
+    if (error) throw new Error(`cannot commit block ${block.header.height}: ${error}`);
+    const run = this.executions.get(bytesToHex(blockHash(block.header))) as Execution;
+    await this.store.commitBlock({
+      height: block.header.height,
+      blockBytes: encodeBlock(block),
+      certificateBytes,
+      blockHashHex: run.hashHex,
+      txIds: run.txIds,
+      commitmentIds: run.commitmentIds,
+      newLogLeaves: run.newLogLeaves,
+      firstLogIndex: this.logLeaves.length,
+      changedAccounts: run.touched,
+      evidenceKeys: run.evidenceKeys,
+    });
+    for (const [k, a] of run.touched) this.accounts.set(k, a);
+    for (const leaf of run.newLogLeaves) {
+      this.logLeaves.push(leaf);
+      this.frontier.append(leaf);
+    }
+    this.height = block.header.height;
+    this.lastHeader = block.header;
+    this.executions.clear();
+    return run;
+  }
+}

@@ -1,0 +1,214 @@
+// `pantheon node` (run a validator or a full node) and the operator's commands that talk to
+// one: submit, transfer, status, tx.
+import { join, resolve } from 'node:path';
+import { bytesToHex, hexToBytes } from '../../protocol/bytes.ts';
+import { addressOf, decodeAddress } from '../../protocol/keys.ts';
+import { encodeTx, signTx, LOG_ID_PATTERN, type UnsignedTx } from '../../protocol/tx.ts';
+import { createLogger } from '../log.ts';
+import { PantheonNode } from '../node.ts';
+import { startHttpApi } from '../http-api.ts';
+import { readKeyFile } from '../keyfile.ts';
+import { writeFileAtomic } from '../files.ts';
+import { api, DEFAULT_NODE_URL, sleep } from '../client.ts';
+import { loadGenesisFile } from './genesis-commands.ts';
+import { printJson, requireString, UsageError, type Command } from './command.ts';
+
+function parseHostPort(text: string, flag: string): { host: string; port: number } {
+  const m = /^([^:]+):(\d{1,5})$/.exec(text);
+  if (!m || Number(m[2]) > 65535) throw new UsageError(`--${flag} must be HOST:PORT, got "${text}"`);
+  return { host: m[1], port: Number(m[2]) };
+}
+
+export const nodeCommand: Command = {
+  name: 'node',
+  summary: 'Run a Pantheon validator (with --key) or full node.',
+  usage: 'pantheon node --data DIR --genesis FILE [--key FILE] [--listen MULTIADDR]... [--http HOST:PORT] [--peer MULTIADDR]... [--log-format json|pretty] [--debug]',
+  details: [
+    '  --data DIR         data directory: database, peer identity, node.json (created if missing)',
+    '  --genesis FILE     the genesis file of the chain',
+    '  --key FILE         validator key (ML-DSA-65 key file listed in genesis); without it, a full node',
+    '  --listen MULTIADDR libp2p listen address (default /ip4/127.0.0.1/tcp/0); repeatable',
+    '  --http HOST:PORT   HTTP API address (default 127.0.0.1:28000)',
+    '  --peer MULTIADDR   bootstrap peer, /ip4/.../tcp/.../p2p/<peer id>; repeatable',
+    '  --log-format F     json (one object per line) or pretty (default: pretty on a terminal)',
+    '  --debug            log consensus messages too',
+    '',
+    'On start it writes DIR/node.json with its HTTP URL and libp2p addresses. SIGINT/SIGTERM stop it cleanly.',
+  ].join('\n'),
+  options: {
+    data: { type: 'string' },
+    genesis: { type: 'string' },
+    key: { type: 'string' },
+    listen: { type: 'string', multiple: true },
+    http: { type: 'string', default: '127.0.0.1:28000' },
+    peer: { type: 'string', multiple: true },
+    'log-format': { type: 'string' },
+    debug: { type: 'boolean', default: false },
+  },
+  async run(values) {
+    const dataDir = resolve(requireString(values, 'data'));
+    const genesis = loadGenesisFile(requireString(values, 'genesis'));
+    const validatorKey = typeof values.key === 'string' ? readKeyFile(values.key) : undefined;
+    const http = parseHostPort(values.http as string, 'http');
+    const format = values['log-format'];
+    if (format !== undefined && format !== 'json' && format !== 'pretty') throw new UsageError(`--log-format must be json or pretty, got "${format}"`);
+    const log = createLogger('node', { pretty: format === undefined ? undefined : format === 'pretty', debug: values.debug as boolean });
+    const node = await PantheonNode.start({
+      dataDir,
+      genesis,
+      validatorKey,
+      p2pListen: (values.listen as string[] | undefined) ?? ['/ip4/127.0.0.1/tcp/0'],
+      peers: (values.peer as string[] | undefined) ?? [],
+      log,
+    });
+    let server;
+    try {
+      server = await startHttpApi(node, http.host, http.port);
+    } catch (err) {
+      await node.stop();
+      throw new Error(`cannot listen on ${http.host}:${http.port}: ${(err as Error).message}`);
+    }
+    const url = `http://${http.host}:${http.port}`;
+    writeFileAtomic(join(dataDir, 'node.json'), JSON.stringify({ pid: process.pid, http: url, peerId: node.network.peerId, addresses: node.network.addresses() }, null, 2) + '\n');
+    log('info', 'HTTP API listening', { url });
+    await new Promise<void>((done) => {
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log('info', 'stopping', { signal });
+        server.close();
+        node.stop().then(done, (err) => {
+          log('error', 'stop failed', { error: (err as Error).message });
+          done();
+        });
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+    return 0;
+  },
+};
+
+const nodeOption = { node: { type: 'string' as const, default: DEFAULT_NODE_URL }, json: { type: 'boolean' as const, default: false } };
+
+async function submitAndWait(nodeUrl: string, tx: UnsignedTx, keyPath: string, wait: string | undefined, json: boolean) {
+  const key = readKeyFile(keyPath);
+  const account = await api(nodeUrl, `/v1/account/${addressOf(key.publicKey)}`);
+  const signed = signTx({ ...tx, senderPublicKey: key.publicKey, nonce: BigInt(account.nextNonce) }, key.secretKey);
+  const receipt = await api(nodeUrl, '/v1/tx', { tx: bytesToHex(encodeTx(signed)) });
+  let status = receipt;
+  if (wait) {
+    const targets = wait === 'anchored' ? ['anchored'] : ['final', 'anchored'];
+    const started = Date.now();
+    while (!targets.includes(status.status)) {
+      if (!json) process.stderr.write(`\rwaiting until ${wait}: ${status.status} (${Math.round((Date.now() - started) / 1000)} s)`);
+      await sleep(500);
+      status = await api(nodeUrl, `/v1/tx/${receipt.txId}`);
+    }
+    if (!json) process.stderr.write('\n');
+  }
+  return { txId: receipt.txId, sender: addressOf(key.publicKey), nonce: signed.nonce.toString(), ...status };
+}
+
+export const submitCommand: Command = {
+  name: 'submit',
+  summary: 'Commit an OAR log root to Pantheon and print the receipt (commitment id).',
+  usage: 'pantheon submit --log ID --root HEX --size N --key FILE [--node URL] [--fee N] [--wait final|anchored] [--json]',
+  details: [
+    '  --log ID       the OAR log id (1-64 printable ASCII characters)',
+    '  --root HEX     the log root, 32 bytes as 64 hex digits',
+    '  --size N       the number of entries the root covers',
+    '  --key FILE     the operator key that signs the commitment (it pays the fee)',
+    `  --node URL     a node's HTTP API (default ${DEFAULT_NODE_URL})`,
+    '  --fee N        fee in base units (default: the genesis minimum, 1000)',
+    '  --wait W       wait until the commitment is final (or anchored in Bitcoin)',
+  ].join('\n'),
+  options: { log: { type: 'string' }, root: { type: 'string' }, size: { type: 'string' }, key: { type: 'string' }, fee: { type: 'string', default: '1000' }, wait: { type: 'string' }, ...nodeOption },
+  async run(values) {
+    const logId = requireString(values, 'log');
+    if (!LOG_ID_PATTERN.test(logId)) throw new UsageError('--log must be 1-64 printable ASCII characters without spaces');
+    let root: Uint8Array;
+    try {
+      root = hexToBytes(requireString(values, 'root'), '--root', 32);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const size = requireString(values, 'size');
+    if (!/^[1-9][0-9]{0,18}$/.test(size)) throw new UsageError(`--size must be a positive integer, got "${size}"`);
+    const fee = values.fee as string;
+    if (!/^(0|[1-9][0-9]{0,18})$/.test(fee)) throw new UsageError(`--fee must be an integer number of base units, got "${fee}"`);
+    const wait = values.wait as string | undefined;
+    if (wait !== undefined && wait !== 'final' && wait !== 'anchored') throw new UsageError('--wait must be final or anchored');
+    const tx = { chainId: (await api(values.node as string, '/v1/status')).chainId, nonce: 0n, fee: BigInt(fee), payload: { kind: 'commitment' as const, logId, treeSize: BigInt(size), root } } as UnsignedTx;
+    const receipt = await submitAndWait(values.node as string, tx, requireString(values, 'key'), wait, values.json as boolean);
+    const out = { commitmentId: receipt.txId, ...receipt };
+    if (values.json) printJson(out);
+    else process.stdout.write(`commitment ${out.commitmentId}\n  status  ${out.status}${out.height ? ` at height ${out.height}` : ''}\n  log     ${logId} size ${size}\n  sender  ${out.sender} nonce ${out.nonce}\n`);
+    return 0;
+  },
+};
+
+export const transferCommand: Command = {
+  name: 'transfer',
+  summary: 'Send PAN from the account of a key file to an address.',
+  usage: 'pantheon transfer --to ADDRESS --amount BASE_UNITS --key FILE [--node URL] [--fee N] [--wait final] [--json]',
+  details: '  amounts are integer base units: 1 PAN = 100000000',
+  options: { to: { type: 'string' }, amount: { type: 'string' }, key: { type: 'string' }, fee: { type: 'string', default: '1000' }, wait: { type: 'string' }, ...nodeOption },
+  async run(values) {
+    let to: Uint8Array;
+    try {
+      to = decodeAddress(requireString(values, 'to'), '--to');
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const amount = requireString(values, 'amount');
+    if (!/^[1-9][0-9]{0,18}$/.test(amount)) throw new UsageError(`--amount must be a positive integer number of base units, got "${amount}"`);
+    const fee = values.fee as string;
+    if (!/^(0|[1-9][0-9]{0,18})$/.test(fee)) throw new UsageError(`--fee must be an integer number of base units, got "${fee}"`);
+    const wait = values.wait as string | undefined;
+    if (wait !== undefined && wait !== 'final') throw new UsageError('--wait must be final');
+    const tx = { chainId: (await api(values.node as string, '/v1/status')).chainId, nonce: 0n, fee: BigInt(fee), payload: { kind: 'transfer' as const, to, amount: BigInt(amount) } } as UnsignedTx;
+    const receipt = await submitAndWait(values.node as string, tx, requireString(values, 'key'), wait, values.json as boolean);
+    if (values.json) printJson(receipt);
+    else process.stdout.write(`transfer ${receipt.txId}: ${receipt.status}${receipt.height ? ` at height ${receipt.height}` : ''}\n`);
+    return 0;
+  },
+};
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: "Show a node's height, peers, sync progress and mempool.",
+  usage: 'pantheon status [--node URL] [--json]',
+  options: nodeOption,
+  async run(values) {
+    const s = await api(values.node as string, '/v1/status');
+    if (values.json) printJson(s);
+    else {
+      process.stdout.write(
+        `chain      ${s.chainId} (genesis ${s.genesisHash})\n` +
+          `height     ${s.height}  last block ${s.lastBlockHash.slice(0, 16)}…\n` +
+          `consensus  height ${s.consensus.height} round ${s.consensus.round} step ${s.consensus.step}${s.validatorIndex === null ? ' (full node)' : ` (validator ${s.validatorIndex})`}\n` +
+          `peers      ${s.peers}   sync: ${s.sync.syncing ? `catching up to ${s.sync.bestPeerHeight}` : 'in sync'}\n` +
+          `mempool    ${s.mempool.transactions} transactions   commitment log: ${s.commitmentLogSize} leaves\n`,
+      );
+    }
+    return 0;
+  },
+};
+
+export const txCommand: Command = {
+  name: 'tx',
+  summary: 'Show the status of a transaction or commitment: pending, final at height h, or anchored.',
+  usage: 'pantheon tx <id> [--node URL] [--json]',
+  options: nodeOption,
+  positionals: { min: 1, max: 1 },
+  async run(values, [id]) {
+    if (!/^[0-9a-f]{64}$/.test(id)) throw new UsageError(`the id must be 64 lower-case hex digits, got "${id}"`);
+    const s = await api(values.node as string, `/v1/tx/${id}`);
+    if (values.json) printJson(s);
+    else process.stdout.write(`${id}: ${s.status}${s.height ? ` at height ${s.height}` : ''}${s.logIndex !== null && s.logIndex !== undefined ? `, commitment log index ${s.logIndex}` : ''}\n`);
+    return s.status === 'unknown' ? 1 : 0;
+  },
+};
+

@@ -1,0 +1,259 @@
+// The thin I/O shell around the pure consensus core: it feeds inputs to `step` one at a time
+// and performs the effects it returns. The sign record is fsync'd before any signature leaves
+// (persistSignState always precedes the sign effect), our own proposed blocks are stored
+// before their proposal is signed (so a restarted proposer can send the same proposal again),
+// and every chain mutation runs on the same serial queue as the core's inputs.
+import { createConsensusState, makeProposerRotation, step, type ConsensusEffect, type ConsensusInput, type ConsensusState, type SignRecord } from '../consensus/index.ts';
+import { blockHash, decodeBlock, encodeBlock, type Block } from '../protocol/block.ts';
+import { bytesToHex } from '../protocol/bytes.ts';
+import { encodeCertificate } from '../protocol/certificate.ts';
+import { encodeEvidence } from '../protocol/evidence.ts';
+import { encodeProposalEnvelope, encodeVoteEnvelope } from '../protocol/gossip.ts';
+import type { KeyPair } from '../protocol/keys.ts';
+import { encodeProposal, encodeVote, signProposal, signVote } from '../protocol/vote.ts';
+import type { Chain } from './chain.ts';
+import { fromTypedJson, toTypedJson } from './json-codec.ts';
+import type { Logger } from './log.ts';
+import type { Mempool } from './mempool.ts';
+import type { Network } from './p2p/index.ts';
+import type { NodeStore } from './store.ts';
+
+const PENDING_BLOCKS_MAX = 64;
+const EVIDENCE_POOL_MAX = 256;
+
+export interface DriverOptions {
+  chain: Chain;
+  store: NodeStore;
+  network: Network;
+  mempool: Mempool;
+  log: Logger;
+  /** This validator's key and index in the genesis set; absent on a full node. */
+  validator?: { key: KeyPair; index: number };
+  /** How often our latest messages of a stuck height are sent again. */
+  rebroadcastMs: number;
+  onCommitted: (block: Block, hashHex: string) => void;
+  /** Called when a decided block is not at hand: the syncer fetches it from peers. */
+  onMissingBlock: () => void;
+}
+
+export class ConsensusDriver {
+  private state: ConsensusState;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly pendingBlocks = new Map<string, Block>();
+  readonly evidencePool = new Map<string, Uint8Array>();
+  /** Our latest proposal and votes of the current height, sent again while the height is stuck. */
+  private lastSent = new Map<string, { topic: 'proposal' | 'vote'; make: () => Uint8Array }>();
+  private rebroadcastTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private lastRebroadcastHeight = -1n;
+
+  constructor(private readonly o: DriverOptions) {
+    this.state = this.freshState(undefined);
+  }
+
+  private freshState(lastSign: SignRecord | undefined): ConsensusState {
+    const { chain, validator } = this.o;
+    const g = chain.genesis.params;
+    return createConsensusState(
+      {
+        chainId: chain.chainId,
+        validators: chain.validators,
+        rotation: makeProposerRotation(chain.validators),
+        myIndex: validator?.index,
+        timeouts: { timeoutProposeMs: g.timeoutProposeMs, timeoutPrevoteMs: g.timeoutPrevoteMs, timeoutPrecommitMs: g.timeoutPrecommitMs, timeoutDeltaMs: g.timeoutDeltaMs },
+      },
+      { height: chain.height + 1n, lastSign },
+    );
+  }
+
+  get height(): bigint {
+    return this.state.height;
+  }
+
+  get round(): number {
+    return this.state.round;
+  }
+
+  get step(): string {
+    return this.state.step;
+  }
+
+  async start(): Promise<void> {
+    const saved = await this.o.store.loadSignRecord();
+    this.state = this.freshState(saved ? fromTypedJson<SignRecord>(saved) : undefined);
+    if (saved) this.o.log('info', 'resuming from the last-sign record', { height: this.state.lastSign?.height, round: this.state.lastSign?.round, step: this.state.lastSign?.step });
+    this.input({ kind: 'startHeight', height: this.o.chain.height + 1n });
+    this.rebroadcastTimer = setInterval(() => this.rebroadcast(), this.o.rebroadcastMs);
+  }
+
+  stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    if (this.rebroadcastTimer) clearInterval(this.rebroadcastTimer);
+    return this.queue;
+  }
+
+  /** Runs `fn` on the serial queue, after every input queued before it. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn);
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  input(input: ConsensusInput): void {
+    if (this.stopped) return;
+    void this.exclusive(() => this.handle(input)).catch((err) => this.o.log('error', 'consensus input failed', { input: input.kind, error: (err as Error).stack }));
+  }
+
+  /** A block that arrived with a proposal; kept until its height is decided. */
+  offerBlock(block: Block): void {
+    if (this.pendingBlocks.size >= PENDING_BLOCKS_MAX) this.pendingBlocks.delete(this.pendingBlocks.keys().next().value!);
+    this.pendingBlocks.set(bytesToHex(blockHash(block.header)), block);
+  }
+
+  addEvidence(key: string, bytes: Uint8Array): boolean {
+    if (this.evidencePool.has(key) || this.evidencePool.size >= EVIDENCE_POOL_MAX) return false;
+    this.evidencePool.set(key, bytes);
+    return true;
+  }
+
+  /** After the syncer committed blocks: start consensus again at the new height. Call inside exclusive(). */
+  restartAtChainHeight(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.pendingBlocks.clear();
+    this.lastSent.clear();
+    this.state = this.freshState(this.state.lastSign);
+    const r = step(this.state, { kind: 'startHeight', height: this.o.chain.height + 1n });
+    this.state = r.state;
+    void this.performAll(r.effects);
+  }
+
+  private async handle(input: ConsensusInput): Promise<void> {
+    if (this.stopped) return;
+    const r = step(this.state, input);
+    this.state = r.state;
+    await this.performAll(r.effects);
+  }
+
+  private async performAll(effects: ConsensusEffect[]): Promise<void> {
+    for (const e of effects) await this.perform(e);
+  }
+
+  private schedule(ms: number, input: ConsensusInput): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.input(input);
+    }, ms);
+    this.timers.add(t);
+  }
+
+  private async perform(e: ConsensusEffect): Promise<void> {
+    const { chain, store, network, log, validator } = this.o;
+    switch (e.kind) {
+      case 'persistSignState':
+        await store.saveSignRecord(toTypedJson(e.record));
+        return;
+      case 'signAndBroadcastProposal': {
+        const hashHex = bytesToHex(e.proposal.blockHash);
+        const block = this.pendingBlocks.get(hashHex) ?? (await this.storedProposal(hashHex));
+        if (!block || !validator) {
+          log('warn', 'cannot send a proposal whose block is not at hand', { height: e.proposal.height, round: e.proposal.round });
+          return;
+        }
+        const proposal = signProposal(e.proposal, validator.key.secretKey);
+        const proposalBytes = encodeProposal(proposal);
+        const blockBytes = encodeBlock(block);
+        const make = () => encodeProposalEnvelope({ proposal: proposalBytes, block: blockBytes, sentAtMs: BigInt(Date.now()) });
+        this.lastSent.set('proposal', { topic: 'proposal', make });
+        await network.publish('proposal', make());
+        log('info', 'proposed', { height: e.proposal.height, round: e.proposal.round, txs: block.txs.length, block: hashHex.slice(0, 16) });
+        this.input({ kind: 'proposal', proposal });
+        return;
+      }
+      case 'signAndBroadcastVote': {
+        if (!validator) return;
+        const vote = signVote(e.vote, validator.key.secretKey);
+        const voteBytes = encodeVote(vote);
+        const make = () => encodeVoteEnvelope({ vote: voteBytes, sentAtMs: BigInt(Date.now()) });
+        this.lastSent.set(vote.type, { topic: 'vote', make });
+        await network.publish('vote', make());
+        log('debug', 'voted', { height: vote.height, round: vote.round, type: vote.type, block: bytesToHex(vote.blockHash).slice(0, 16) });
+        this.input({ kind: 'vote', vote });
+        return;
+      }
+      case 'scheduleTimeout':
+        this.schedule(e.durationMs, { kind: 'timeout', timeout: e.timeout, height: e.height, round: e.round });
+        return;
+      case 'requestBlockValidation': {
+        const hashHex = bytesToHex(e.blockHash);
+        const block = this.pendingBlocks.get(hashHex) ?? (await this.storedProposal(hashHex));
+        if (!block) return; // it arrives with its proposal; the core asks again then
+        const error = await chain.validateBlock(block, { nowMs: Date.now() });
+        if (error) log('warn', 'proposed block is invalid', { height: e.height, block: hashHex.slice(0, 16), error });
+        this.input({ kind: 'blockValidity', blockHash: e.blockHash, valid: error === undefined });
+        return;
+      }
+      case 'proposeBlock': {
+        if (!validator) return;
+        const candidates = this.o.mempool.candidates((sender) => chain.account(sender)?.nonce ?? 0n, chain.genesis.params.blockTxsMax);
+        const block = await chain.buildBlock(candidates, [...this.evidencePool.values()], chain.validators.addresses[validator.index], Date.now());
+        const hashHex = bytesToHex(blockHash(block.header));
+        this.offerBlock(block);
+        await store.putProposedBlock(block.header.height, hashHex, encodeBlock(block));
+        this.input({ kind: 'blockBuilt', height: e.height, round: e.round, blockHash: blockHash(block.header) });
+        return;
+      }
+      case 'decide': {
+        const hashHex = bytesToHex(e.blockHash);
+        const block = this.pendingBlocks.get(hashHex) ?? (await this.storedProposal(hashHex));
+        if (!block) {
+          log('warn', 'decided a block that is not at hand; fetching it from peers', { height: e.height, block: hashHex.slice(0, 16) });
+          this.o.onMissingBlock();
+          return;
+        }
+        if (block.header.height !== chain.height + 1n) return; // the syncer got there first
+        const run = await chain.commit(block, encodeCertificate(e.certificate));
+        for (const id of run.txIds) this.o.mempool.remove(id);
+        for (const key of run.evidenceKeys) this.evidencePool.delete(key);
+        await store.deleteProposedBlocksBelow(e.height + 1n);
+        this.pendingBlocks.clear();
+        this.lastSent.clear();
+        log('info', 'committed', { height: e.height, round: e.round, txs: block.txs.length, block: hashHex.slice(0, 16), signers: e.certificate.signatures.length });
+        this.o.onCommitted(block, hashHex);
+        this.schedule(chain.genesis.params.blockIntervalMs, { kind: 'startHeight', height: e.height + 1n });
+        return;
+      }
+      case 'evidence': {
+        const bytes = encodeEvidence(e.evidence);
+        const { evidenceKey } = await import('../protocol/evidence.ts');
+        if (this.addEvidence(evidenceKey(e.evidence), bytes)) {
+          log('warn', 'equivocation detected', { validator: e.evidence.voteA.validatorIndex, height: e.evidence.voteA.height, round: e.evidence.voteA.round });
+          await network.publish('evidence', bytes);
+        }
+        return;
+      }
+    }
+  }
+
+  private async storedProposal(hashHex: string): Promise<Block | undefined> {
+    const bytes = await this.o.store.proposedBlock(this.state.height, hashHex);
+    return bytes ? decodeBlock(bytes) : undefined;
+  }
+
+  /** Sends our latest messages again while the height has not moved since the last tick. */
+  private rebroadcast(): void {
+    const height = this.o.chain.height;
+    const stuck = height === this.lastRebroadcastHeight;
+    this.lastRebroadcastHeight = height;
+    if (!stuck || this.stopped) return;
+    for (const { topic, make } of this.lastSent.values()) {
+      void this.o.network.publish(topic, make()).catch(() => undefined);
+    }
+  }
+}

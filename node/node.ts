@@ -1,0 +1,295 @@
+// `pantheon node`: storage, chain, mempool, network, consensus and sync put together. Every
+// message from the network is decoded and checked (size, chain id, signature, nonce, fee)
+// before it is forwarded or used; bad ones are rejected (the peer's score drops), duplicates
+// and stale ones ignored quietly.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { blockHash, decodeBlock, encodeHeader, type Block } from '../protocol/block.ts';
+import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
+import { checkEvidence, decodeEvidence, evidenceKey } from '../protocol/evidence.ts';
+import { decodeProposalEnvelope, decodeVoteEnvelope } from '../protocol/gossip.ts';
+import { addressBytes, decodeAddress, type KeyPair } from '../protocol/keys.ts';
+import { inclusionProof } from '../protocol/merkle.ts';
+import { txSender } from '../protocol/tx.ts';
+import { checkProposal, checkVote, decodeProposal, decodeVote, encodeVoteBody } from '../protocol/vote.ts';
+import { sha256 } from '../protocol/hash.ts';
+import { genesisHash, type Genesis } from '../genesis/genesis.ts';
+import { Chain } from './chain.ts';
+import { ConsensusDriver } from './consensus-driver.ts';
+import { createLogger, type Logger } from './log.ts';
+import { DEFAULT_MEMPOOL_LIMITS, Mempool } from './mempool.ts';
+import { Metrics } from './metrics.ts';
+import { createNetwork, type Network, type Verdict } from './p2p/index.ts';
+import { NodeStore } from './store.ts';
+import { Syncer } from './syncer.ts';
+
+export interface NodeConfig {
+  dataDir: string;
+  genesis: Genesis;
+  validatorKey?: KeyPair;
+  p2pListen: string[];
+  peers: string[];
+  log?: Logger;
+  rebroadcastMs?: number;
+  syncIntervalMs?: number;
+}
+
+const SEEN_VOTES_MAX = 10_000;
+
+export class PantheonNode {
+  readonly log: Logger;
+  readonly metrics = new Metrics();
+  private readonly seenVotes = new Set<string>();
+  private startedAtMs = Date.now();
+
+  private constructor(
+    readonly config: NodeConfig,
+    readonly store: NodeStore,
+    readonly chain: Chain,
+    readonly mempool: Mempool,
+    readonly network: Network,
+    readonly driver: ConsensusDriver,
+    readonly syncer: Syncer,
+    readonly validatorIndex: number | undefined,
+    log: Logger,
+  ) {
+    this.log = log;
+  }
+
+  static async start(config: NodeConfig): Promise<PantheonNode> {
+    const log = config.log ?? createLogger('node');
+    mkdirSync(config.dataDir, { recursive: true });
+    const store = await NodeStore.open(join(config.dataDir, 'db'));
+    try {
+      const chain = await Chain.load(config.genesis, store);
+      let validatorIndex: number | undefined;
+      if (config.validatorKey) {
+        validatorIndex = chain.validators.indexByAddress.get(bytesToHex(addressBytes(config.validatorKey.publicKey)));
+        if (validatorIndex === undefined) throw new Error('the validator key is not in the genesis validator set');
+      }
+      const mempool = new Mempool(DEFAULT_MEMPOOL_LIMITS, config.genesis.params.minFee);
+      const network = await createNetwork({ dataDir: config.dataDir, chainId: chain.chainId, listen: config.p2pListen, bootstrap: config.peers, log: (event, fields) => log('debug', event, fields) });
+      let node: PantheonNode | undefined;
+      const driver = new ConsensusDriver({
+        chain,
+        store,
+        network,
+        mempool,
+        log,
+        validator: config.validatorKey && validatorIndex !== undefined ? { key: config.validatorKey, index: validatorIndex } : undefined,
+        rebroadcastMs: config.rebroadcastMs ?? 2000,
+        onCommitted: (block, hashHex) => node?.afterCommit(block, hashHex),
+        onMissingBlock: () => node?.syncer.poke(),
+      });
+      const syncer = new Syncer(chain, driver, network, log, config.syncIntervalMs ?? 1000, (height) => node?.metrics.set('pantheon_height', Number(height)));
+      node = new PantheonNode(config, store, chain, mempool, network, driver, syncer, validatorIndex, log);
+      await node.reloadMempool();
+      node.attachGossip();
+      syncer.start();
+      await driver.start();
+      node.metrics.set('pantheon_height', Number(chain.height));
+      log('info', 'node started', { chainId: chain.chainId, height: chain.height, validator: validatorIndex ?? 'none', peerId: network.peerId, addresses: network.addresses() });
+      return node;
+    } catch (err) {
+      await store.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.syncer.stop();
+    await this.driver.stop();
+    await this.network.stop();
+    await this.store.close();
+  }
+
+  private afterCommit(block: Block, _hashHex: string): void {
+    this.metrics.set('pantheon_height', Number(block.header.height));
+    this.metrics.add('pantheon_transactions_committed_total', block.txs.length);
+  }
+
+  /** Acknowledged transactions survive a crash: put them back in the mempool at start. */
+  private async reloadMempool(): Promise<void> {
+    for (const bytes of await this.store.loadMempool()) {
+      const r = await this.admit(bytes, { persist: false, gossip: false });
+      if (!r.ok) {
+        const admitted = this.chain.admitTx(bytes);
+        if ('id' in admitted) await this.store.deleteMempoolTx(admitted.id);
+      }
+    }
+  }
+
+  // ---- transactions -------------------------------------------------------------------------
+
+  /**
+   * Admits a transaction from HTTP or gossip: decode, signature, chain id, fee, nonce, limits.
+   * With `persist`, it is on disk before this resolves (the submitter's acknowledgement).
+   */
+  async admit(bytes: Uint8Array, options: { persist: boolean; gossip: boolean }): Promise<{ ok: true; txId: string } | { ok: false; error: string; duplicate?: boolean; invalid?: boolean }> {
+    const admitted = this.chain.admitTx(bytes);
+    if ('error' in admitted) return { ok: false, error: admitted.error, invalid: true };
+    const { tx, id } = admitted;
+    if (await this.store.txLocation(id)) return { ok: false, error: 'transaction is already committed', duplicate: true };
+    const account = this.chain.account(bytesToHex(txSender(tx)));
+    if (!account) return { ok: false, error: 'the sender has no account: it must receive PAN before it can pay fees', invalid: false };
+    const added = this.mempool.add(id, bytes, tx, account.nonce);
+    if (!added.ok) return { ok: false, error: added.error, duplicate: added.duplicate };
+    if (options.persist) await this.store.putMempoolTx(id, bytes);
+    if (options.gossip) await this.network.publish('tx', bytes).catch((err) => this.log('warn', 'gossip publish failed', { error: (err as Error).message }));
+    this.metrics.add('pantheon_transactions_admitted_total', 1);
+    return { ok: true, txId: id };
+  }
+
+  // ---- gossip -------------------------------------------------------------------------------
+
+  private attachGossip(): void {
+    const verdict = (name: string, v: Verdict, from: string, why?: string): Verdict => {
+      if (v === 'reject') {
+        this.metrics.add('pantheon_gossip_rejected_total', 1);
+        this.log('warn', `rejected ${name} from peer`, { peer: from, error: why });
+      }
+      return v;
+    };
+
+    this.network.setHandler('tx', async (data, from) => {
+      const r = await this.admit(data, { persist: false, gossip: false });
+      if (r.ok) return 'accept';
+      return verdict('transaction', r.invalid ? 'reject' : 'ignore', from, r.error);
+    });
+
+    this.network.setHandler('vote', (data, from) => {
+      let vote;
+      try {
+        vote = decodeVote(decodeVoteEnvelope(data).vote);
+      } catch (err) {
+        return verdict('vote', 'reject', from, (err as Error).message);
+      }
+      if (vote.height <= this.chain.height) return 'ignore'; // stale
+      const key = bytesToHex(sha256(encodeVoteBody(vote)));
+      if (this.seenVotes.has(key)) {
+        // Already verified: pass it on again (a re-broadcast helps peers that missed it).
+        return 'accept';
+      }
+      const bad = checkVote(vote, this.chain.chainId, this.chain.validators);
+      if (bad) return verdict('vote', 'reject', from, bad);
+      if (this.seenVotes.size >= SEEN_VOTES_MAX) this.seenVotes.clear();
+      this.seenVotes.add(key);
+      if (vote.height > this.chain.height + 1n) this.syncer.poke();
+      this.driver.input({ kind: 'vote', vote });
+      return 'accept';
+    });
+
+    this.network.setHandler('proposal', (data, from) => {
+      let proposal;
+      let block;
+      try {
+        const envelope = decodeProposalEnvelope(data);
+        proposal = decodeProposal(envelope.proposal);
+        block = decodeBlock(envelope.block);
+      } catch (err) {
+        return verdict('proposal', 'reject', from, (err as Error).message);
+      }
+      if (proposal.height <= this.chain.height) return 'ignore';
+      const bad = checkProposal(proposal, this.chain.chainId, this.chain.validators);
+      if (bad) return verdict('proposal', 'reject', from, bad);
+      if (!equalBytes(blockHash(block.header), proposal.blockHash)) return verdict('proposal', 'reject', from, 'the block does not hash to the proposal block hash');
+      if (proposal.height > this.chain.height + 1n) this.syncer.poke();
+      this.driver.offerBlock(block);
+      this.driver.input({ kind: 'proposal', proposal });
+      return 'accept';
+    });
+
+    this.network.setHandler('evidence', (data, from) => {
+      try {
+        const e = decodeEvidence(data);
+        const bad = checkEvidence(e, this.chain.chainId, this.chain.validators);
+        if (bad) return verdict('evidence', 'reject', from, bad);
+        return this.driver.addEvidence(evidenceKey(e), data) ? 'accept' : 'ignore';
+      } catch (err) {
+        return verdict('evidence', 'reject', from, (err as Error).message);
+      }
+    });
+  }
+
+  // ---- queries for the HTTP API -------------------------------------------------------------
+
+  status() {
+    const last = this.chain.lastHeader;
+    return {
+      chainId: this.chain.chainId,
+      genesisHash: bytesToHex(genesisHash(this.chain.genesis)),
+      height: this.chain.height.toString(),
+      lastBlockHash: bytesToHex(this.chain.lastBlockHash),
+      lastBlockTimeMs: last ? last.timeMs.toString() : null,
+      commitmentLogSize: this.chain.logLeaves.length,
+      validatorIndex: this.validatorIndex ?? null,
+      consensus: { height: this.driver.height.toString(), round: this.driver.round, step: this.driver.step },
+      peerId: this.network.peerId,
+      addresses: this.network.addresses(),
+      peers: this.network.peers().length,
+      sync: { syncing: this.syncer.progress.syncing, bestPeerHeight: this.syncer.progress.bestPeerHeight.toString(), blocksFetched: this.syncer.progress.blocksFetched },
+      mempool: { transactions: this.mempool.size, bytes: this.mempool.byteSize },
+      uptimeMs: Date.now() - this.startedAtMs,
+    };
+  }
+
+  async account(address: string) {
+    const bytes = decodeAddress(address);
+    const key = bytesToHex(bytes);
+    const a = this.chain.account(key);
+    const nonce = a?.nonce ?? 0n;
+    let next = nonce;
+    while (this.mempool.hasNonce(key, next)) next++;
+    return { address, balance: (a?.balance ?? 0n).toString(), nonce: nonce.toString(), nextNonce: next.toString() };
+  }
+
+  async txStatus(idHex: string) {
+    const location = await this.store.txLocation(idHex);
+    if (location) {
+      const height = BigInt(location.height);
+      const anchored = location.logIndex !== undefined ? await this.anchorFor(height) : undefined;
+      return { txId: idHex, status: anchored ? 'anchored' : 'final', height: location.height, index: location.index, logIndex: location.logIndex ?? null, anchor: anchored ?? null };
+    }
+    if (this.mempool.has(idHex)) return { txId: idHex, status: 'pending' };
+    return { txId: idHex, status: 'unknown' };
+  }
+
+  /** Hook for the anchor integration: the confirmed Bitcoin anchor covering `height`, if any. */
+  async anchorFor(height: bigint): Promise<unknown | undefined> {
+    const json = await this.store.attestationCovering(height);
+    return json ? JSON.parse(json) : undefined;
+  }
+
+  async block(height: bigint) {
+    const bytes = await this.store.block(height);
+    if (!bytes) return undefined;
+    const block = decodeBlock(bytes);
+    const certificate = await this.store.certificate(height);
+    return { height: height.toString(), hash: bytesToHex(blockHash(block.header)), header: bytesToHex(encodeHeader(block.header)), block: bytesToHex(bytes), certificate: certificate ? bytesToHex(certificate) : null, txs: block.txs.length };
+  }
+
+  /** The pieces of a proof for a commitment (docs/api.md): everything the verifier recomputes from. */
+  async proofPieces(commitmentIdHex: string) {
+    const location = await this.store.txLocation(commitmentIdHex);
+    if (!location) return this.mempool.has(commitmentIdHex) ? { status: 'pending' as const } : undefined;
+    if (location.logIndex === undefined) throw new Error('this transaction is not a commitment');
+    const height = BigInt(location.height);
+    const block = decodeBlock((await this.store.block(height))!);
+    const certificate = (await this.store.certificate(height))!;
+    const logSize = Number(block.header.commitmentLogSize);
+    const path = inclusionProof(this.chain.logLeaves.slice(0, logSize), location.logIndex);
+    return {
+      status: 'final' as const,
+      chainId: this.chain.chainId,
+      genesisHash: bytesToHex(genesisHash(this.chain.genesis)),
+      commitmentTx: bytesToHex(block.txs[location.index]),
+      height: location.height,
+      logIndex: location.logIndex,
+      logSize,
+      inclusionPath: path.map(bytesToHex),
+      header: bytesToHex(encodeHeader(block.header)),
+      certificate: bytesToHex(certificate),
+    };
+  }
+}
+

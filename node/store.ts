@@ -1,0 +1,206 @@
+// The node's storage in `level` (docs/storage.md). Committing a block is ONE synced batch:
+// the block, its certificate, the transaction and commitment indexes, the commitment-log
+// leaves, the changed accounts, the removal of included mempool entries and the new height.
+// After kill -9 the database holds either all of a block or none of it.
+import { Level } from 'level';
+
+import type { Accounts, Account } from '../protocol/state.ts';
+import { Writer, Reader } from '../protocol/encoding.ts';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+export const heightKey = (h: bigint) => h.toString(16).padStart(16, '0');
+
+export interface TxLocation {
+  height: string;
+  index: number;
+  /** Position in the commitment log, for commitment transactions. */
+  logIndex?: number;
+}
+
+export interface CommittedBlock {
+  height: bigint;
+  blockBytes: Uint8Array;
+  certificateBytes: Uint8Array;
+  blockHashHex: string;
+  txIds: string[];
+  commitmentIds: { txId: string; logIndex: number }[];
+  newLogLeaves: Uint8Array[];
+  firstLogIndex: number;
+  changedAccounts: Accounts;
+  evidenceKeys: string[];
+}
+
+type Op = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
+
+export class NodeStore {
+  private constructor(private readonly db: Level<string, Uint8Array>) {}
+
+  static async open(path: string): Promise<NodeStore> {
+    const db = new Level<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view' });
+    try {
+      await db.open();
+    } catch (err) {
+      const cause = (err as { cause?: Error }).cause;
+      throw new Error(`cannot open the database at ${path}: ${cause?.message ?? (err as Error).message} (is another node running on this data directory?)`);
+    }
+    return new NodeStore(db);
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  private async getText(key: string): Promise<string | undefined> {
+    const v = await this.db.get(key);
+    return v === undefined ? undefined : dec.decode(v);
+  }
+
+  private putText(key: string, value: string): Op {
+    return { type: 'put', key, value: enc.encode(value) };
+  }
+
+  async height(): Promise<bigint> {
+    return BigInt((await this.getText('meta/height')) ?? '0');
+  }
+
+  async block(height: bigint): Promise<Uint8Array | undefined> {
+    return this.db.get(`block/${heightKey(height)}`);
+  }
+
+  async certificate(height: bigint): Promise<Uint8Array | undefined> {
+    return this.db.get(`cert/${heightKey(height)}`);
+  }
+
+  async heightOfBlock(hashHex: string): Promise<bigint | undefined> {
+    const h = await this.getText(`hash/${hashHex}`);
+    return h === undefined ? undefined : BigInt(h);
+  }
+
+  async txLocation(txIdHex: string): Promise<TxLocation | undefined> {
+    const v = await this.getText(`tx/${txIdHex}`);
+    return v === undefined ? undefined : JSON.parse(v);
+  }
+
+  /** Every account, for the in-memory state at start-up. */
+  async loadAccounts(): Promise<Accounts> {
+    const accounts: Accounts = new Map();
+    for await (const [key, value] of this.db.iterator({ gte: 'acct/', lt: 'acct0' })) {
+      accounts.set(key.slice(5), decodeAccount(value));
+    }
+    return accounts;
+  }
+
+  /** Leaf hashes of the commitment log, in order. */
+  async loadLogLeaves(): Promise<Uint8Array[]> {
+    const leaves: Uint8Array[] = [];
+    for await (const [, value] of this.db.iterator({ gte: 'clog/', lt: 'clog0' })) leaves.push(value);
+    return leaves;
+  }
+
+  async hasEvidence(key: string): Promise<boolean> {
+    return (await this.db.get(`evidence/${key}`)) !== undefined;
+  }
+
+  /** The whole block in one synced batch (see the file comment). */
+  async commitBlock(c: CommittedBlock): Promise<void> {
+    const h = heightKey(c.height);
+    const ops: Op[] = [
+      { type: 'put', key: `block/${h}`, value: c.blockBytes },
+      { type: 'put', key: `cert/${h}`, value: c.certificateBytes },
+      this.putText(`hash/${c.blockHashHex}`, c.height.toString()),
+      this.putText('meta/height', c.height.toString()),
+    ];
+    const logIndexByTx = new Map(c.commitmentIds.map((x) => [x.txId, x.logIndex]));
+    c.txIds.forEach((id, index) => {
+      const location: TxLocation = { height: c.height.toString(), index, ...(logIndexByTx.has(id) ? { logIndex: logIndexByTx.get(id) } : {}) };
+      ops.push(this.putText(`tx/${id}`, JSON.stringify(location)));
+      ops.push({ type: 'del', key: `mempool/${id}` });
+    });
+    c.newLogLeaves.forEach((leaf, i) => ops.push({ type: 'put', key: `clog/${heightKey(BigInt(c.firstLogIndex + i))}`, value: leaf }));
+    for (const [address, account] of c.changedAccounts) ops.push({ type: 'put', key: `acct/${address}`, value: encodeAccount(account) });
+    for (const key of c.evidenceKeys) ops.push(this.putText(`evidence/${key}`, c.height.toString()));
+    await this.db.batch(ops, { sync: true });
+  }
+
+  /** Genesis accounts, written once before height 1. */
+  async initGenesis(accounts: Accounts, genesisHashHex: string): Promise<void> {
+    const existing = await this.getText('meta/genesis');
+    if (existing !== undefined) {
+      if (existing !== genesisHashHex) throw new Error(`this data directory belongs to genesis ${existing}, not ${genesisHashHex}`);
+      return;
+    }
+    const ops: Op[] = [...accounts].map(([address, account]) => ({ type: 'put', key: `acct/${address}`, value: encodeAccount(account) }));
+    ops.push(this.putText('meta/genesis', genesisHashHex));
+    await this.db.batch(ops, { sync: true });
+  }
+
+  // ---- acknowledged transactions: persisted before the submitter hears "accepted" ----------
+
+  async putMempoolTx(txIdHex: string, txBytes: Uint8Array): Promise<void> {
+    await this.db.put(`mempool/${txIdHex}`, txBytes, { sync: true });
+  }
+
+  async deleteMempoolTx(txIdHex: string): Promise<void> {
+    await this.db.del(`mempool/${txIdHex}`);
+  }
+
+  async loadMempool(): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = [];
+    for await (const [, value] of this.db.iterator({ gte: 'mempool/', lt: 'mempool0' })) out.push(value);
+    return out;
+  }
+
+  // ---- the consensus last-sign record (written with sync before any signature leaves) -------
+
+  async loadSignRecord(): Promise<string | undefined> {
+    return this.getText('meta/sign-record');
+  }
+
+  async saveSignRecord(json: string): Promise<void> {
+    await this.db.put('meta/sign-record', enc.encode(json), { sync: true });
+  }
+
+  // ---- our own proposed blocks: stored before the proposal is signed -----------------------
+
+  async putProposedBlock(height: bigint, hashHex: string, blockBytes: Uint8Array): Promise<void> {
+    await this.db.put(`proposed/${heightKey(height)}/${hashHex}`, blockBytes, { sync: true });
+  }
+
+  async proposedBlock(height: bigint, hashHex: string): Promise<Uint8Array | undefined> {
+    return this.db.get(`proposed/${heightKey(height)}/${hashHex}`);
+  }
+
+  async deleteProposedBlocksBelow(height: bigint): Promise<void> {
+    await this.db.clear({ gte: 'proposed/', lt: `proposed/${heightKey(height)}` });
+  }
+
+  // ---- anchor attestations (recorded once their Bitcoin block has k confirmations) ----------
+
+  async putAttestation(pantheonHeight: bigint, json: string): Promise<void> {
+    await this.db.put(`anchor/${heightKey(pantheonHeight)}`, enc.encode(json), { sync: true });
+  }
+
+  async deleteAttestation(pantheonHeight: bigint): Promise<void> {
+    await this.db.del(`anchor/${heightKey(pantheonHeight)}`, { sync: true });
+  }
+
+  /** The first attestation at or above `height`, if any. */
+  async attestationCovering(height: bigint): Promise<string | undefined> {
+    for await (const [, value] of this.db.iterator({ gte: `anchor/${heightKey(height)}`, lt: 'anchor0', limit: 1 })) return dec.decode(value);
+    return undefined;
+  }
+}
+
+function encodeAccount(a: Account): Uint8Array {
+  return new Writer().u64(a.balance, 'balance').u64(a.nonce, 'nonce').finish();
+}
+
+function decodeAccount(bytes: Uint8Array): Account {
+  const r = new Reader(bytes);
+  const account = { balance: r.u64('balance'), nonce: r.u64('nonce') };
+  r.end('account');
+  return account;
+}
+

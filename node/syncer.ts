@@ -1,0 +1,125 @@
+// Block sync: a node that is behind (new, restarted, or partitioned) asks peers for their
+// height and fetches the blocks it lacks, checking each block's commit certificate against
+// the genesis validator set and re-executing it before committing. Progress is logged and
+// shown in /v1/status.
+import { blockHash, decodeBlock } from '../protocol/block.ts';
+import { decodeCertificate, verifyCertificate } from '../protocol/certificate.ts';
+import type { Chain } from './chain.ts';
+import type { ConsensusDriver } from './consensus-driver.ts';
+import type { Logger } from './log.ts';
+import type { Network } from './p2p/index.ts';
+
+const BLOCKS_PER_REQUEST = 16;
+const REQUEST_TIMEOUT_MS = 10_000;
+
+export interface SyncProgress {
+  syncing: boolean;
+  bestPeerHeight: bigint;
+  blocksFetched: number;
+}
+
+export class Syncer {
+  readonly progress: SyncProgress = { syncing: false, bestPeerHeight: 0n, blocksFetched: 0 };
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private stopped = false;
+
+  constructor(
+    private readonly chain: Chain,
+    private readonly driver: ConsensusDriver,
+    private readonly network: Network,
+    private readonly log: Logger,
+    private readonly intervalMs: number,
+    private readonly onCommitted: (height: bigint, hashHex: string) => void,
+  ) {}
+
+  start(): void {
+    this.network.serveSync(async (request) => {
+      if (request.kind === 'status') return { kind: 'status', height: this.chain.height };
+      const blocks: { block: Uint8Array; certificate: Uint8Array }[] = [];
+      const last = request.fromHeight + BigInt(Math.min(request.maxBlocks, BLOCKS_PER_REQUEST)) - 1n;
+      for (let h = request.fromHeight; h <= last && h <= this.chain.height; h++) {
+        const block = await this.chain.storedBlock(h);
+        const certificate = await this.chain.storedCertificate(h);
+        if (!block || !certificate) break;
+        blocks.push({ block, certificate });
+      }
+      return { kind: 'blocks', blocks };
+    });
+    this.timer = setInterval(() => this.poke(), this.intervalMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Check peers now (also called when a message shows that we are behind). */
+  poke(): void {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    void this.round()
+      .catch((err) => this.log('warn', 'sync round failed', { error: (err as Error).message }))
+      .finally(() => {
+        this.running = false;
+      });
+  }
+
+  private async round(): Promise<void> {
+    let best: { peerId: string; height: bigint } | undefined;
+    for (const peer of this.network.peers()) {
+      try {
+        const r = await this.network.requestSync(peer.peerId, { kind: 'status' }, REQUEST_TIMEOUT_MS);
+        if (r.kind === 'status' && (!best || r.height > best.height)) best = { peerId: peer.peerId, height: r.height };
+      } catch {
+        // an unreachable peer is skipped; the next round tries again
+      }
+    }
+    if (!best) return;
+    this.progress.bestPeerHeight = best.height;
+    if (best.height <= this.chain.height) {
+      this.progress.syncing = false;
+      return;
+    }
+    this.progress.syncing = true;
+    this.log('info', 'syncing', { from: this.chain.height + 1n, to: best.height, peer: best.peerId });
+    while (!this.stopped && this.chain.height < best.height) {
+      const r = await this.network.requestSync(best.peerId, { kind: 'blocks', fromHeight: this.chain.height + 1n, maxBlocks: BLOCKS_PER_REQUEST }, REQUEST_TIMEOUT_MS);
+      if (r.kind !== 'blocks' || r.blocks.length === 0) break;
+      const committed = await this.driver.exclusive(() => this.commitAll(r.blocks, best!.peerId));
+      if (committed === 0) break;
+      this.log('info', 'sync progress', { height: this.chain.height, target: best.height, peer: best.peerId });
+    }
+    this.progress.syncing = this.chain.height < best.height;
+  }
+
+  /** Verifies and commits fetched blocks in order; stops at the first bad one. Runs on the consensus queue. */
+  private async commitAll(blocks: { block: Uint8Array; certificate: Uint8Array }[], peerId: string): Promise<number> {
+    let committed = 0;
+    for (const item of blocks) {
+      let error: string | undefined;
+      try {
+        const block = decodeBlock(item.block);
+        if (block.header.height !== this.chain.height + 1n) continue; // consensus got there first
+        const hash = blockHash(block.header);
+        const check = verifyCertificate(decodeCertificate(item.certificate), { chainId: this.chain.chainId, height: block.header.height, blockHash: hash }, this.chain.validators);
+        if (!check.ok) error = `certificate: ${check.error}`;
+        else error = await this.chain.validateBlock(block);
+        if (!error) {
+          const run = await this.chain.commit(block, item.certificate);
+          committed++;
+          this.progress.blocksFetched++;
+          this.onCommitted(block.header.height, run.hashHex);
+        }
+      } catch (err) {
+        error = (err as Error).message;
+      }
+      if (error) {
+        this.log('warn', 'peer sent a block that does not verify', { peer: peerId, height: this.chain.height + 1n, error });
+        break;
+      }
+    }
+    if (committed > 0) this.driver.restartAtChainHeight();
+    return committed;
+  }
+}
