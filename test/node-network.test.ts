@@ -1,0 +1,192 @@
+// Four validators as four real processes on loopback, with real libp2p and real level on
+// disk: blocks keep coming, commitments become final everywhere, a SIGKILLed validator
+// catches up, one of four down keeps finalising, two down halt safely and resume, a new full
+// node syncs the chain and serves the same proofs, and bad input is refused while the network
+// keeps going.
+import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bytesToHex, hexToBytes } from '../protocol/bytes.ts';
+import { decodeCertificate, verifyCertificate } from '../protocol/certificate.ts';
+import { genesisValidatorSet, parseGenesis } from '../genesis/genesis.ts';
+import { addressOf, keyPairFromKeyFile } from '../protocol/keys.ts';
+import { encodeTx, signTx, type UnsignedTx } from '../protocol/tx.ts';
+import { api, ApiError } from '../node/client.ts';
+import { nodeAddress, startNodeProcess, stopNodeProcess, waitFor, type NodeProcess, type NodeSpec } from '../devnet/processes.ts';
+import { pantheon } from './helpers/cli.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'pantheon-net-'));
+const BASE_P2P = 31_000 + Math.floor(Math.random() * 2000);
+const nodes: NodeProcess[] = [];
+let genesisPath: string;
+let treasuryKeyPath: string;
+const commitmentIds: string[] = [];
+let validatorSet: ReturnType<typeof genesisValidatorSet>;
+
+const height = async (n: NodeProcess) => BigInt((await api(n.url, '/v1/status')).height);
+
+function spec(i: number, peers: string[], withKey = true): NodeSpec {
+  const dataDir = join(dir, `node-${i}`);
+  mkdirSync(dataDir, { recursive: true });
+  return { name: `node-${i}`, dataDir, genesisPath, keyPath: withKey ? join(dir, `validator-${i}.key`) : undefined, p2pPort: BASE_P2P + i, httpPort: BASE_P2P + 100 + i, peers, logPath: join(dir, `node-${i}.log`) };
+}
+
+async function start(i: number, withKey = true): Promise<NodeProcess> {
+  const peers = [0, 1, 2, 3].filter((j) => j !== i).map((j) => nodeAddress(join(dir, `node-${j}`))).filter((a): a is string => a !== undefined);
+  const n = startNodeProcess(spec(i, peers, withKey));
+  await waitFor(`node ${i} to serve its API`, () => nodeAddress(n.spec.dataDir) && api(n.url, '/v1/status'), 60_000);
+  nodes[i] = n;
+  return n;
+}
+
+async function waitForHeight(n: NodeProcess, target: bigint, timeoutMs = 60_000): Promise<void> {
+  await waitFor(`${n.spec.name} to reach height ${target}`, async () => (await height(n)) >= target, timeoutMs);
+}
+
+async function signedCommitment(keyPath: string, nodeUrl: string, logId: string, nonceOffset = 0n): Promise<Uint8Array> {
+  const key = keyPairFromKeyFile(JSON.parse(readFileSync(keyPath, 'utf8')));
+  const account = await api(nodeUrl, `/v1/account/${addressOf(key.publicKey)}`);
+  const tx: UnsignedTx = { chainId: 'pantheon-devnet-1', senderPublicKey: key.publicKey, nonce: BigInt(account.nextNonce) + nonceOffset, fee: 1000n, payload: { kind: 'commitment', logId, treeSize: 5n, root: new Uint8Array(32).fill(7) } };
+  return encodeTx(signTx(tx, key.secretKey));
+}
+
+/**
+ * Each node keeps the commit certificate it assembled (or fetched): any 2/3+ of the
+ * precommits, so certificates may differ between nodes while each verifies. The rest of a
+ * block or proof is identical everywhere.
+ */
+function withoutCertificate({ certificate, ...rest }: { certificate: string }) {
+  const cert = decodeCertificate(hexToBytes(certificate, 'certificate'));
+  const check = verifyCertificate(cert, { chainId: cert.chainId, height: cert.height, blockHash: cert.blockHash }, validatorSet);
+  expect(check.ok).toBe(true);
+  return rest;
+}
+
+beforeAll(async () => {
+  const init = pantheon(['genesis', 'init', '--validators', '4', '--out', dir, '--json']);
+  expect(init.code, init.stderr).toBe(0);
+  genesisPath = JSON.parse(init.stdout).genesis;
+  treasuryKeyPath = JSON.parse(init.stdout).treasuryKey;
+  validatorSet = genesisValidatorSet(parseGenesis(JSON.parse(readFileSync(genesisPath, 'utf8'))));
+  for (const i of [0, 1, 2, 3]) await start(i);
+}, 240_000);
+
+afterAll(async () => {
+  await Promise.all(nodes.filter(Boolean).map((n) => stopNodeProcess(n)));
+});
+
+describe('a four-validator network of real processes', () => {
+  it('produces blocks continuously, and a commitment sent to one node is final on all', async () => {
+    await waitForHeight(nodes[3], 3n);
+    const submitted = pantheon(['submit', '--log', 'acme/prod', '--root', 'ab'.repeat(32), '--size', '42', '--key', treasuryKeyPath, '--node', nodes[2].url, '--wait', 'final', '--json']);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const receipt = JSON.parse(submitted.stdout);
+    expect(receipt.status).toBe('final');
+    commitmentIds.push(receipt.commitmentId);
+    for (const n of nodes) {
+      const s = await waitFor(`the commitment on ${n.spec.name}`, async () => {
+        const r = await api(n.url, `/v1/tx/${receipt.commitmentId}`);
+        return r.status === 'final' ? r : undefined;
+      }, 30_000);
+      expect(s.height).toBe(receipt.height);
+      expect(s.logIndex).toBe(0);
+    }
+    const proofs = await Promise.all(nodes.map((n) => api(n.url, `/v1/proof/${receipt.commitmentId}`)));
+    for (const p of proofs) expect(withoutCertificate(p)).toEqual(withoutCertificate(proofs[0]));
+  });
+
+  it('refuses malformed, oversized, replayed and wrongly signed transactions over HTTP, and keeps finalising', async () => {
+    const url = nodes[1].url;
+    const expectError = async (body: unknown, status: number, message: RegExp) => {
+      const err = await api(url, '/v1/tx', body).then(() => undefined, (e) => e);
+      expect(err).toBeInstanceOf(ApiError);
+      expect((err as ApiError).status).toBe(status);
+      expect((err as ApiError).message).toMatch(message);
+    };
+    await expectError({ tx: 'zz' }, 400, /expected lower-case hex/);
+    await expectError({ nope: 1 }, 400, /must be \{"tx"/);
+    await expectError({ tx: '01' }, 400, /malformed transaction: .*chainId/);
+    const good = await signedCommitment(treasuryKeyPath, url, 'acme/replay');
+    const badSig = good.slice();
+    badSig[badSig.length - 10] ^= 1;
+    await expectError({ tx: bytesToHex(badSig) }, 400, /signature does not verify/);
+    const oversized = await fetch(`${url}/v1/tx`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tx: 'aa'.repeat(200_000) }) });
+    expect(oversized.status).toBe(413);
+    expect((await oversized.json()).error).toMatch(/exceeds the limit/);
+    const notJson = await fetch(`${url}/v1/tx`, { method: 'POST', body: '{"tx":' });
+    expect(notJson.status).toBe(400);
+    const accepted = await api(url, '/v1/tx', { tx: bytesToHex(good) });
+    expect(accepted.status).toBe('pending');
+    commitmentIds.push(accepted.txId);
+    await expectError({ tx: bytesToHex(good) }, 409, /already in the mempool|already committed/);
+    await waitFor('the good transaction to be final', async () => (await api(url, `/v1/tx/${accepted.txId}`)).status === 'final', 30_000);
+    await expectError({ tx: bytesToHex(good) }, 409, /already committed/);
+    // Same nonce, new content: a replay of a used nonce.
+    const reused = await signedCommitment(treasuryKeyPath, url, 'acme/replay-other-root', -1n);
+    await expectError({ tx: bytesToHex(reused) }, 400, /was already used/);
+    const before = await height(nodes[0]);
+    await waitForHeight(nodes[0], before + 2n);
+  });
+
+  it('keeps an acknowledged transaction across kill -9 of the node that acknowledged it', async () => {
+    const victim = nodes[3];
+    const tx = await signedCommitment(treasuryKeyPath, victim.url, 'acme/crash');
+    const ack = await api(victim.url, '/v1/tx', { tx: bytesToHex(tx) });
+    commitmentIds.push(ack.txId);
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    const back = await start(3);
+    await waitFor('the acknowledged transaction to be final after the restart', async () => (await api(back.url, `/v1/tx/${ack.txId}`)).status === 'final', 60_000);
+  });
+
+  it('with one validator killed the chain keeps finalising; restarted, it catches up', async () => {
+    const victim = nodes[2];
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    const h = await height(nodes[0]);
+    await waitForHeight(nodes[0], h + 3n);
+    const back = await start(2);
+    const target = await height(nodes[0]);
+    await waitForHeight(back, target);
+    await waitForHeight(back, target + 2n);
+  });
+
+  it('with two validators down it halts safely, and resumes when one returns', async () => {
+    for (const i of [2, 3]) {
+      nodes[i].child.kill('SIGKILL');
+      await nodes[i].exited;
+    }
+    // Let any height already in flight settle, then watch the height stand still.
+    await new Promise((r) => setTimeout(r, 3000));
+    const stuck = await height(nodes[0]);
+    await new Promise((r) => setTimeout(r, 5000));
+    expect(await height(nodes[0])).toBe(stuck);
+    expect(await height(nodes[1])).toBeLessThanOrEqual(stuck + 1n);
+    await start(2);
+    await waitForHeight(nodes[0], stuck + 2n, 90_000);
+    await start(3);
+    await waitForHeight(nodes[3], stuck + 2n, 90_000);
+  });
+
+  it('a new full node syncs the whole chain and serves the same proofs', async () => {
+    const full = await start(4, false);
+    const target = await height(nodes[0]);
+    await waitForHeight(full, target, 90_000);
+    const status = await api(full.url, '/v1/status');
+    expect(status.validatorIndex).toBeNull();
+    // Each node keeps the commit certificate it assembled (or fetched): any 2/3+ of the
+    // precommits, so certificates may differ between nodes while both verify. Everything
+    // else is identical.
+    for (const h of [1n, target]) {
+      const fromValidator = await api(nodes[0].url, `/v1/block/${h}`);
+      expect(withoutCertificate(await api(full.url, `/v1/block/${h}`))).toEqual(withoutCertificate(fromValidator));
+    }
+    expect(commitmentIds.length).toBe(3);
+    for (const id of commitmentIds) {
+      const fromValidator = await api(nodes[0].url, `/v1/proof/${id}`);
+      expect(fromValidator.status).toBe('final');
+      expect(withoutCertificate(await api(full.url, `/v1/proof/${id}`))).toEqual(withoutCertificate(fromValidator));
+    }
+  });
+});
