@@ -3,6 +3,7 @@
 // durably BEFORE a signature leaves the process, and `mayISign` refuses anything that could be
 // a double sign, so a validator that crashes and restarts from the record alone stays safe.
 import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
+import type { Vote } from '../protocol/vote.ts';
 
 /** Order of signing steps within one (height, round): proposal, then prevote, then precommit. */
 export const SIGN_STEP = { proposal: 1, prevote: 2, precommit: 3 } as const;
@@ -29,17 +30,32 @@ export interface SignRecord extends SignTarget {
   /** The paper's lockedValue_p (a block hash) at `height`, undefined for none. */
   lockedBlockHash: Uint8Array | undefined;
   /**
-   * The latest proposal, prevote and precommit signed at `height`, so that a restarted
-   * validator can send them again (identical content, so no double sign): a vote that was
-   * lost in the crash can be exactly the one the others need to reach 2f+1 (liveness).
+   * The 2f+1 signed prevotes that justified the lock (the polka of lockedRound). A lock whose
+   * justification died with the crash can stall the height forever: honest validators that
+   * never saw the polka cannot accept the locked value with validRound = lockedRound (L28),
+   * and the locked ones accept nothing else. With the polka kept, the restarted validator
+   * gossips it again and proposes lockedValue with that validRound.
+   */
+  lockedPolka: readonly Vote[];
+  /**
+   * What this validator signed at `height` in its latest rounds, so that a restarted
+   * validator can send it again (identical content, so no double sign): a vote lost in the
+   * crash (signed, not yet sent) can be exactly the one the others need to reach 2f+1, and a
+   * validator that has moved on to a later round cannot sign it anew (the simulator found
+   * heights stalled this way).
    */
   resend: SignedAtHeight;
 }
 
+/** Rounds of own votes kept for re-sending: the latest ones are the ones peers can still need. */
+export const RESEND_ROUNDS_MAX = 4;
+
 export interface SignedAtHeight {
+  /** The latest proposal. */
   proposal?: { round: number; blockHash: Uint8Array; validRound: number };
-  prevote?: { round: number; blockHash: Uint8Array };
-  precommit?: { round: number; blockHash: Uint8Array };
+  /** Own votes of the latest RESEND_ROUNDS_MAX rounds, oldest first. */
+  prevote?: readonly { round: number; blockHash: Uint8Array }[];
+  precommit?: readonly { round: number; blockHash: Uint8Array }[];
 }
 
 export type SignDecision = { ok: true } | { ok: false; reason: string };
@@ -73,8 +89,17 @@ export function mayISign(record: SignRecord | undefined, next: SignTarget): Sign
  */
 export function isResendOfRecord(record: SignRecord | undefined, next: SignTarget): boolean {
   if (record === undefined || next.height !== record.height) return false;
-  const previous = record.resend[next.step];
-  return previous !== undefined && previous.round === next.round && equalBytes(previous.blockHash, next.blockHash);
+  const matches = (m: { round: number; blockHash: Uint8Array }) => m.round === next.round && equalBytes(m.blockHash, next.blockHash);
+  if (next.step === 'proposal') return record.resend.proposal !== undefined && matches(record.resend.proposal);
+  return (record.resend[next.step] ?? []).some(matches);
+}
+
+/** The resend set after signing `target` (a vote or, with validRound, a proposal). */
+export function withSigned(previous: SignedAtHeight, target: SignTarget, validRound: number): SignedAtHeight {
+  const entry = { round: target.round, blockHash: target.blockHash };
+  if (target.step === 'proposal') return { ...previous, proposal: { ...entry, validRound } };
+  const kept = (previous[target.step] ?? []).filter((m) => m.round !== target.round);
+  return { ...previous, [target.step]: [...kept, entry].slice(-RESEND_ROUNDS_MAX) };
 }
 
 function describeTarget(t: SignTarget): string {

@@ -19,7 +19,7 @@ import { bytesToHex, equalBytes, ZERO_HASH } from '../protocol/bytes.ts';
 import { certificateFromVotes } from '../protocol/certificate.ts';
 import { NO_ROUND, type Proposal, type Vote } from '../protocol/vote.ts';
 import { bufferFutureMessage, EMPTY_FUTURE_BUFFER, takeFutureMessages } from './future-buffer.ts';
-import { isResendOfRecord, mayISign, type SignRecord, type SignTarget } from './sign-state.ts';
+import { isResendOfRecord, mayISign, withSigned, type SignRecord, type SignTarget } from './sign-state.ts';
 import { isHonestPresence, isQuorum } from './thresholds.ts';
 import { timeoutDurationMs } from './timeouts.ts';
 import type {
@@ -150,20 +150,33 @@ function resumeAfterRestart(ctx: Ctx, record: SignRecord): void {
   const me = config.myIndex as number;
   s.lockedRound = record.lockedRound;
   s.lockedValue = record.lockedBlockHash;
-  const { proposal, prevote, precommit } = record.resend;
+  if (record.lockedBlockHash !== undefined && record.lockedRound >= 0) {
+    // We saw this polka (L36), so the locked value is valid and is a valid value of that round.
+    s.validValue = record.lockedBlockHash;
+    s.validRound = record.lockedRound;
+    s.validity = new Map(s.validity).set(bytesToHex(record.lockedBlockHash), true);
+    for (const vote of record.lockedPolka) {
+      if (!isWellFormedVote(config, vote) || vote.height !== s.height) continue;
+      const outcome = addVote(s.votes, vote, config.validators);
+      if (outcome.kind === 'added') s.votes = outcome.keeper;
+    }
+  }
+  const { proposal, prevote = [], precommit = [] } = record.resend;
   const proposedThisRound = proposal !== undefined && proposal.round === record.round;
   startRound(ctx, record.round, !proposedThisRound);
   if (proposedThisRound) s.validity = new Map(s.validity).set(bytesToHex(proposal.blockHash), true);
-  if (prevote?.round === record.round) s.step = 'prevote';
-  if (precommit?.round === record.round) s.step = 'precommit';
+  if (prevote.some((v) => v.round === record.round)) s.step = 'prevote';
+  if (precommit.some((v) => v.round === record.round)) s.step = 'precommit';
   if (proposal) {
     const p = { chainId: config.chainId, height: s.height, round: proposal.round, blockHash: proposal.blockHash, validRound: proposal.validRound, proposerIndex: me };
     resendSigned(ctx, record, { height: s.height, round: p.round, step: 'proposal', blockHash: p.blockHash }, { kind: 'signAndBroadcastProposal', proposal: p });
   }
-  for (const [type, vote] of [['prevote', prevote], ['precommit', precommit]] as const) {
-    if (!vote) continue;
-    const v = { chainId: config.chainId, type, height: s.height, round: vote.round, blockHash: vote.blockHash, validatorIndex: me };
-    resendSigned(ctx, record, { height: s.height, round: v.round, step: type, blockHash: v.blockHash }, { kind: 'signAndBroadcastVote', vote: v });
+  // Bounded by RESEND_ROUNDS_MAX per type.
+  for (const [type, votes] of [['prevote', prevote], ['precommit', precommit]] as const) {
+    for (const vote of votes) {
+      const v = { chainId: config.chainId, type, height: s.height, round: vote.round, blockHash: vote.blockHash, validatorIndex: me };
+      resendSigned(ctx, record, { height: s.height, round: v.round, step: type, blockHash: v.blockHash }, { kind: 'signAndBroadcastVote', vote: v });
+    }
   }
 }
 
@@ -190,12 +203,17 @@ function onProposal(ctx: Ctx, proposal: Proposal): void {
   proposals.set(proposal.round, [...kept, { proposal, blockHashHex }]);
   s.proposals = proposals;
   s.votes = addSender(s.votes, proposal.round, proposal.proposerIndex, config.validators);
-  requestValidation(ctx, proposal.blockHash, blockHashHex);
+  requestValidation(ctx, proposal.blockHash, blockHashHex, true); // at most PROPOSALS_PER_ROUND_MAX per round
 }
 
-function requestValidation(ctx: Ctx, blockHash: Uint8Array, blockHashHex: string): void {
+/**
+ * Asks the host about a block once, or again when a proposal for it arrives (`again`): a host
+ * that did not have the block at the first request (2f+1 precommits came before the block)
+ * may not have answered, and the proposal brings the block.
+ */
+function requestValidation(ctx: Ctx, blockHash: Uint8Array, blockHashHex: string, again = false): void {
   const s = ctx.s;
-  if (s.validity.has(blockHashHex) || s.validationRequested.has(blockHashHex)) return;
+  if (s.validity.has(blockHashHex) || (!again && s.validationRequested.has(blockHashHex))) return;
   const requested = new Set(s.validationRequested);
   requested.add(blockHashHex);
   s.validationRequested = requested;
@@ -275,7 +293,8 @@ function startRound(ctx: Ctx, round: number, mayPropose = true): void {
   if (mayPropose && config.myIndex !== undefined && config.rotation.proposerAt(s.height, round) === config.myIndex) {
     // L14
     if (s.validValue !== undefined) {
-      broadcastProposal(ctx, s.validValue, s.validRound); // L15-L16, L19
+      // validRound < round always holds in the paper; after a restart into the lock round it might not.
+      if (s.validRound < round) broadcastProposal(ctx, s.validValue, s.validRound); // L15-L16, L19
     } else {
       s.awaitingBlockForRound = round; // L18: getValue() is the host's, answered by blockBuilt
       ctx.effects.push({ kind: 'proposeBlock', height: s.height, round });
@@ -298,11 +317,9 @@ function signIfSafe(ctx: Ctx, target: SignTarget, signEffect: ConsensusEffect): 
   if (s.config.myIndex === undefined) return;
   if (!mayISign(s.lastSign, target).ok) return;
   const previous = s.lastSign && s.lastSign.height === target.height ? s.lastSign.resend : {};
-  const signed =
-    signEffect.kind === 'signAndBroadcastProposal'
-      ? { proposal: { round: target.round, blockHash: target.blockHash, validRound: signEffect.proposal.validRound } }
-      : { [target.step]: { round: target.round, blockHash: target.blockHash } };
-  const record: SignRecord = { ...target, lockedRound: s.lockedRound, lockedBlockHash: s.lockedValue, resend: { ...previous, ...signed } };
+  const validRound = signEffect.kind === 'signAndBroadcastProposal' ? signEffect.proposal.validRound : NO_ROUND;
+  const lockedPolka = s.lockedValue === undefined ? [] : votesFor(s.votes, s.lockedRound, 'prevote', bytesToHex(s.lockedValue));
+  const record: SignRecord = { ...target, lockedRound: s.lockedRound, lockedBlockHash: s.lockedValue, lockedPolka, resend: withSigned(previous, target, validRound) };
   s.lastSign = record;
   ctx.effects.push({ kind: 'persistSignState', record }, signEffect);
 }

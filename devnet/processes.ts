@@ -16,6 +16,7 @@ export interface NodeSpec {
   httpPort: number;
   peers: string[];
   logPath: string;
+  extraArgs?: string[];
 }
 
 export interface NodeProcess {
@@ -31,6 +32,7 @@ export function startNodeProcess(spec: NodeSpec): NodeProcess {
   const args = [PANTHEON, 'node', '--data', spec.dataDir, '--genesis', spec.genesisPath, '--listen', `/ip4/127.0.0.1/tcp/${spec.p2pPort}`, '--http', `127.0.0.1:${spec.httpPort}`, '--log-format', 'json'];
   if (spec.keyPath) args.push('--key', spec.keyPath);
   for (const p of spec.peers) args.push('--peer', p);
+  args.push(...(spec.extraArgs ?? []));
   const log = createWriteStream(spec.logPath, { flags: 'a' });
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.pipe(log);

@@ -51,7 +51,8 @@ export interface Genesis {
 export const DEFAULT_PARAMS: ConsensusParams = {
   minFee: 1000n,
   blockTxsMax: 2000,
-  blockBytesMax: 12 * 1024 * 1024,
+  // Below the gossip message limit (node/p2p: about 3.9 MB), since a proposal carries its block.
+  blockBytesMax: 3 * 1024 * 1024,
   timeoutProposeMs: 1000,
   timeoutPrevoteMs: 500,
   timeoutPrecommitMs: 500,
@@ -61,7 +62,7 @@ export const DEFAULT_PARAMS: ConsensusParams = {
 
 const PARAM_LIMITS: Record<Exclude<keyof ConsensusParams, 'minFee'>, [number, number]> = {
   blockTxsMax: [1, 65_535],
-  blockBytesMax: [1024, 64 * 1024 * 1024],
+  blockBytesMax: [1024, 3_800_000],
   timeoutProposeMs: [1, 600_000],
   timeoutPrevoteMs: [1, 600_000],
   timeoutPrecommitMs: [1, 600_000],
@@ -250,19 +251,26 @@ export interface CreateGenesisOptions {
   validatorPublicKeys: Uint8Array[];
   /** Accounts that share the supply equally (any remainder goes to the first). */
   fundedPublicKeys: Uint8Array[];
+  /** Base units given to each validator first (to pay for anchor attestations); default 0. */
+  validatorAllowance?: bigint;
   params?: Partial<ConsensusParams>;
 }
 
 export function createGenesis(o: CreateGenesisOptions): Genesis {
   if (o.fundedPublicKeys.length === 0) throw new Error('createGenesis: at least one funded account is required');
-  const share = TOTAL_SUPPLY / BigInt(o.fundedPublicKeys.length);
-  const remainder = TOTAL_SUPPLY - share * BigInt(o.fundedPublicKeys.length);
+  const allowance = o.validatorAllowance ?? 0n;
+  const rest = TOTAL_SUPPLY - allowance * BigInt(o.validatorPublicKeys.length);
+  const share = rest / BigInt(o.fundedPublicKeys.length);
+  const remainder = rest - share * BigInt(o.fundedPublicKeys.length);
   const genesis: Genesis = {
     chainId: o.chainId,
     genesisTimeMs: o.genesisTimeMs,
     params: { ...DEFAULT_PARAMS, ...o.params },
     validators: o.validatorPublicKeys.map((publicKey, i) => ({ name: `validator-${i}`, publicKey, power: 1n })),
-    allocations: o.fundedPublicKeys.map((pk, i) => ({ address: addressBytes(pk), amount: share + (i === 0 ? remainder : 0n) })),
+    allocations: [
+      ...o.fundedPublicKeys.map((pk, i) => ({ address: addressBytes(pk), amount: share + (i === 0 ? remainder : 0n) })),
+      ...(allowance > 0n ? o.validatorPublicKeys.map((pk) => ({ address: addressBytes(pk), amount: allowance })) : []),
+    ],
   };
   // Round-trip through the validator: what we write is exactly what we accept.
   return parseGenesis(genesisToJson(genesis));

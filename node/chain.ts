@@ -10,6 +10,7 @@ import { checkTxSignature, commitmentLeaf, decodeTx, txId, txSender, type Signed
 import type { ValidatorSet } from '../protocol/validators.ts';
 import { genesisAccounts, genesisHash, genesisValidatorSet, genesisValidatorSetHash, type Genesis } from '../genesis/genesis.ts';
 import type { NodeStore } from './store.ts';
+import { checkAttestationPayload } from '../anchor/verify-attestation.ts';
 
 /** How far a proposed block's time may run ahead of our clock. */
 export const BLOCK_TIME_DRIFT_MS_MAX = 10_000;
@@ -24,6 +25,7 @@ export interface Execution {
   commitmentIds: { txId: string; logIndex: number }[];
   txIds: string[];
   evidenceKeys: string[];
+  attestations: { pantheonHeight: bigint; txId: string; bytes: Uint8Array }[];
 }
 
 export class Chain {
@@ -37,6 +39,8 @@ export class Chain {
   /** Every commitment-log leaf hash, for serving proofs; the frontier gives the root in O(log n). */
   readonly logLeaves: Uint8Array[];
   private frontier: MerkleFrontier;
+  /** Hashes of committed blocks, height 1 first: attestations are checked against them. */
+  private blockHashes: Uint8Array[] = [];
   /** Transaction ids whose signature has been checked once already (mempool or block). */
   private readonly verified = new Set<string>();
   private readonly executions = new Map<string, Execution | string>();
@@ -60,6 +64,7 @@ export class Chain {
     await store.initGenesis(genesisAccounts(genesis), bytesToHex(genesisHash(genesis)));
     const chain = new Chain(genesis, store, await store.loadAccounts(), await store.loadLogLeaves());
     chain.height = await store.height();
+    chain.blockHashes = await store.loadBlockHashes();
     if (chain.height > 0n) {
       chain.lastHeader = decodeBlock((await store.block(chain.height))!).header;
     }
@@ -119,6 +124,7 @@ export class Chain {
     const commitmentIds: { txId: string; logIndex: number }[] = [];
     const newLogLeaves: Uint8Array[] = [];
     const seen = new Set<string>();
+    const attestations: Execution['attestations'] = [];
     for (const bytes of txBytes) {
       const admitted = this.admitTx(bytes);
       const fail = (error: string) => {
@@ -133,6 +139,13 @@ export class Chain {
         continue;
       }
       const { tx } = admitted;
+      if (tx.payload.kind === 'anchorAttestation') {
+        const bad = this.checkAttestation(tx.payload);
+        if (bad) {
+          fail(`anchor attestation: ${bad}`);
+          continue;
+        }
+      }
       copyIn(bytesToHex(txSender(tx)));
       if (tx.payload.kind === 'transfer') copyIn(bytesToHex(tx.payload.to));
       copyIn(bytesToHex(proposer));
@@ -144,6 +157,7 @@ export class Chain {
       seen.add(admitted.id);
       included.push(bytes);
       txIds.push(admitted.id);
+      if (tx.payload.kind === 'anchorAttestation') attestations.push({ pantheonHeight: tx.payload.pantheonHeight, txId: admitted.id, bytes });
       if (tx.payload.kind === 'commitment') {
         commitmentIds.push({ txId: admitted.id, logIndex: this.logLeaves.length + newLogLeaves.length });
         newLogLeaves.push(leafHash(commitmentLeaf(this.chainId, bytes)));
@@ -153,7 +167,19 @@ export class Chain {
     for (const leaf of newLogLeaves) frontier.append(leaf);
     const merged = new Map(this.accounts);
     for (const [k, a] of touched) merged.set(k, a);
-    return { included, txIds, commitmentIds, newLogLeaves, touched, logRoot: frontier.root(), logSize: BigInt(frontier.size), stateRoot: stateRoot(this.chainId, merged) };
+    return { included, txIds, commitmentIds, newLogLeaves, attestations, touched, logRoot: frontier.root(), logSize: BigInt(frontier.size), stateRoot: stateRoot(this.chainId, merged) };
+  }
+
+  /** An attestation must anchor the hash of one of our committed blocks, by valid Bitcoin data. */
+  private checkAttestation(p: import('../protocol/tx.ts').AnchorAttestationPayload): string | undefined {
+    if (p.pantheonHeight < 1n || p.pantheonHeight > this.height) return `height ${p.pantheonHeight} is not a committed height (the chain is at ${this.height})`;
+    if (!equalBytes(p.root, this.blockHashes[Number(p.pantheonHeight) - 1])) return `root is not the hash of block ${p.pantheonHeight}`;
+    return checkAttestationPayload(p, this.chainId);
+  }
+
+  /** The hash of committed block `height` (1-based). */
+  blockHashAt(height: bigint): Uint8Array | undefined {
+    return this.blockHashes[Number(height) - 1];
   }
 
   /** Checks evidence for inclusion: valid, not yet committed, not repeated. */
@@ -244,7 +270,7 @@ export class Chain {
     }
     if (!equalBytes(run.logRoot, h.commitmentLogRoot) || run.logSize !== h.commitmentLogSize) return 'commitmentLogRoot or commitmentLogSize does not match the transactions';
     if (!equalBytes(run.stateRoot, h.stateRoot)) return 'stateRoot does not match the state after the transactions';
-    return { block, hashHex, touched: run.touched, newLogLeaves: run.newLogLeaves, commitmentIds: run.commitmentIds, txIds: run.txIds, evidenceKeys: evidence.keys };
+    return { block, hashHex, touched: run.touched, newLogLeaves: run.newLogLeaves, commitmentIds: run.commitmentIds, txIds: run.txIds, evidenceKeys: evidence.keys, attestations: run.attestations };
   }
 
   /** Commits a validated block with its certificate: one synced batch, then memory. */
@@ -263,7 +289,9 @@ export class Chain {
       firstLogIndex: this.logLeaves.length,
       changedAccounts: run.touched,
       evidenceKeys: run.evidenceKeys,
+      attestations: run.attestations,
     });
+    this.blockHashes.push(blockHash(block.header));
     for (const [k, a] of run.touched) this.accounts.set(k, a);
     for (const leaf of run.newLogLeaves) {
       this.logLeaves.push(leaf);

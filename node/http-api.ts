@@ -47,12 +47,13 @@ async function route(node: PantheonNode, req: IncomingMessage, res: ServerRespon
   const parts = url.pathname.split('/').filter(Boolean);
   const method = req.method ?? 'GET';
   if (method === 'GET' && url.pathname === '/metrics') {
-    const s = node.status();
+    const s = await node.status();
     return send(res, 200, node.metrics.render({ pantheon_peers: s.peers, pantheon_mempool_transactions: s.mempool.transactions, pantheon_commitment_log_size: s.commitmentLogSize, pantheon_consensus_round: s.consensus.round }), 'text/plain; version=0.0.4');
   }
   if (parts[0] !== 'v1') throw new HttpError(404, `no such endpoint: ${method} ${url.pathname} (see docs/api.md)`);
   const [, resource, arg] = parts;
-  if (method === 'GET' && resource === 'status' && parts.length === 2) return send(res, 200, node.status());
+  if (method === 'GET' && resource === 'status' && parts.length === 2) return send(res, 200, await node.status());
+  if (method === 'GET' && resource === 'genesis' && parts.length === 2) return send(res, 200, node.genesisJson());
   if (method === 'POST' && resource === 'tx' && parts.length === 2) {
     const body = await readBody(req);
     let json: unknown;
@@ -112,6 +113,7 @@ export function startHttpApi(node: PantheonNode, host: string, port: number): Pr
     });
   });
   server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 30_000;
   server.headersTimeout = 10_000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -13,7 +13,7 @@ import { inclusionProof } from '../protocol/merkle.ts';
 import { txSender } from '../protocol/tx.ts';
 import { checkProposal, checkVote, decodeProposal, decodeVote, encodeVoteBody } from '../protocol/vote.ts';
 import { sha256 } from '../protocol/hash.ts';
-import { genesisHash, type Genesis } from '../genesis/genesis.ts';
+import { genesisHash, genesisToJson, type Genesis } from '../genesis/genesis.ts';
 import { Chain } from './chain.ts';
 import { ConsensusDriver } from './consensus-driver.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -22,6 +22,11 @@ import { Metrics } from './metrics.ts';
 import { createNetwork, type Network, type Verdict } from './p2p/index.ts';
 import { NodeStore } from './store.ts';
 import { Syncer } from './syncer.ts';
+import { Anchorer, type AnchorAttestation } from '../anchor/anchorer.ts';
+import { BitcoinRpc, type BitcoinRpcOptions } from '../anchor/rpc.ts';
+import { hashToDisplayHex, parseBlockHeader, parseRawTransaction, type BitcoinNetworkName } from '../anchor/verify-bitcoin.ts';
+import { decodeTx, encodeTx, signTx, type AnchorAttestationPayload } from '../protocol/tx.ts';
+import { hexToBytes } from '../protocol/bytes.ts';
 
 export interface NodeConfig {
   dataDir: string;
@@ -32,6 +37,16 @@ export interface NodeConfig {
   log?: Logger;
   rebroadcastMs?: number;
   syncIntervalMs?: number;
+  /** Anchor into Bitcoin through this node's bitcoind-compatible RPC (needs validatorKey to sign attestations). */
+  anchor?: AnchorOptions;
+}
+
+export interface AnchorOptions {
+  rpc: BitcoinRpcOptions;
+  intervalHeights: number;
+  confirmations: number;
+  network: BitcoinNetworkName;
+  pollMs?: number;
 }
 
 const SEEN_VOTES_MAX = 10_000;
@@ -41,6 +56,9 @@ export class PantheonNode {
   readonly metrics = new Metrics();
   private readonly seenVotes = new Set<string>();
   private startedAtMs = Date.now();
+  private anchorer: Anchorer | undefined;
+  private bitcoinRpc: BitcoinRpc | undefined;
+  private anchorPoll: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly config: NodeConfig,
@@ -86,6 +104,7 @@ export class PantheonNode {
       await node.reloadMempool();
       node.attachGossip();
       syncer.start();
+      if (config.anchor) await node.startAnchoring(config.anchor);
       await driver.start();
       node.metrics.set('pantheon_height', Number(chain.height));
       log('info', 'node started', { chainId: chain.chainId, height: chain.height, validator: validatorIndex ?? 'none', peerId: network.peerId, addresses: network.addresses() });
@@ -97,15 +116,82 @@ export class PantheonNode {
   }
 
   async stop(): Promise<void> {
+    if (this.anchorPoll) clearInterval(this.anchorPoll);
+    await this.anchorer?.close();
     this.syncer.stop();
     await this.driver.stop();
     await this.network.stop();
     await this.store.close();
   }
 
-  private afterCommit(block: Block, _hashHex: string): void {
+  private afterCommit(block: Block, hashHex: string): void {
     this.metrics.set('pantheon_height', Number(block.header.height));
     this.metrics.add('pantheon_transactions_committed_total', block.txs.length);
+    this.anchorer?.tick({ height: block.header.height, root: hexToBytes(hashHex, 'block hash', 32) }).catch((err) => this.log('warn', 'anchor tick failed', { error: (err as Error).message }));
+  }
+
+  // ---- anchoring ----------------------------------------------------------------------------
+
+  private async startAnchoring(o: AnchorOptions): Promise<void> {
+    if (!this.config.validatorKey) throw new Error('anchoring needs --key: the validator key signs the attestation transactions');
+    this.bitcoinRpc = new BitcoinRpc(o.rpc);
+    this.anchorer = await Anchorer.open({
+      dataDir: join(this.config.dataDir, 'anchor'),
+      chainId: this.chain.chainId,
+      rpc: this.bitcoinRpc,
+      intervalHeights: o.intervalHeights,
+      confirmations: o.confirmations,
+      onAttestation: (a) => this.submitAttestation(a),
+      log: (line) => this.log('info', line, { component: 'anchor' }),
+    });
+    this.log('info', 'anchoring enabled', { bitcoinAddress: this.anchorer.address, intervalHeights: o.intervalHeights, confirmations: o.confirmations });
+    this.anchorPoll = setInterval(() => this.anchorer?.poll().catch((err) => this.log('warn', 'anchor poll failed', { error: (err as Error).message })), o.pollMs ?? 2000);
+  }
+
+  get anchorAddress(): string | undefined {
+    return this.anchorer?.address;
+  }
+
+  /** Records a confirmed anchor on Pantheon with a signed attestation transaction (idempotent). */
+  private async submitAttestation(a: AnchorAttestation): Promise<void> {
+    const key = this.config.validatorKey!;
+    const pantheonHeight = BigInt(a.pantheonHeight);
+    const existing = await this.store.attestationCovering(pantheonHeight);
+    if (existing) {
+      const p = decodeTx(existing).payload as AnchorAttestationPayload;
+      if (p.pantheonHeight === pantheonHeight && hashToDisplayHex(parseRawTransaction(p.btcTx).txid) === a.txid && hashToDisplayHex(parseBlockHeader(p.btcHeader).hash) === a.blockHash) return;
+    }
+    const payload: AnchorAttestationPayload = {
+      kind: 'anchorAttestation',
+      pantheonHeight,
+      root: hexToBytes(a.rootHex, 'root', 32),
+      btcTx: hexToBytes(a.rawTxHex, 'rawTx'),
+      btcHeader: hexToBytes(a.headerHex, 'header', 80),
+      btcHeight: a.blockHeight,
+      merkleIndex: a.merkleIndex,
+      merkleSiblings: a.merkleSiblingsHex.map((h) => hexToBytes(h, 'merkle sibling', 32)),
+      followingHeaders: a.followingHeadersHex.map((h) => hexToBytes(h, 'header', 80)),
+    };
+    const sender = bytesToHex(addressBytes(key.publicKey));
+    let nonce = this.chain.account(sender)?.nonce ?? 0n;
+    while (this.mempool.hasNonce(sender, nonce)) nonce++;
+    const tx = signTx({ chainId: this.chain.chainId, senderPublicKey: key.publicKey, nonce, fee: this.chain.genesis.params.minFee, payload }, key.secretKey);
+    const r = await this.admit(encodeTx(tx), { persist: true, gossip: true });
+    if (!r.ok && !r.duplicate) throw new Error(`attestation transaction refused: ${r.error}`);
+    this.log('info', 'anchor attested', { pantheonHeight: a.pantheonHeight, bitcoinTx: a.txid, bitcoinBlock: a.blockHash, bitcoinHeight: a.blockHeight, confirmations: a.confirmations });
+  }
+
+  /** The committed attestation covering `height`, when its Bitcoin block is still on our best chain (if we have a Bitcoin view). */
+  private async attestationFor(height: bigint): Promise<AnchorAttestationPayload | undefined> {
+    const bytes = await this.store.attestationCovering(height);
+    if (!bytes) return undefined;
+    const p = decodeTx(bytes).payload as AnchorAttestationPayload;
+    if (this.bitcoinRpc) {
+      const blockHash = hashToDisplayHex(parseBlockHeader(p.btcHeader).hash);
+      const onBest = await this.bitcoinRpc.getBlockHash(p.btcHeight).then((h) => h === blockHash, () => false);
+      if (!onBest) return undefined; // a reorg removed it: never serve it; the anchorer attests again
+    }
+    return p;
   }
 
   /** Acknowledged transactions survive a crash: put them back in the mempool at start. */
@@ -213,8 +299,10 @@ export class PantheonNode {
 
   // ---- queries for the HTTP API -------------------------------------------------------------
 
-  status() {
+  async status() {
     const last = this.chain.lastHeader;
+    const latest = await this.store.latestAttestation();
+    const anchorInfo = latest ? await this.anchorFor((decodeTx(latest).payload as AnchorAttestationPayload).pantheonHeight) : undefined;
     return {
       chainId: this.chain.chainId,
       genesisHash: bytesToHex(genesisHash(this.chain.genesis)),
@@ -229,6 +317,13 @@ export class PantheonNode {
       peers: this.network.peers().length,
       sync: { syncing: this.syncer.progress.syncing, bestPeerHeight: this.syncer.progress.bestPeerHeight.toString(), blocksFetched: this.syncer.progress.blocksFetched },
       mempool: { transactions: this.mempool.size, bytes: this.mempool.byteSize },
+      anchor: {
+        anchoring: this.anchorer !== undefined,
+        bitcoinAddress: this.anchorer?.address ?? null,
+        lastAnchoredHeight: anchorInfo?.pantheonHeight ?? null,
+        bitcoinBlockHash: anchorInfo?.bitcoinBlockHash ?? null,
+        confirmations: anchorInfo?.confirmations ?? null,
+      },
       uptimeMs: Date.now() - this.startedAtMs,
     };
   }
@@ -254,10 +349,17 @@ export class PantheonNode {
     return { txId: idHex, status: 'unknown' };
   }
 
-  /** Hook for the anchor integration: the confirmed Bitcoin anchor covering `height`, if any. */
-  async anchorFor(height: bigint): Promise<unknown | undefined> {
-    const json = await this.store.attestationCovering(height);
-    return json ? JSON.parse(json) : undefined;
+  /** The confirmed Bitcoin anchor covering `height`, if any. */
+  async anchorFor(height: bigint) {
+    const p = await this.attestationFor(height);
+    if (!p) return undefined;
+    return {
+      pantheonHeight: p.pantheonHeight.toString(),
+      bitcoinTxid: hashToDisplayHex(parseRawTransaction(p.btcTx).txid),
+      bitcoinBlockHash: hashToDisplayHex(parseBlockHeader(p.btcHeader).hash),
+      bitcoinHeight: p.btcHeight,
+      confirmations: 1 + p.followingHeaders.length,
+    };
   }
 
   async block(height: bigint) {
@@ -289,7 +391,34 @@ export class PantheonNode {
       inclusionPath: path.map(bytesToHex),
       header: bytesToHex(encodeHeader(block.header)),
       certificate: bytesToHex(certificate),
+      anchor: await this.anchorPieces(height),
     };
+  }
+
+  /** Headers h+1..H and the attestation of H, for a commitment final at h; null before anchoring. */
+  private async anchorPieces(height: bigint) {
+    const p = await this.attestationFor(height);
+    if (!p) return null;
+    const headers: string[] = [];
+    for (let h = height + 1n; h <= p.pantheonHeight; h++) headers.push(bytesToHex(encodeHeader(decodeBlock((await this.store.block(h))!).header)));
+    return {
+      network: this.config.anchor?.network ?? 'regtest',
+      headersAfter: headers,
+      attestation: {
+        pantheonHeight: p.pantheonHeight.toString(),
+        rootHex: bytesToHex(p.root),
+        blockHeight: p.btcHeight,
+        rawTxHex: bytesToHex(p.btcTx),
+        merkleIndex: p.merkleIndex,
+        merkleSiblingsHex: p.merkleSiblings.map(bytesToHex),
+        headerHex: bytesToHex(p.btcHeader),
+        followingHeadersHex: p.followingHeaders.map(bytesToHex),
+      },
+    };
+  }
+
+  genesisJson() {
+    return genesisToJson(this.chain.genesis);
   }
 }
 

@@ -5,6 +5,7 @@
 import { Level } from 'level';
 
 import type { Accounts, Account } from '../protocol/state.ts';
+import { hexToBytes } from '../protocol/bytes.ts';
 import { Writer, Reader } from '../protocol/encoding.ts';
 
 const enc = new TextEncoder();
@@ -30,6 +31,7 @@ export interface CommittedBlock {
   firstLogIndex: number;
   changedAccounts: Accounts;
   evidenceKeys: string[];
+  attestations: { pantheonHeight: bigint; txId: string; bytes: Uint8Array }[];
 }
 
 type Op = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
@@ -99,6 +101,12 @@ export class NodeStore {
     return leaves;
   }
 
+  async loadBlockHashes(): Promise<Uint8Array[]> {
+    const hashes: Uint8Array[] = [];
+    for await (const [, value] of this.db.iterator({ gte: 'bh/', lt: 'bh0' })) hashes.push(value);
+    return hashes;
+  }
+
   async hasEvidence(key: string): Promise<boolean> {
     return (await this.db.get(`evidence/${key}`)) !== undefined;
   }
@@ -110,6 +118,7 @@ export class NodeStore {
       { type: 'put', key: `block/${h}`, value: c.blockBytes },
       { type: 'put', key: `cert/${h}`, value: c.certificateBytes },
       this.putText(`hash/${c.blockHashHex}`, c.height.toString()),
+      { type: 'put', key: `bh/${h}`, value: hexToBytes(c.blockHashHex, 'block hash', 32) },
       this.putText('meta/height', c.height.toString()),
     ];
     const logIndexByTx = new Map(c.commitmentIds.map((x) => [x.txId, x.logIndex]));
@@ -120,6 +129,8 @@ export class NodeStore {
     });
     c.newLogLeaves.forEach((leaf, i) => ops.push({ type: 'put', key: `clog/${heightKey(BigInt(c.firstLogIndex + i))}`, value: leaf }));
     for (const [address, account] of c.changedAccounts) ops.push({ type: 'put', key: `acct/${address}`, value: encodeAccount(account) });
+    // The latest attestation of a height wins: after a Bitcoin reorg the anchor is attested again.
+    for (const a of c.attestations) ops.push({ type: 'put', key: `anchor/${heightKey(a.pantheonHeight)}`, value: a.bytes });
     for (const key of c.evidenceKeys) ops.push(this.putText(`evidence/${key}`, c.height.toString()));
     await this.db.batch(ops, { sync: true });
   }
@@ -176,19 +187,17 @@ export class NodeStore {
     await this.db.clear({ gte: 'proposed/', lt: `proposed/${heightKey(height)}` });
   }
 
-  // ---- anchor attestations (recorded once their Bitcoin block has k confirmations) ----------
+  // ---- anchor attestations: committed attestation transactions, by anchored height --------
 
-  async putAttestation(pantheonHeight: bigint, json: string): Promise<void> {
-    await this.db.put(`anchor/${heightKey(pantheonHeight)}`, enc.encode(json), { sync: true });
+  /** The committed attestation transaction of the highest anchored height. */
+  async latestAttestation(): Promise<Uint8Array | undefined> {
+    for await (const [, value] of this.db.iterator({ gte: 'anchor/', lt: 'anchor0', reverse: true, limit: 1 })) return value;
+    return undefined;
   }
 
-  async deleteAttestation(pantheonHeight: bigint): Promise<void> {
-    await this.db.del(`anchor/${heightKey(pantheonHeight)}`, { sync: true });
-  }
-
-  /** The first attestation at or above `height`, if any. */
-  async attestationCovering(height: bigint): Promise<string | undefined> {
-    for await (const [, value] of this.db.iterator({ gte: `anchor/${heightKey(height)}`, lt: 'anchor0', limit: 1 })) return dec.decode(value);
+  /** The committed attestation transaction of the first anchored height at or above `height`. */
+  async attestationCovering(height: bigint): Promise<Uint8Array | undefined> {
+    for await (const [, value] of this.db.iterator({ gte: `anchor/${heightKey(height)}`, lt: 'anchor0', limit: 1 })) return value;
     return undefined;
   }
 }

@@ -7,11 +7,17 @@ import { addressBytes, PUBLIC_KEY_SIZE, sign, SIGNATURE_SIZE, verify, ADDRESS_SI
 import { concatBytes } from './bytes.ts';
 
 export const TX_VERSION = 1;
-export const TX_KIND = { transfer: 1, commitment: 2 } as const;
+export const TX_KIND = { transfer: 1, commitment: 2, anchorAttestation: 3 } as const;
 export const LOG_ID_MAX = 64;
 export const CHAIN_ID_MAX = 64;
-/** The largest signed transaction: a commitment with the longest log id. */
-export const TX_SIZE_MAX = 1 + 4 + CHAIN_ID_MAX + 1 + PUBLIC_KEY_SIZE + 8 + 8 + 4 + LOG_ID_MAX + 8 + 32 + SIGNATURE_SIZE;
+export const BTC_TX_SIZE_MAX = 10_000;
+export const BTC_HEADER_SIZE = 80;
+export const BTC_MERKLE_DEPTH_MAX = 32;
+export const BTC_FOLLOWING_HEADERS_MAX = 64;
+const TX_COMMON_SIZE = 1 + 4 + CHAIN_ID_MAX + 1 + PUBLIC_KEY_SIZE + 8 + 8 + SIGNATURE_SIZE;
+/** The largest signed transaction: an anchor attestation with every list at its maximum. */
+export const TX_SIZE_MAX =
+  TX_COMMON_SIZE + 8 + 32 + 4 + BTC_TX_SIZE_MAX + BTC_HEADER_SIZE + 4 + 4 + 4 + 32 * BTC_MERKLE_DEPTH_MAX + 4 + BTC_HEADER_SIZE * BTC_FOLLOWING_HEADERS_MAX;
 export const LOG_ID_PATTERN = /^[\x21-\x7e]{1,64}$/;
 
 export interface TransferPayload {
@@ -27,12 +33,30 @@ export interface CommitmentPayload {
   root: Uint8Array; // 32-byte OAR log root
 }
 
+/**
+ * Records a confirmed Bitcoin anchor on Pantheon (docs/anchor.md): the raw Bitcoin tx whose
+ * OP_RETURN carries (pantheonHeight, root), its merkle branch, its block header and the
+ * headers that followed, so every node can serve the Bitcoin part of a proof.
+ */
+export interface AnchorAttestationPayload {
+  kind: 'anchorAttestation';
+  pantheonHeight: bigint;
+  /** The Pantheon block hash at pantheonHeight. */
+  root: Uint8Array;
+  btcTx: Uint8Array;
+  btcHeader: Uint8Array;
+  btcHeight: number;
+  merkleIndex: number;
+  merkleSiblings: Uint8Array[];
+  followingHeaders: Uint8Array[];
+}
+
 export interface UnsignedTx {
   chainId: string;
   senderPublicKey: Uint8Array;
   nonce: bigint;
   fee: bigint;
-  payload: TransferPayload | CommitmentPayload;
+  payload: TransferPayload | CommitmentPayload | AnchorAttestationPayload;
 }
 
 export interface SignedTx extends UnsignedTx {
@@ -52,10 +76,19 @@ export function encodeTxBody(tx: UnsignedTx): Uint8Array {
   if (p.kind === 'transfer') {
     if (p.amount < 1n) throw new RangeError('amount: must be at least 1 base unit');
     w.fixed(p.to, ADDRESS_SIZE, 'to').u64(p.amount, 'amount');
-  } else {
+  } else if (p.kind === 'commitment') {
     if (!LOG_ID_PATTERN.test(p.logId)) throw new RangeError('logId: must be 1-64 printable ASCII characters');
     if (p.treeSize < 1n) throw new RangeError('treeSize: must be at least 1');
     w.string(p.logId, LOG_ID_MAX, 'logId').u64(p.treeSize, 'treeSize').fixed(p.root, 32, 'root');
+  } else {
+    w.u64(p.pantheonHeight, 'pantheonHeight')
+      .fixed(p.root, 32, 'root')
+      .bytes(p.btcTx, BTC_TX_SIZE_MAX, 'btcTx')
+      .fixed(p.btcHeader, BTC_HEADER_SIZE, 'btcHeader')
+      .u32(p.btcHeight, 'btcHeight')
+      .u32(p.merkleIndex, 'merkleIndex')
+      .list(p.merkleSiblings, BTC_MERKLE_DEPTH_MAX, 'merkleSiblings', (ww, h) => ww.fixed(h, 32, 'merkleSibling'))
+      .list(p.followingHeaders, BTC_FOLLOWING_HEADERS_MAX, 'followingHeaders', (ww, h) => ww.fixed(h, BTC_HEADER_SIZE, 'followingHeader'));
   }
   return w.finish();
 }
@@ -89,6 +122,18 @@ function readTxBody(r: Reader): UnsignedTx {
     const treeSize = r.u64('treeSize');
     if (treeSize < 1n) throw new DecodeError('treeSize', 'must be at least 1');
     payload = { kind: 'commitment', logId, treeSize, root: r.fixed(32, 'root') };
+  } else if (kind === TX_KIND.anchorAttestation) {
+    payload = {
+      kind: 'anchorAttestation',
+      pantheonHeight: r.u64('pantheonHeight'),
+      root: r.fixed(32, 'root'),
+      btcTx: r.bytes(BTC_TX_SIZE_MAX, 'btcTx'),
+      btcHeader: r.fixed(BTC_HEADER_SIZE, 'btcHeader'),
+      btcHeight: r.u32('btcHeight'),
+      merkleIndex: r.u32('merkleIndex'),
+      merkleSiblings: r.list(BTC_MERKLE_DEPTH_MAX, 'merkleSiblings', (rr) => rr.fixed(32, 'merkleSibling')),
+      followingHeaders: r.list(BTC_FOLLOWING_HEADERS_MAX, 'followingHeaders', (rr) => rr.fixed(BTC_HEADER_SIZE, 'followingHeader')),
+    };
   } else {
     throw new DecodeError('kind', `unknown transaction kind ${kind}`);
   }

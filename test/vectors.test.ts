@@ -219,7 +219,7 @@ describe('docs/vectors', () => {
     const otherTests = readdirSync(testDir)
       .filter((f) => f.endsWith('.test.ts') && f !== 'vectors.test.ts')
       .map((f) => readFileSync(join(testDir, f), 'utf8'));
-    const unchecked = files.filter((f) => !(f in checkers) && !otherTests.some((text) => text.includes(`'${f}'`)));
+    const unchecked = files.filter((f) => !(f in checkers) && !otherTests.some((text) => new RegExp(`['"/]${f.replace('.', '\\.')}['"]`).test(text)));
     expect(unchecked).toEqual([]);
   });
   for (const name of files.filter((f) => f in checkers)) {

@@ -10,7 +10,7 @@ import { bytesToHex, concatBytes } from '../../protocol/bytes.ts';
 import { domainPrefix, taggedHash, TAGS } from '../../protocol/hash.ts';
 import { addressOf, keyFileFromKeyPair, keyPairFromSeed, sign, addressBytes } from '../../protocol/keys.ts';
 import { consistencyProof, inclusionProof, leafHash, rootOf } from '../../protocol/merkle.ts';
-import { commitmentLeaf, encodeTx, encodeTxBody, signTx, txId, txLeaf, type UnsignedTx } from '../../protocol/tx.ts';
+import { commitmentLeaf, encodeTx, encodeTxBody, signTx, txId, txLeaf, type CommitmentPayload, type UnsignedTx } from '../../protocol/tx.ts';
 import { blockHash, encodeBlock, encodeHeader, evidenceRoot, txRoot, type Block } from '../../protocol/block.ts';
 import { applyTx, stateRoot } from '../../protocol/state.ts';
 import { createGenesis, encodeGenesis, genesisAccounts, genesisHash, genesisToJson, genesisValidatorSetHash } from '../../genesis/genesis.ts';
@@ -147,7 +147,7 @@ const signedTransfer = signTx(transfer, alice.secretKey, true);
 const signedCommitment = signTx(commitment, alice.secretKey, true);
 const txCase = (description: string, tx: ReturnType<typeof signTx>) => ({
   description,
-  input: { seed: hex(seed(1)), chainId: tx.chainId, nonce: tx.nonce.toString(), fee: tx.fee.toString(), payload: tx.payload.kind === 'transfer' ? { kind: 'transfer', to: hex(tx.payload.to), amount: tx.payload.amount.toString() } : { kind: 'commitment', logId: tx.payload.logId, treeSize: tx.payload.treeSize.toString(), root: hex(tx.payload.root) } },
+  input: { seed: hex(seed(1)), chainId: tx.chainId, nonce: tx.nonce.toString(), fee: tx.fee.toString(), payload: tx.payload.kind === 'transfer' ? { kind: 'transfer', to: hex(tx.payload.to), amount: tx.payload.amount.toString() } : { kind: 'commitment', logId: (tx.payload as CommitmentPayload).logId, treeSize: (tx.payload as CommitmentPayload).treeSize.toString(), root: hex(tx.payload.root) } },
   expect: 'ok',
   output: { body: hex(encodeTxBody(tx)), tx: hex(encodeTx(tx)), txId: hex(txId(tx)), txLeafHash: hex(leafHash(txLeaf(CHAIN, encodeTx(tx)))), commitmentLeafHash: hex(leafHash(commitmentLeaf(CHAIN, encodeTx(tx)))) },
 });

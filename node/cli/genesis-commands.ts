@@ -18,6 +18,9 @@ export function loadGenesisFile(path: string): Genesis {
   }
 }
 
+/** Each validator starts with enough PAN to pay for years of anchor attestations. */
+const VALIDATOR_ALLOWANCE_PAN = 1000n;
+
 export const genesisInit: Command = {
   name: 'genesis init',
   summary: 'Create a genesis file and one ML-DSA-65 key file per validator.',
@@ -29,7 +32,8 @@ export const genesisInit: Command = {
     '  --force          overwrite an existing genesis.json and keys in DIR',
     '  --json           print the result as JSON',
     '',
-    'The whole supply of 5,000,000,000 PAN is allocated to treasury.key. Key files are mode 0600.',
+    'Each validator account gets 1,000 PAN (for anchor attestation fees); treasury.key holds the rest of the',
+    'fixed supply of 5,000,000,000 PAN. Key files are mode 0600.',
   ].join('\n'),
   options: {
     validators: { type: 'string' },
@@ -52,6 +56,7 @@ export const genesisInit: Command = {
       genesisTimeMs: BigInt(Math.floor(Date.now() / 1000) * 1000),
       validatorPublicKeys: validatorKeys.map((k) => k.publicKey),
       fundedPublicKeys: [treasury.publicKey],
+      validatorAllowance: VALIDATOR_ALLOWANCE_PAN * BASE_UNITS_PER_PAN,
     });
     const keyPaths = validatorKeys.map((k, i) => {
       const path = join(out, `validator-${i}.key`);
@@ -69,7 +74,7 @@ export const genesisInit: Command = {
           `  chain id      ${genesis.chainId}\n` +
           `  genesis hash  ${hash}   (auditors pin this)\n` +
           `  validators    ${count}: ${keyPaths.join(', ')}\n` +
-          `  treasury      ${join(out, 'treasury.key')} holds all ${TOTAL_SUPPLY / BASE_UNITS_PER_PAN} PAN (${addressOf(treasury.publicKey)})\n`,
+          `  treasury      ${join(out, 'treasury.key')} holds ${TOTAL_SUPPLY / BASE_UNITS_PER_PAN - BigInt(count) * VALIDATOR_ALLOWANCE_PAN} PAN (${addressOf(treasury.publicKey)}); each validator 1000 PAN\n`,
       );
     }
     return 0;

@@ -2,9 +2,11 @@
 import { commandHelp, runCommand, UsageError, type Command } from './command.ts';
 import { genesisHashCommand, genesisInit, genesisVerify } from './genesis-commands.ts';
 import { keysNew, keysShow } from './key-commands.ts';
+import { proofCommand } from './proof-command.ts';
+import { verifyCommand } from '../../light-client/cli.ts';
 import { nodeCommand, statusCommand, submitCommand, transferCommand, txCommand } from './node-commands.ts';
 
-const COMMANDS: Command[] = [nodeCommand, submitCommand, transferCommand, statusCommand, txCommand, genesisInit, genesisHashCommand, genesisVerify, keysNew, keysShow];
+const COMMANDS: Command[] = [nodeCommand, submitCommand, transferCommand, statusCommand, txCommand, proofCommand, verifyCommand, genesisInit, genesisHashCommand, genesisVerify, keysNew, keysShow];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -5,18 +5,35 @@ import { bytesToHex, hexToBytes } from '../../protocol/bytes.ts';
 import { addressOf, decodeAddress } from '../../protocol/keys.ts';
 import { encodeTx, signTx, LOG_ID_PATTERN, type UnsignedTx } from '../../protocol/tx.ts';
 import { createLogger } from '../log.ts';
-import { PantheonNode } from '../node.ts';
+import { PantheonNode, type AnchorOptions } from '../node.ts';
 import { startHttpApi } from '../http-api.ts';
 import { readKeyFile } from '../keyfile.ts';
 import { writeFileAtomic } from '../files.ts';
 import { api, DEFAULT_NODE_URL, sleep } from '../client.ts';
 import { loadGenesisFile } from './genesis-commands.ts';
-import { printJson, requireString, UsageError, type Command } from './command.ts';
+import { parsePositiveInt, printJson, requireString, UsageError, type Command } from './command.ts';
 
 function parseHostPort(text: string, flag: string): { host: string; port: number } {
   const m = /^([^:]+):(\d{1,5})$/.exec(text);
   if (!m || Number(m[2]) > 65535) throw new UsageError(`--${flag} must be HOST:PORT, got "${text}"`);
   return { host: m[1], port: Number(m[2]) };
+}
+
+function anchorOptions(values: Record<string, unknown>): AnchorOptions | undefined {
+  const url = values['bitcoin-rpc'];
+  if (typeof url !== 'string') return undefined;
+  const network = values['bitcoin-network'];
+  if (network !== 'regtest' && network !== 'testnet' && network !== 'mainnet') throw new UsageError(`--bitcoin-network must be regtest, testnet or mainnet, got "${network}"`);
+  const cookieFile = values['bitcoin-rpc-cookie'] as string | undefined;
+  const user = values['bitcoin-rpc-user'] as string | undefined;
+  const password = values['bitcoin-rpc-password'] as string | undefined;
+  if (!cookieFile && (user === undefined || password === undefined)) throw new UsageError('--bitcoin-rpc needs --bitcoin-rpc-user and --bitcoin-rpc-password, or --bitcoin-rpc-cookie');
+  return {
+    rpc: cookieFile ? { url, cookieFile } : { url, user, password },
+    network,
+    intervalHeights: parsePositiveInt(values['anchor-interval'] as string, 'anchor-interval', 1_000_000),
+    confirmations: parsePositiveInt(values['anchor-confirmations'] as string, 'anchor-confirmations', 64),
+  };
 }
 
 export const nodeCommand: Command = {
@@ -33,6 +50,13 @@ export const nodeCommand: Command = {
     '  --log-format F     json (one object per line) or pretty (default: pretty on a terminal)',
     '  --debug            log consensus messages too',
     '',
+    'Anchoring into Bitcoin (a validator only; one anchorer per network):',
+    '  --bitcoin-rpc URL              bitcoind-compatible JSON-RPC, e.g. http://127.0.0.1:18443',
+    '  --bitcoin-rpc-user U / --bitcoin-rpc-password P, or --bitcoin-rpc-cookie FILE',
+    '  --bitcoin-network N            regtest (default), testnet or mainnet',
+    '  --anchor-interval N            Pantheon blocks per anchor interval (default 10)',
+    '  --anchor-confirmations K       Bitcoin confirmations before attesting (default 6)',
+    '',
     'On start it writes DIR/node.json with its HTTP URL and libp2p addresses. SIGINT/SIGTERM stop it cleanly.',
   ].join('\n'),
   options: {
@@ -44,6 +68,13 @@ export const nodeCommand: Command = {
     peer: { type: 'string', multiple: true },
     'log-format': { type: 'string' },
     debug: { type: 'boolean', default: false },
+    'bitcoin-rpc': { type: 'string' },
+    'bitcoin-rpc-user': { type: 'string' },
+    'bitcoin-rpc-password': { type: 'string' },
+    'bitcoin-rpc-cookie': { type: 'string' },
+    'bitcoin-network': { type: 'string', default: 'regtest' },
+    'anchor-interval': { type: 'string', default: '10' },
+    'anchor-confirmations': { type: 'string', default: '6' },
   },
   async run(values) {
     const dataDir = resolve(requireString(values, 'data'));
@@ -60,6 +91,7 @@ export const nodeCommand: Command = {
       p2pListen: (values.listen as string[] | undefined) ?? ['/ip4/127.0.0.1/tcp/0'],
       peers: (values.peer as string[] | undefined) ?? [],
       log,
+      anchor: anchorOptions(values),
     });
     let server;
     try {
@@ -69,7 +101,7 @@ export const nodeCommand: Command = {
       throw new Error(`cannot listen on ${http.host}:${http.port}: ${(err as Error).message}`);
     }
     const url = `http://${http.host}:${http.port}`;
-    writeFileAtomic(join(dataDir, 'node.json'), JSON.stringify({ pid: process.pid, http: url, peerId: node.network.peerId, addresses: node.network.addresses() }, null, 2) + '\n');
+    writeFileAtomic(join(dataDir, 'node.json'), JSON.stringify({ pid: process.pid, http: url, peerId: node.network.peerId, addresses: node.network.addresses(), anchorAddress: node.anchorAddress ?? null }, null, 2) + '\n');
     log('info', 'HTTP API listening', { url });
     await new Promise<void>((done) => {
       let stopping = false;

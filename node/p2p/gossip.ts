@@ -108,7 +108,7 @@ export class GossipDispatcher {
 
   constructor(
     private readonly pubsub: GossipsubRuntime,
-    chainId: string,
+    private readonly chainId: string,
     private readonly log: LogFn,
   ) {
     this.topicByName = new Map(TOPICS.map((t) => [topicName(chainId, t), t]));
@@ -119,10 +119,10 @@ export class GossipDispatcher {
   }
 
   /** Subscribing only once a handler exists: a node that joins a mesh must be able to validate. */
-  setHandler(topic: Topic, chainId: string, handler: GossipHandler): void {
+  setHandler(topic: Topic, handler: GossipHandler): void {
     if (typeof handler !== 'function') throw new TypeError(`setHandler(${topic}): handler must be a function`);
     this.handlers.set(topic, handler);
-    this.pubsub.subscribe(topicName(chainId, topic));
+    this.pubsub.subscribe(topicName(this.chainId, topic));
   }
 
   private onMessage(msgId: string, from: string, msg: Message): void {

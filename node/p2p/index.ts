@@ -105,7 +105,15 @@ export async function createNetwork(options: NetworkOptions): Promise<Network> {
       throw new Error(`network: listen[${i}] ${JSON.stringify(text)} is not a multiaddr (${(err as Error).message})`);
     }
   }
-  const log: LogFn = options.log ?? (() => {});
+  const userLog = options.log;
+  // A throwing logger must not break a libp2p event listener or a stream handler.
+  const log: LogFn = (event, fields) => {
+    try {
+      userLog?.(event, fields);
+    } catch {
+      // nothing sensible to do: the log itself is what failed
+    }
+  };
 
   const privateKey = await loadOrCreatePeerKey(dataDir, log);
   const ownPeerId = peerIdFromPrivateKey(privateKey).toString();
@@ -142,7 +150,16 @@ export async function createNetwork(options: NetworkOptions): Promise<Network> {
   libp2p.addEventListener('peer:connect', (evt) => log('p2p_peer_connected', { peer: evt.detail.toString() }));
   libp2p.addEventListener('peer:disconnect', (evt) => log('p2p_peer_disconnected', { peer: evt.detail.toString() }));
 
-  await libp2p.start();
+  try {
+    await libp2p.start();
+  } catch (err) {
+    try {
+      await libp2p.stop();
+    } catch {
+      // already failing: report the start error, which says what is wrong
+    }
+    throw new Error(`network: could not start on ${JSON.stringify(listen)}: ${(err as Error).message}`);
+  }
   const dialer = new BootstrapDialer(libp2p, bootstrapPeers, log);
   dialer.start();
   let stopping: Promise<void> | undefined;
@@ -166,7 +183,7 @@ export async function createNetwork(options: NetworkOptions): Promise<Network> {
     },
     setHandler(topic, handler) {
       if (!isTopic(topic)) throw new Error(`setHandler: ${JSON.stringify(topic)} is not one of ${TOPICS.join(', ')}`);
-      dispatcher.setHandler(topic, chainId, handler);
+      dispatcher.setHandler(topic, handler);
     },
     async publish(topic, data) {
       if (!isTopic(topic)) throw new Error(`publish: ${JSON.stringify(topic)} is not one of ${TOPICS.join(', ')}`);

@@ -6,7 +6,7 @@ import type { CommitCertificate } from '../../protocol/certificate.ts';
 import type { DuplicateVoteEvidence } from '../../protocol/evidence.ts';
 import type { ValidatorSet } from '../../protocol/validators.ts';
 import type { SignTarget } from '../../consensus/sign-state.ts';
-import type { SimCrypto } from './crypto.ts';
+import type { SimSigner } from './crypto.ts';
 
 export class SafetyChecker {
   readonly violations: string[] = [];
@@ -17,7 +17,7 @@ export class SafetyChecker {
 
   constructor(
     private readonly set: ValidatorSet,
-    private readonly crypto: SimCrypto,
+    private readonly crypto: SimSigner,
     private readonly isBlockValid: (hex: string) => boolean | undefined,
     private readonly byzantine: number | undefined,
   ) {}

@@ -55,8 +55,20 @@ export interface CryptoStats {
   certificateCacheHits: number;
 }
 
-/** Shared by all runs in one process: the caches only ever hold what real ML-DSA computed. */
-export class SimCrypto {
+/** What the simulated hosts need from signatures: sign, the edge checks, certificate checks. */
+export interface SimSigner {
+  readonly mode: 'ml-dsa-65' | 'fast-mac';
+  readonly stats: CryptoStats;
+  signVote(vote: UnsignedVote): Vote;
+  signProposal(proposal: UnsignedProposal): Proposal;
+  checkVote(vote: Vote, set: ValidatorSet): string | undefined;
+  checkProposal(proposal: Proposal, set: ValidatorSet): string | undefined;
+  verifyCertificate(certificate: CommitCertificate, expected: { height: bigint; blockHash: Uint8Array }, set: ValidatorSet): CertificateCheck;
+}
+
+/** Real ML-DSA-65, shared by all runs in one process: the caches only hold what ML-DSA computed. */
+export class SimCrypto implements SimSigner {
+  readonly mode = 'ml-dsa-65';
   private readonly signatures = new Map<string, Uint8Array>();
   private readonly verdicts = new Map<string, string | undefined>();
   private readonly certificates = new Map<string, CertificateCheck>();

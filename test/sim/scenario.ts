@@ -101,7 +101,7 @@ export function drawScenario(seed: number, options: ScenarioOptions): Scenario {
     crashAtEffectProbability: faults ? rng.pick([0, 0.002, 0.01]) : 0,
     crashesMax: 6,
     healMs,
-    livenessHeights: 2,
+    livenessHeights: faults ? 2 : 5,
     livenessWindowMs: 30_000,
     timeouts: { timeoutProposeMs: 300, timeoutPrevoteMs: 150, timeoutPrecommitMs: 150, timeoutDeltaMs: 100 },
   };

@@ -15,7 +15,7 @@ import { SimulatedSignStateStore } from '../../consensus/sign-state.ts';
 import type { ConsensusConfig, ConsensusEffect, ConsensusInput, ConsensusState, UnsafeTestVariants } from '../../consensus/types.ts';
 import { BlockRegistry } from './blocks.ts';
 import { SafetyChecker } from './checkers.ts';
-import { SIM_CHAIN_ID, SimCrypto, simValidatorSet } from './crypto.ts';
+import { SIM_CHAIN_ID, simValidatorSet, type SimSigner } from './crypto.ts';
 import { EventQueue } from './event-queue.ts';
 import { Prng, TraceHash } from './prng.ts';
 import { describeScenario, drawScenario, type Scenario } from './scenario.ts';
@@ -102,7 +102,7 @@ export interface SimResult {
   };
 }
 
-export async function runSimulation(seed: number, options: SimOptions, crypto: SimCrypto): Promise<SimResult> {
+export async function runSimulation(seed: number, options: SimOptions, crypto: SimSigner): Promise<SimResult> {
   const world = new World(drawScenario(seed, options), options, crypto);
   return world.run();
 }
@@ -128,7 +128,7 @@ class World {
   constructor(
     private readonly scenario: Scenario,
     private readonly options: SimOptions,
-    private readonly crypto: SimCrypto,
+    private readonly crypto: SimSigner,
   ) {
     const root = new Prng(scenario.seed ^ 0x5eed5eed);
     this.netRng = root.fork(1);
@@ -183,18 +183,10 @@ class World {
       failures.push(`liveness: after the heal at ${s.healMs}ms, honest nodes did not all reach height ${this.livenessTarget} within ${s.livenessWindowMs}ms (decided heights ${heights.join(' ')})`);
     }
     this.trace.mix(`end/${this.safety.decisions}/${this.queue.nowMs}`);
-    if ((globalThis as { SIM_DEBUG?: boolean }).SIM_DEBUG) {
-      for (const n of this.nodes) {
-        const c = n.core;
-        for (const [r, recs] of c.proposals) for (const rec of recs) console.log('   prop', r, rec.proposal.proposerIndex, rec.blockHashHex.slice(0, 6), rec.proposal.validRound, c.validity.get(rec.blockHashHex));
-        for (const [r, v] of c.votes.rounds) console.log('   votes', r, [...v.prevote.powerByBlock].map(([h, p]) => `${h.slice(0, 6)}:${p}`).join(','), '|', [...v.precommit.powerByBlock].map(([h, p]) => `${h.slice(0, 6)}:${p}`).join(','));
-        console.log(n.index, n.honest, n.up, c.height, c.round, c.step, 'locked', c.lockedRound, 'valid', c.validRound, 'lastSign', c.lastSign && `${c.lastSign.height}/${c.lastSign.round}/${c.lastSign.step}`, [...c.votes.rounds.entries()].map(([r, v]) => `${r}:pv${v.prevote.power}/pc${v.precommit.power}/s${v.senderPower}`).join(' '));
-      }
-    }
     return {
       seed: s.seed,
       ok: failures.length === 0,
-      failures: failures.length ? [...failures, `scenario: ${describeScenario(s)}`] : [],
+      failures: failures.length ? [...failures, `nodes: ${this.describeNodes()}`, `scenario: ${describeScenario(s)}`] : [],
       traceHash: this.trace.hex(),
       scenario: s,
       stats: {
@@ -209,6 +201,17 @@ class World {
         boundaries: this.nodes.map((n) => n.effectBoundaries),
       },
     };
+  }
+
+  /** Where each node's core stands, for the failure report. */
+  private describeNodes(): string {
+    return this.nodes
+      .map((n) => {
+        const c = n.core;
+        const sign = c.lastSign ? `${c.lastSign.height}/${c.lastSign.round}/${c.lastSign.step}` : '-';
+        return `${n.index}${n.honest ? '' : '(byz)'}${n.up ? '' : '(down)'} h${c.height} r${c.round} ${c.step} locked ${c.lockedRound} valid ${c.validRound} lastSign ${sign}`;
+      })
+      .join('; ');
   }
 
   private livenessReached(): boolean {
@@ -470,9 +473,16 @@ class World {
 
   // ---- the Byzantine validator -------------------------------------------------------------
 
+  /**
+   * Who gets the Byzantine's first and who its conflicting message: the scenario's fixed split
+   * (aligned with a partition, the classic split-brain attempt) or a fresh random one per
+   * message, so that prevotes and precommits can reach different subsets, which is what it
+   * takes to make one honest validator decide while another only locks.
+   */
   private honestSplit(): { first: number[]; second: number[] } {
     const everyone = this.nodes.map((n) => n.index);
-    const second = this.scenario.byzantineSplit;
+    const fixed = this.byzRng.chance(0.5);
+    const second = fixed ? this.scenario.byzantineSplit : everyone.filter((i) => i !== this.scenario.byzantine && this.byzRng.chance(0.5));
     return { first: everyone.filter((i) => !second.includes(i)), second };
   }
 

@@ -1,0 +1,30 @@
+// Checks the Bitcoin half of an anchor-attestation transaction by arithmetic alone
+// (docs/anchor.md): the OP_RETURN commits to this chain, height and root; the tx is in the
+// block by its merkle branch; the block and the headers after it link and carry their stated
+// proof of work. Pure and deterministic, so every node reaches the same verdict. Whether the
+// work is real (mainnet) or not (regtest) is for the light client to report.
+import { equalBytes } from '../protocol/bytes.ts';
+import type { AnchorAttestationPayload } from '../protocol/tx.ts';
+import { decodeAnchorPayload } from './payload.ts';
+import { extractOpReturnData, parseBlockHeader, parseRawTransaction, verifyHeaderChain, verifyMerkleBranch } from './verify-bitcoin.ts';
+
+/** Why the attestation does not hold, or undefined when it does. */
+export function checkAttestationPayload(p: AnchorAttestationPayload, chainId: string): string | undefined {
+  try {
+    // 'regtest' is the weakest proof-of-work limit: each header must still meet its own nBits.
+    verifyHeaderChain([p.btcHeader, ...p.followingHeaders], 'regtest');
+    const header = parseBlockHeader(p.btcHeader);
+    const { txid } = parseRawTransaction(p.btcTx);
+    if (!verifyMerkleBranch(txid, { index: p.merkleIndex, siblings: p.merkleSiblings }, header.merkleRoot)) {
+      return 'the Bitcoin transaction is not in the block: its merkle branch does not reach the header merkle root';
+    }
+    const data = extractOpReturnData(p.btcTx);
+    if (data.length !== 1) return `the Bitcoin transaction has ${data.length} OP_RETURN outputs, expected exactly 1`;
+    const payload = decodeAnchorPayload(data[0], chainId);
+    if (payload.height !== p.pantheonHeight) return `the OP_RETURN anchors height ${payload.height}, the attestation says ${p.pantheonHeight}`;
+    if (!equalBytes(payload.root, p.root)) return 'the OP_RETURN anchors a different root than the attestation says';
+    return undefined;
+  } catch (err) {
+    return `bad Bitcoin data: ${(err as Error).message}`;
+  }
+}

@@ -1,0 +1,91 @@
+// Builds light-client/dist/verify.html: page.ts and everything it imports (the verifier,
+// protocol/, @noble) bundled by esbuild into one readable, unminified script, inlined with the
+// CSS into one file. Its Content-Security-Policy forbids every request, so the page can only
+// compute. Run: node --import tsx light-client/build-html.ts
+import { build } from 'esbuild';
+import { writeFileAtomic } from '../node/files.ts';
+
+const HERE = import.meta.dirname;
+export const VERIFY_HTML_PATH = `${HERE}/dist/verify.html`;
+export const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'";
+
+const CSS = `
+  body { font: 15px/1.45 system-ui, sans-serif; max-width: 70rem; margin: 1.5rem auto; padding: 0 1rem; color: #1b1b1b; }
+  body.dragging { outline: 3px dashed #2a6; outline-offset: -8px; }
+  h1 { font-size: 1.4rem; margin-bottom: .2rem; }
+  textarea { width: 100%; height: 7rem; font: 12px/1.3 ui-monospace, monospace; }
+  input[type=text] { width: 100%; font: 13px ui-monospace, monospace; }
+  label { display: block; margin-top: .8rem; font-weight: 600; }
+  button { margin-top: 1rem; font-size: 1rem; padding: .4rem 1.4rem; }
+  #status { color: #555; margin-top: .5rem; }
+  ol#steps { padding-left: 0; list-style: none; }
+  .step { padding: .35rem .6rem; margin: .25rem 0; border-radius: 4px; }
+  .step.pass { background: #e3f6e5; border-left: 6px solid #1f8a36; }
+  .step.fail { background: #fde4e1; border-left: 6px solid #c62814; }
+  .step.not-run { background: #f0f0f0; border-left: 6px solid #999; color: #666; }
+  .mark { font-weight: 700; font-family: ui-monospace, monospace; }
+  .detail { font: 12px/1.35 ui-monospace, monospace; word-break: break-all; margin-top: .15rem; }
+  #headline { font-weight: 700; font-size: 1.1rem; padding: .5rem .7rem; border-radius: 4px; }
+  #headline.valid { background: #1f8a36; color: white; }
+  #headline.invalid { background: #c62814; color: white; }
+  #summary li { word-break: break-all; }
+`;
+
+const BODY = `
+<h1>Pantheon proof verifier</h1>
+<p>Checks a proof bundle offline: the operator's commitment, its inclusion in the commitment log, the block's finality by the genesis validators, and the Bitcoin anchor. Nothing leaves this page.</p>
+<label for="files">Open or drop proof.json and genesis.json</label>
+<input id="files" type="file" multiple accept=".json,application/json">
+<label for="bundle">Proof bundle (proof.json)</label>
+<textarea id="bundle" spellcheck="false" placeholder="paste proof.json here"></textarea>
+<label for="genesis">Genesis file you trust (genesis.json)</label>
+<textarea id="genesis" spellcheck="false" placeholder="paste genesis.json here, or type the pinned hash below"></textarea>
+<label for="genesis-hash">or the genesis hash you pinned (hex)</label>
+<input id="genesis-hash" type="text" spellcheck="false" autocomplete="off">
+<label for="btc-block">Optional: a Bitcoin block hash you trust</label>
+<input id="btc-block" type="text" spellcheck="false" autocomplete="off">
+<button id="verify" type="button">Verify</button>
+<div id="status"></div>
+<ol id="steps"></ol>
+<div id="headline"></div>
+<div id="summary"></div>
+`;
+
+export async function buildVerifyHtml(): Promise<{ path: string; bytes: number; html: string }> {
+  const result = await build({
+    entryPoints: [`${HERE}/page.ts`],
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    minify: false,
+    write: false,
+    legalComments: 'inline',
+    logLevel: 'silent',
+  });
+  const script = result.outputFiles[0].text.replace(/<\/script/gi, '<\\/script'); // cannot close the tag early
+  const html = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Pantheon proof verifier</title>
+<style>${CSS}</style>
+</head>
+<body>
+${BODY}
+<script>
+${script}
+</script>
+</body>
+</html>
+`;
+  writeFileAtomic(VERIFY_HTML_PATH, html);
+  return { path: VERIFY_HTML_PATH, bytes: new TextEncoder().encode(html).length, html };
+}
+
+if (process.argv[1] === import.meta.filename) {
+  const { path, bytes } = await buildVerifyHtml();
+  console.log(`wrote ${path} (${bytes} bytes, ${(bytes / 1024).toFixed(0)} KiB)`);
+}

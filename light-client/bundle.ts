@@ -1,0 +1,188 @@
+// The proof bundle (docs/proof.md): the JSON an auditor verifies offline. This module only
+// reads and writes the format; it decodes hex and checks shapes and bounds, and leaves every
+// hash, signature and link to the verify-*.ts steps, so nothing here is taken on trust.
+import { bytesToHex, describe, hexToBytes } from '../protocol/bytes.ts';
+import { assertValidChainId } from '../protocol/hash.ts';
+import { TX_SIZE_MAX } from '../protocol/tx.ts';
+import { SIGNATURE_SIZE } from '../protocol/keys.ts';
+import { VALIDATORS_MAX } from '../protocol/validators.ts';
+import type { BitcoinNetworkName } from '../anchor/verify-bitcoin.ts';
+
+export const BUNDLE_FORMAT = 'pantheon-proof-bundle';
+export const BUNDLE_VERSION = 1;
+
+/** An RFC 6962 path in a log of up to 2^64 leaves has at most 64 hashes. */
+export const INCLUSION_PATH_MAX = 64;
+/** Pantheon headers after h up to the anchored block H: bounds how far apart h and H may be. */
+export const PANTHEON_HEADERS_MAX = 4096;
+/** A Bitcoin block's merkle tree is far shallower than 32 levels. */
+export const BITCOIN_BRANCH_MAX = 32;
+/** The anchoring block and the blocks after it: two weeks of Bitcoin blocks. */
+export const BITCOIN_HEADERS_MAX = 2016;
+/** A Bitcoin anchor transaction is a few hundred bytes; this bounds what the parser accepts. */
+export const BITCOIN_TX_BYTES_MAX = 100_000;
+const HEADER_BYTES_MAX = 1024;
+const CERTIFICATE_BYTES_MAX = 64 + 8 + 4 + 32 + 4 + 4 + VALIDATORS_MAX * (2 + SIGNATURE_SIZE);
+const NETWORKS: readonly BitcoinNetworkName[] = ['mainnet', 'testnet', 'regtest'];
+
+export interface BitcoinAnchorProof {
+  /** Selects the pow limit; regtest has no real work and the summary says so. */
+  network: BitcoinNetworkName;
+  /** The height the anchorer reported. Headers do not carry a height: informative only. */
+  blockHeight: number;
+  /** The raw anchor transaction (witness data may be present; the txid excludes it). */
+  rawTx: Uint8Array;
+  /** Position of the transaction in its block. */
+  txIndex: number;
+  /** Bitcoin merkle siblings from the transaction upwards, internal byte order. */
+  merkleBranch: Uint8Array[];
+  /** 80-byte headers: the block holding the transaction, then every block after it. */
+  headers: Uint8Array[];
+}
+
+export interface ProofBundle {
+  version: typeof BUNDLE_VERSION;
+  chainId: string;
+  genesisHash: Uint8Array;
+  /** The genesis file as JSON, so a verifier holding only the pinned hash can check it. */
+  genesis?: unknown;
+  commitment: {
+    /** The signed commitment transaction, exactly as it is a leaf of the commitment log. */
+    tx: Uint8Array;
+    leafIndex: number;
+    /** RFC 6962 inclusion path, leaf to root. The log size comes from header h, never from here. */
+    path: Uint8Array[];
+  };
+  /** Block h: the header whose commitmentLogRoot covers the commitment, and its commit certificate. */
+  block: { header: Uint8Array; certificate: Uint8Array };
+  anchor?: {
+    /** Encoded Pantheon headers h+1 .. H, H being the anchored block (empty when H = h). */
+    pantheonHeaders: Uint8Array[];
+    bitcoin: BitcoinAnchorProof;
+  };
+}
+
+/** The bundle is not well-formed JSON of this format; `field` is a JSON path like commitment.path[2]. */
+export class BundleFormatError extends Error {
+  constructor(
+    readonly field: string,
+    detail: string,
+  ) {
+    super(`${field}: ${detail}`);
+    this.name = 'BundleFormatError';
+  }
+}
+
+function object(value: unknown, field: string, required: string[], optional: string[] = []): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BundleFormatError(field, `expected a JSON object, got ${describe(value)}`);
+  const obj = value as Record<string, unknown>;
+  const allowed = [...required, ...optional];
+  // Unknown fields are rejected: a verifier that ignored them could be shown data it never checked.
+  for (const key of Object.keys(obj)) if (!allowed.includes(key)) throw new BundleFormatError(field, `unknown field "${key}" (allowed: ${allowed.join(', ')})`);
+  for (const key of required) if (!(key in obj)) throw new BundleFormatError(field, `missing field "${key}"`);
+  return obj;
+}
+
+function hex(value: unknown, field: string, opts: { length?: number; max?: number } = {}): Uint8Array {
+  if (typeof value === 'string' && opts.max !== undefined && value.length > 2 * opts.max) {
+    throw new BundleFormatError(field, `${value.length / 2} bytes exceeds the maximum of ${opts.max}`);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = hexToBytes(value, field, opts.length);
+  } catch (err) {
+    throw new BundleFormatError(field, (err as Error).message.replace(/^[^:]*: /, ''));
+  }
+  if (bytes.length === 0) throw new BundleFormatError(field, 'is empty');
+  return bytes;
+}
+
+function hexList(value: unknown, field: string, maxCount: number, opts: { length?: number; max?: number }): Uint8Array[] {
+  if (!Array.isArray(value)) throw new BundleFormatError(field, `expected an array, got ${describe(value)}`);
+  if (value.length > maxCount) throw new BundleFormatError(field, `${value.length} entries exceeds the maximum of ${maxCount}`);
+  return value.map((v, i) => hex(v, `${field}[${i}]`, opts));
+}
+
+function count(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new BundleFormatError(field, `expected a non-negative integer, got ${describe(value)}`);
+  return value;
+}
+
+/** Reads a bundle from parsed JSON. Throws BundleFormatError naming the field. */
+export function parseBundle(json: unknown): ProofBundle {
+  const top = object(json, 'bundle', ['format', 'version', 'chainId', 'genesisHash', 'commitment', 'block'], ['genesis', 'anchor']);
+  if (top.format !== BUNDLE_FORMAT) throw new BundleFormatError('format', `expected "${BUNDLE_FORMAT}", got ${describe(top.format)}`);
+  if (top.version !== BUNDLE_VERSION) throw new BundleFormatError('version', `unsupported version ${describe(top.version)}; this verifier reads version ${BUNDLE_VERSION}`);
+  try {
+    assertValidChainId(top.chainId);
+  } catch (err) {
+    throw new BundleFormatError('chainId', (err as Error).message.replace(/^chainId: /, ''));
+  }
+  const c = object(top.commitment, 'commitment', ['tx', 'leafIndex', 'path']);
+  const b = object(top.block, 'block', ['header', 'certificate']);
+  const bundle: ProofBundle = {
+    version: BUNDLE_VERSION,
+    chainId: top.chainId,
+    genesisHash: hex(top.genesisHash, 'genesisHash', { length: 32 }),
+    commitment: {
+      tx: hex(c.tx, 'commitment.tx', { max: TX_SIZE_MAX }),
+      leafIndex: count(c.leafIndex, 'commitment.leafIndex'),
+      path: hexList(c.path, 'commitment.path', INCLUSION_PATH_MAX, { length: 32 }),
+    },
+    block: {
+      header: hex(b.header, 'block.header', { max: HEADER_BYTES_MAX }),
+      certificate: hex(b.certificate, 'block.certificate', { max: CERTIFICATE_BYTES_MAX }),
+    },
+  };
+  if ('genesis' in top) {
+    if (typeof top.genesis !== 'object' || top.genesis === null || Array.isArray(top.genesis)) throw new BundleFormatError('genesis', 'expected the genesis file as a JSON object');
+    bundle.genesis = top.genesis;
+  }
+  if ('anchor' in top) {
+    const a = object(top.anchor, 'anchor', ['pantheonHeaders', 'bitcoin']);
+    const btc = object(a.bitcoin, 'anchor.bitcoin', ['network', 'blockHeight', 'rawTx', 'txIndex', 'merkleBranch', 'headers']);
+    if (!NETWORKS.includes(btc.network as BitcoinNetworkName)) throw new BundleFormatError('anchor.bitcoin.network', `expected one of ${NETWORKS.join(', ')}, got ${describe(btc.network)}`);
+    const headers = hexList(btc.headers, 'anchor.bitcoin.headers', BITCOIN_HEADERS_MAX, { length: 80 });
+    if (headers.length === 0) throw new BundleFormatError('anchor.bitcoin.headers', 'needs at least the header of the block holding the anchor');
+    bundle.anchor = {
+      pantheonHeaders: hexList(a.pantheonHeaders, 'anchor.pantheonHeaders', PANTHEON_HEADERS_MAX, { max: HEADER_BYTES_MAX }),
+      bitcoin: {
+        network: btc.network as BitcoinNetworkName,
+        blockHeight: count(btc.blockHeight, 'anchor.bitcoin.blockHeight'),
+        rawTx: hex(btc.rawTx, 'anchor.bitcoin.rawTx', { max: BITCOIN_TX_BYTES_MAX }),
+        txIndex: count(btc.txIndex, 'anchor.bitcoin.txIndex'),
+        merkleBranch: hexList(btc.merkleBranch, 'anchor.bitcoin.merkleBranch', BITCOIN_BRANCH_MAX, { length: 32 }),
+        headers,
+      },
+    };
+  }
+  return bundle;
+}
+
+/** The JSON form, the inverse of parseBundle; fields in the order docs/proof.md lists them. */
+export function bundleToJson(b: ProofBundle): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    format: BUNDLE_FORMAT,
+    version: b.version,
+    chainId: b.chainId,
+    genesisHash: bytesToHex(b.genesisHash),
+  };
+  if (b.genesis !== undefined) out.genesis = b.genesis;
+  out.commitment = { tx: bytesToHex(b.commitment.tx), leafIndex: b.commitment.leafIndex, path: b.commitment.path.map(bytesToHex) };
+  out.block = { header: bytesToHex(b.block.header), certificate: bytesToHex(b.block.certificate) };
+  if (b.anchor) {
+    const btc = b.anchor.bitcoin;
+    out.anchor = {
+      pantheonHeaders: b.anchor.pantheonHeaders.map(bytesToHex),
+      bitcoin: {
+        network: btc.network,
+        blockHeight: btc.blockHeight,
+        rawTx: bytesToHex(btc.rawTx),
+        txIndex: btc.txIndex,
+        merkleBranch: btc.merkleBranch.map(bytesToHex),
+        headers: btc.headers.map(bytesToHex),
+      },
+    };
+  }
+  return out;
+}

@@ -1,0 +1,74 @@
+// The verifier's report: one entry per check, in the order they run. Steps run cheapest
+// first and stop at the first failure (as CometBFT's light client does), so a tampered
+// bundle costs a few hashes, and the ML-DSA signature checks run only on bundles whose
+// every hash already matched.
+
+export type StepName =
+  | 'format'
+  | 'genesis'
+  | 'header'
+  | 'commitment'
+  | 'inclusion'
+  | 'certificate'
+  | 'pantheon-chain'
+  | 'bitcoin-tx'
+  | 'bitcoin-merkle'
+  | 'bitcoin-headers'
+  | 'bitcoin-pin'
+  | 'commitment-signature'
+  | 'certificate-signatures';
+
+/** What each step checks, in words the CLI and the page both print. */
+export const STEP_TITLES: Readonly<Record<StepName, string>> = {
+  format: 'Bundle is well-formed (format, version, hex, bounds)',
+  genesis: 'Genesis matches the pinned hash (trust root)',
+  header: 'Header h decodes, is on this chain, names the genesis validator set',
+  commitment: 'Commitment transaction decodes for this chain',
+  inclusion: "Commitment is in the commitment log of header h (RFC 6962 path to the header's root and size)",
+  certificate: 'Commit certificate is for block h, signers hold > 2/3 of genesis voting power',
+  'pantheon-chain': 'Headers h..H link by hash (h precedes the anchored block H)',
+  'bitcoin-tx': 'Bitcoin transaction carries this chain, height H and the hash of block H in OP_RETURN',
+  'bitcoin-merkle': "Bitcoin transaction is in the block (merkle branch to the header's root)",
+  'bitcoin-headers': 'Bitcoin headers link, meet their targets within the pow limit, give k confirmations',
+  'bitcoin-pin': 'Bitcoin header chain reaches the pinned Bitcoin block',
+  'commitment-signature': "Operator's ML-DSA-65 signature on the commitment verifies",
+  'certificate-signatures': 'Every precommit signature in the certificate verifies (ML-DSA-65)',
+};
+
+export type StepStatus = 'pass' | 'fail' | 'not-run';
+
+export interface StepResult {
+  name: StepName;
+  title: string;
+  /** True only when the check ran and passed. */
+  ok: boolean;
+  status: StepStatus;
+  detail: string;
+}
+
+/** A step's check: returns what it established (the pass detail) or throws why it failed. */
+export type Check = () => string;
+
+export function runSteps(plan: readonly { name: StepName; check: Check }[]): { steps: StepResult[]; failedStep?: StepName } {
+  const steps: StepResult[] = [];
+  let failedStep: StepName | undefined;
+  for (const { name, check } of plan) {
+    const title = STEP_TITLES[name];
+    if (failedStep) {
+      steps.push({ name, title, ok: false, status: 'not-run', detail: `not checked: step "${failedStep}" failed` });
+      continue;
+    }
+    try {
+      steps.push({ name, title, ok: true, status: 'pass', detail: check() });
+    } catch (err) {
+      failedStep = name;
+      steps.push({ name, title, ok: false, status: 'fail', detail: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  return { steps, failedStep };
+}
+
+/** Thrown by a check: the message is the step's failure detail. */
+export function fail(detail: string): never {
+  throw new Error(detail);
+}

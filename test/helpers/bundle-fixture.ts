@@ -1,0 +1,381 @@
+// A real proof bundle without the node: a 4-validator genesis from fixed seeds, blocks 1..5
+// built with the protocol functions (real transaction, commitment-log, state and validator-set
+// roots), an ML-DSA-65 commitment, a commit certificate signed by 3 of the 4 validators, and a
+// real Bitcoin anchor of block H made by the real Anchorer against a real bcoin regtest node.
+//
+// `node --import tsx test/helpers/bundle-fixture.ts` regenerates docs/vectors/proof.json (the
+// Bitcoin part comes from a fresh regtest chain, so its hashes change on every run).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '../../protocol/bytes.ts';
+import { keyPairFromSeed, type KeyPair } from '../../protocol/keys.ts';
+import { commitmentLeaf, encodeTx, signTx, type SignedTx } from '../../protocol/tx.ts';
+import { blockHash, encodeHeader, evidenceRoot, txRoot, type BlockHeader } from '../../protocol/block.ts';
+import { inclusionProof, leafHash, rootOf } from '../../protocol/merkle.ts';
+import { applyTx, stateRoot } from '../../protocol/state.ts';
+import { encodeCertificate, certificateFromVotes } from '../../protocol/certificate.ts';
+import { signVote } from '../../protocol/vote.ts';
+import { createGenesis, genesisAccounts, genesisHash, genesisToJson, genesisValidatorSet, genesisValidatorSetHash, type Genesis } from '../../genesis/genesis.ts';
+import { Anchorer, type AnchorAttestation } from '../../anchor/anchorer.ts';
+import { startRegtestNode } from '../../anchor/regtest-node.ts';
+import { assembleBundle, type BundleParts } from '../../light-client/assemble.ts';
+
+export const FIXTURE_CHAIN_ID = 'pantheon-proof-1';
+/** 2026-11-01T00:00:00Z; block n is made at genesis + n seconds. */
+export const FIXTURE_GENESIS_TIME_MS = 1_793_491_200_000n;
+/** The proven commitment is in block h; the anchored block is H. */
+export const FIXTURE_H = 3;
+export const FIXTURE_ANCHORED_H = 5;
+export const FIXTURE_K = 6;
+export const VECTORS_PATH = path.join(import.meta.dirname, '..', '..', 'docs', 'vectors', 'proof.json');
+
+const seed = (label: string) => sha256(new TextEncoder().encode(`pantheon proof fixture: ${label}`));
+
+export interface FixtureChain {
+  genesis: Genesis;
+  genesisJson: Record<string, unknown>;
+  genesisHashHex: string;
+  validators: KeyPair[];
+  operator: KeyPair;
+  /** A key in no validator set: signs what a validator should have. */
+  outsider: KeyPair;
+  headers: BlockHeader[]; // index i = height i + 1
+  encodedHeaders: Uint8Array[];
+  /** Signed commitment transactions of the log, in log order, with the height of their block. */
+  log: { tx: Uint8Array; height: number }[];
+  /** Index in the log of the commitment the bundle proves. */
+  provenIndex: number;
+  /** Encoded certificate of block h. */
+  certificate: Uint8Array;
+  /** assembleBundle input for a finality-only bundle (add attestation + headers h..H to anchor). */
+  parts: BundleParts;
+}
+
+export interface FixtureOptions {
+  /** The proven commitment's signature is corrupted before the block is built (validators accepted a bad tx). */
+  badCommitmentSignature?: boolean;
+  /** Validators who sign the certificate of h (default 0, 1, 2: 75 % of the power). */
+  signers?: number[];
+}
+
+/** Deterministic: the same bytes on every run (ML-DSA signing is deterministic here). */
+export function fixtureChain(options: FixtureOptions = {}): FixtureChain {
+  const validators = [0, 1, 2, 3].map((i) => keyPairFromSeed(seed(`validator ${i}`)));
+  const operator = keyPairFromSeed(seed('operator'));
+  const outsider = keyPairFromSeed(seed('outsider'));
+  const genesis = createGenesis({
+    chainId: FIXTURE_CHAIN_ID,
+    genesisTimeMs: FIXTURE_GENESIS_TIME_MS,
+    validatorPublicKeys: validators.map((v) => v.publicKey),
+    fundedPublicKeys: [operator.publicKey],
+  });
+  const set = genesisValidatorSet(genesis);
+  const accounts = genesisAccounts(genesis);
+  let nonce = 0n;
+  const commit = (logId: string, treeSize: bigint): SignedTx =>
+    signTx(
+      { chainId: FIXTURE_CHAIN_ID, senderPublicKey: operator.publicKey, nonce: nonce++, fee: genesis.params.minFee, payload: { kind: 'commitment', logId, treeSize, root: seed(`${logId} root ${treeSize}`) } },
+      operator.secretKey,
+      true,
+    );
+  // Block 1: one commitment; block 2: two; block 3 (h): the proven one and one more; 4, 5: empty.
+  const plan: string[][] = [['oar-billing'], ['oar-support', 'oar-billing'], ['oar-agents', 'oar-support'], [], []];
+  const log: { tx: Uint8Array; height: number }[] = [];
+  const headers: BlockHeader[] = [];
+  const encodedHeaders: Uint8Array[] = [];
+  let previous = genesisHash(genesis);
+  let provenIndex = -1;
+  plan.forEach((logIds, i) => {
+    const height = i + 1;
+    const proposer = set.addresses[height % set.validators.length];
+    const txs = logIds.map((logId, j) => {
+      const signed = commit(logId, BigInt(100 * height + j + 1));
+      const error = applyTx(accounts, signed, { proposer, minFee: genesis.params.minFee });
+      if (error) throw new Error(`fixture: ${error}`);
+      let bytes = encodeTx(signed);
+      if (height === FIXTURE_H && j === 0) {
+        provenIndex = log.length;
+        if (options.badCommitmentSignature) {
+          bytes = bytes.slice();
+          bytes[bytes.length - 100] ^= 0x01;
+        }
+      }
+      log.push({ tx: bytes, height });
+      return bytes;
+    });
+    const logLeaves = log.map((e) => leafHash(commitmentLeaf(FIXTURE_CHAIN_ID, e.tx)));
+    const header: BlockHeader = {
+      chainId: FIXTURE_CHAIN_ID,
+      height: BigInt(height),
+      timeMs: FIXTURE_GENESIS_TIME_MS + BigInt(height) * 1000n,
+      previousBlockHash: previous,
+      txRoot: txRoot(FIXTURE_CHAIN_ID, txs),
+      evidenceRoot: evidenceRoot(FIXTURE_CHAIN_ID, []),
+      commitmentLogRoot: rootOf(logLeaves),
+      commitmentLogSize: BigInt(logLeaves.length),
+      stateRoot: stateRoot(FIXTURE_CHAIN_ID, accounts),
+      validatorSetHash: genesisValidatorSetHash(genesis),
+      proposer,
+    };
+    headers.push(header);
+    encodedHeaders.push(encodeHeader(header));
+    previous = blockHash(header);
+  });
+  const h = headers[FIXTURE_H - 1];
+  const votes = (options.signers ?? [0, 1, 2]).map((i) =>
+    signVote({ chainId: FIXTURE_CHAIN_ID, type: 'precommit', height: h.height, round: 0, blockHash: blockHash(h), validatorIndex: i }, validators[i].secretKey, true),
+  );
+  const certificate = encodeCertificate(certificateFromVotes(votes));
+  const logAtH = log.filter((e) => e.height <= FIXTURE_H).map((e) => leafHash(commitmentLeaf(FIXTURE_CHAIN_ID, e.tx)));
+  return {
+    genesis,
+    genesisJson: genesisToJson(genesis),
+    genesisHashHex: bytesToHex(genesisHash(genesis)),
+    validators,
+    operator,
+    outsider,
+    headers,
+    encodedHeaders,
+    log,
+    provenIndex,
+    certificate,
+    parts: {
+      genesis,
+      commitmentTx: log[provenIndex].tx,
+      leafIndex: provenIndex,
+      logSize: logAtH.length,
+      inclusionPath: inclusionProof(logAtH, provenIndex),
+      headers: [encodedHeaders[FIXTURE_H - 1]],
+      certificate,
+    },
+  };
+}
+
+/** Block H's hash, the root the anchor puts in OP_RETURN. */
+export function anchoredRoot(chain: FixtureChain): { height: number; root: Uint8Array } {
+  return { height: FIXTURE_ANCHORED_H, root: blockHash(chain.headers[FIXTURE_ANCHORED_H - 1]) };
+}
+
+/**
+ * Anchors block H with the real Anchorer on a fresh bcoin regtest node (in memory) and
+ * returns the attestation it produces at k confirmations.
+ */
+export async function anchorOnRegtest(chain: FixtureChain, log: (line: string) => void = () => {}): Promise<AnchorAttestation> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pantheon-proof-'));
+  const node = await startRegtestNode({ dataDir: path.join(dir, 'bitcoin'), memory: true, log });
+  const attestations: AnchorAttestation[] = [];
+  let anchorer: Anchorer | undefined;
+  try {
+    anchorer = await Anchorer.open({
+      dataDir: path.join(dir, 'anchorer'),
+      chainId: FIXTURE_CHAIN_ID,
+      rpc: node.rpc,
+      intervalHeights: 1,
+      confirmations: FIXTURE_K,
+      onAttestation: (a) => void attestations.push(a),
+      log,
+    });
+    // 510 blocks: coinbase outputs mature and segwit active on bcoin regtest (docs/anchor.md).
+    await node.rpc.generateToAddress(510, anchorer.address);
+    await anchorer.poll();
+    await anchorer.tick(anchoredRoot(chain));
+    if (anchorer.status().unconfirmed.length !== 1) throw new Error('fixture: the anchorer did not send an anchor transaction');
+    for (let i = 0; i < FIXTURE_K + 2 && attestations.length === 0; i++) {
+      await node.rpc.generateToAddress(1, anchorer.address);
+      await anchorer.poll();
+    }
+    if (attestations.length !== 1) throw new Error(`fixture: expected one attestation after ${FIXTURE_K} blocks, got ${attestations.length}`);
+    return attestations[0];
+  } finally {
+    await anchorer?.close();
+    await node.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Bundle JSON for the chain: finality only, or anchored with an attestation of block H. */
+export function fixtureBundle(chain: FixtureChain, attestation?: AnchorAttestation): Record<string, unknown> {
+  if (!attestation) return assembleBundle(chain.parts);
+  return assembleBundle({
+    ...chain.parts,
+    headers: chain.encodedHeaders.slice(FIXTURE_H - 1, FIXTURE_ANCHORED_H),
+    attestation,
+    bitcoinNetwork: 'regtest',
+  });
+}
+
+// ---- docs/vectors/proof.json ------------------------------------------------------------------
+
+export interface ProofVectorCase {
+  description: string;
+  input: {
+    /** A whole bundle, or `base` (index of an earlier case) plus an RFC 6902 patch to apply to it. */
+    bundle?: Record<string, unknown>;
+    base?: number;
+    patch?: { op: 'replace' | 'remove' | 'add'; path: string; value?: unknown }[];
+    trust: { genesisHash?: string; genesisFile?: boolean; pinnedBtcBlockHash?: string; nowMs?: number };
+  };
+  expect: 'ok' | 'fail';
+  output: { steps?: string[]; failedStep?: string };
+}
+
+export interface ProofVectors {
+  description: string;
+  genesis: Record<string, unknown>;
+  genesisHash: string;
+  cases: ProofVectorCase[];
+}
+
+export function loadProofVectors(): ProofVectors {
+  return JSON.parse(readFileSync(VECTORS_PATH, 'utf8'));
+}
+
+/** RFC 6902 (replace, remove, add) on a deep copy; paths are JSON Pointers (RFC 6901). */
+export function applyPatch(doc: unknown, patch: NonNullable<ProofVectorCase['input']['patch']>): unknown {
+  const out = structuredClone(doc);
+  for (const { op, path: pointer, value } of patch) {
+    const keys = pointer.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const last = keys.pop()!;
+    let parent: any = out;
+    for (const k of keys) parent = parent[Array.isArray(parent) ? Number(k) : k];
+    if (Array.isArray(parent)) {
+      const i = last === '-' ? parent.length : Number(last);
+      if (op === 'remove') parent.splice(i, 1);
+      else if (op === 'add') parent.splice(i, 0, value);
+      else parent[i] = value;
+    } else if (op === 'remove') delete parent[last];
+    else parent[last] = value;
+  }
+  return out;
+}
+
+/** The bundle a case describes. */
+export function caseBundle(vectors: ProofVectors, c: ProofVectorCase): unknown {
+  if (c.input.bundle) return c.input.bundle;
+  return applyPatch(caseBundle(vectors, vectors.cases[c.input.base!]), c.input.patch ?? []);
+}
+
+/** verifyBundle options a case describes. */
+export function caseOptions(vectors: ProofVectors, c: ProofVectorCase) {
+  const t = c.input.trust;
+  return { genesis: t.genesisFile ? vectors.genesis : undefined, genesisHash: t.genesisHash, pinnedBtcBlockHash: t.pinnedBtcBlockHash, nowMs: t.nowMs };
+}
+
+function flipHex(hex: string, charIndex: number): string {
+  const c = parseInt(hex[charIndex], 16) ^ 0x1;
+  return hex.slice(0, charIndex) + c.toString(16) + hex.slice(charIndex + 1);
+}
+
+/** Sets nBits (bytes 72..75, little-endian) of an 80-byte header given as hex. */
+export function withBits(headerHex: string, bits: number): string {
+  const le = [bits & 0xff, (bits >>> 8) & 0xff, (bits >>> 16) & 0xff, bits >>> 24].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return headerHex.slice(0, 144) + le + headerHex.slice(152);
+}
+
+export function buildProofVectors(chain: FixtureChain, attestation: AnchorAttestation, nowMs: number): ProofVectors {
+  const anchored = fixtureBundle(chain, attestation) as any;
+  const finality = fixtureBundle(chain) as any;
+  const bad = fixtureChain({ badCommitmentSignature: true });
+  const pin = { genesisHash: chain.genesisHashHex, nowMs };
+  const other = fixtureChain().genesis; // same keys: a different genesis time makes a different chain
+  const otherHash = bytesToHex(genesisHash({ ...other, genesisTimeMs: other.genesisTimeMs + 1000n }));
+  const btcHeaders: string[] = anchored.anchor.bitcoin.headers;
+  const lastBtc = btcHeaders.length - 1;
+  // Non-validator signature in validator 2's place, over exactly validator 2's precommit.
+  const h = chain.headers[FIXTURE_H - 1];
+  const forged = [0, 1, 2].map((i) => signVote({ chainId: FIXTURE_CHAIN_ID, type: 'precommit', height: h.height, round: 0, blockHash: blockHash(h), validatorIndex: i }, (i === 2 ? chain.outsider : chain.validators[i]).secretKey, true));
+  const forgedCert = bytesToHex(encodeCertificate(certificateFromVotes(forged)));
+  const cert: string = anchored.block.certificate;
+  // Certificate layout: string(chainId) u64 height u32 round hash u32 count, then (u16 index, 3309-byte signature) each.
+  const sigStart = 2 * (4 + FIXTURE_CHAIN_ID.length + 8 + 4 + 32 + 4);
+  const entry = 2 * (2 + 3309);
+  const entries = [0, 1, 2].map((i) => cert.slice(sigStart + i * entry, sigStart + (i + 1) * entry));
+  const head = cert.slice(0, sigStart);
+  const reordered = head + entries[1] + entries[0] + entries[2];
+  const duplicated = head.slice(0, sigStart - 8) + '00000004' + entries[0] + entries[1] + entries[1] + entries[2];
+  const twoSigners = head.slice(0, sigStart - 8) + '00000002' + entries[0] + entries[1];
+  const replace = (p: string, v: unknown) => ({ op: 'replace' as const, path: p, value: v });
+
+  const cases: ProofVectorCase[] = [
+    { description: 'valid anchored bundle, pinned genesis hash only (the bundle carries the genesis)', input: { bundle: anchored, trust: pin }, expect: 'ok', output: {} },
+    { description: 'valid finality-only bundle, genesis file supplied', input: { bundle: finality, trust: { genesisFile: true, nowMs } }, expect: 'ok', output: {} },
+    { description: 'valid anchored bundle with the pinned Bitcoin block = the last header', input: { base: 0, trust: { ...pin, pinnedBtcBlockHash: attestationBlockHashAt(btcHeaders, lastBtc) } }, expect: 'ok', output: {} },
+    { description: 'valid anchored bundle checked against the genesis file and the pinned hash together', input: { base: 0, trust: { ...pin, genesisFile: true } }, expect: 'ok', output: {} },
+    { description: 'unsupported version', input: { base: 0, patch: [replace('/version', 2)], trust: pin }, expect: 'fail', output: { failedStep: 'format' } },
+    { description: 'unknown field', input: { base: 0, patch: [{ op: 'add', path: '/note', value: 'trust me' }], trust: pin }, expect: 'fail', output: { failedStep: 'format' } },
+    { description: 'upper-case hex (one text form per value)', input: { base: 0, patch: [replace('/genesisHash', chain.genesisHashHex.toUpperCase())], trust: pin }, expect: 'fail', output: { failedStep: 'format' } },
+    { description: 'a different pinned genesis', input: { base: 0, trust: { genesisHash: otherHash, nowMs } }, expect: 'fail', output: { failedStep: 'genesis' } },
+    { description: "bundle's genesis time changed (hash no longer the pinned one)", input: { base: 0, patch: [replace('/genesis/genesisTime', '2026-11-01T00:00:01Z')], trust: pin }, expect: 'fail', output: { failedStep: 'genesis' } },
+    { description: 'finality-only bundle without genesis, only a hash pinned', input: { base: 1, patch: [{ op: 'remove', path: '/genesis' }], trust: pin }, expect: 'fail', output: { failedStep: 'genesis' } },
+    { description: 'header h is in the future for the verifier', input: { base: 0, trust: { ...pin, nowMs: Number(FIXTURE_GENESIS_TIME_MS) - 3 * 3600_000 } }, expect: 'fail', output: { failedStep: 'header' } },
+    { description: 'commitment signature byte flipped (changes the leaf)', input: { base: 0, patch: [replace('/commitment/tx', flipHex(anchored.commitment.tx, anchored.commitment.tx.length - 10))], trust: pin }, expect: 'fail', output: { failedStep: 'inclusion' } },
+    { description: 'inclusion path hash flipped', input: { base: 0, patch: [replace('/commitment/path/0', flipHex(anchored.commitment.path[0], 5))], trust: pin }, expect: 'fail', output: { failedStep: 'inclusion' } },
+    { description: 'inclusion path truncated', input: { base: 0, patch: [{ op: 'remove', path: `/commitment/path/${anchored.commitment.path.length - 1}` }], trust: pin }, expect: 'fail', output: { failedStep: 'inclusion' } },
+    { description: 'leaf index off by one', input: { base: 0, patch: [replace('/commitment/leafIndex', anchored.commitment.leafIndex + 1)], trust: pin }, expect: 'fail', output: { failedStep: 'inclusion' } },
+    { description: 'header h stateRoot bit flipped (certificate is for another hash)', input: { base: 0, patch: [replace('/block/header', flipHex(anchored.block.header, 2 * 180) /* byte 180: inside stateRoot (bytes 173..204) */)], trust: pin }, expect: 'fail', output: { failedStep: 'certificate' } },
+    { description: 'certificate signatures reordered', input: { base: 0, patch: [replace('/block/certificate', reordered)], trust: pin }, expect: 'fail', output: { failedStep: 'certificate' } },
+    { description: 'certificate with a duplicated signer', input: { base: 0, patch: [replace('/block/certificate', duplicated)], trust: pin }, expect: 'fail', output: { failedStep: 'certificate' } },
+    { description: 'certificate signed by 2 of 4 (50 %, not > 2/3)', input: { base: 0, patch: [replace('/block/certificate', twoSigners)], trust: pin }, expect: 'fail', output: { failedStep: 'certificate' } },
+    { description: 'Pantheon header h+1 bit flipped (no longer links h to H)', input: { base: 0, patch: [replace('/anchor/pantheonHeaders/0', flipHex(anchored.anchor.pantheonHeaders[0], 200))], trust: pin }, expect: 'fail', output: { failedStep: 'pantheon-chain' } },
+    { description: 'Pantheon header H dropped (the anchor names a block the bundle does not reach)', input: { base: 0, patch: [{ op: 'remove', path: '/anchor/pantheonHeaders/1' }], trust: pin }, expect: 'fail', output: { failedStep: 'bitcoin-tx' } },
+    { description: 'OP_RETURN root bit flipped in the raw transaction', input: { base: 0, patch: [replace('/anchor/bitcoin/rawTx', flipRawTxRoot(anchored.anchor.bitcoin.rawTx))], trust: pin }, expect: 'fail', output: { failedStep: 'bitcoin-tx' } },
+    { description: 'Bitcoin merkle sibling flipped', input: { base: 0, patch: [replace('/anchor/bitcoin/merkleBranch/0', flipHex(anchored.anchor.bitcoin.merkleBranch[0], 3))], trust: pin }, expect: 'fail', output: { failedStep: 'bitcoin-merkle' } },
+    { description: 'Bitcoin tx index changed', input: { base: 0, patch: [replace('/anchor/bitcoin/txIndex', anchored.anchor.bitcoin.txIndex ^ 1)], trust: pin }, expect: 'fail', output: { failedStep: 'bitcoin-merkle' } },
+    { description: 'Bitcoin header claims a harder target than its hash meets (too little work)', input: { base: 0, patch: [replace(`/anchor/bitcoin/headers/${lastBtc}`, withBits(btcHeaders[lastBtc], 0x1d00ffff))], trust: pin }, expect: 'fail', output: { failedStep: 'bitcoin-headers' } },
+    { description: 'Bitcoin header target easier than the regtest pow limit', input: { base: 0, patch: [replace(`/anchor/bitcoin/headers/${lastBtc}`, withBits(btcHeaders[lastBtc], 0x2100ffff))], trust: pin }, expect: 'fail', output: { failedStep: 'bitcoin-headers' } },
+    { description: 'regtest headers presented as mainnet', input: { base: 0, patch: [replace('/anchor/bitcoin/network', 'mainnet')], trust: pin }, expect: 'fail', output: { failedStep: 'bitcoin-headers' } },
+    { description: 'one confirmation short (last Bitcoin header dropped)', input: { base: 0, patch: [{ op: 'remove', path: `/anchor/bitcoin/headers/${lastBtc}` }], trust: pin }, expect: 'fail', output: { failedStep: 'bitcoin-headers' } },
+    { description: 'pinned Bitcoin block not reached by the headers', input: { base: 0, trust: { ...pin, pinnedBtcBlockHash: '00'.repeat(32) } }, expect: 'fail', output: { failedStep: 'bitcoin-pin' } },
+    { description: 'certificate signature of validator 2 replaced by a non-validator\'s', input: { base: 0, patch: [replace('/block/certificate', forgedCert)], trust: pin }, expect: 'fail', output: { failedStep: 'certificate-signatures' } },
+    { description: 'certificate signature bit flipped', input: { base: 0, patch: [replace('/block/certificate', flipHex(cert, cert.length - 40))], trust: pin }, expect: 'fail', output: { failedStep: 'certificate-signatures' } },
+    { description: 'validators finalised a commitment whose operator signature does not verify', input: { bundle: fixtureBundle(bad), trust: { genesisFile: true, nowMs } }, expect: 'fail', output: { failedStep: 'commitment-signature' } },
+  ];
+  return {
+    description:
+      'Pantheon proof bundles (docs/proof.md). Each case: input.bundle, or input.base (an earlier case) with an RFC 6902 patch; input.trust gives verifyBundle the pinned genesis hash, or genesisFile: true for the top-level genesis, and optionally pinnedBtcBlockHash and nowMs. expect "ok" lists output.steps (the steps that ran, all passing); "fail" names output.failedStep, the first step that fails.',
+    genesis: chain.genesisJson,
+    genesisHash: chain.genesisHashHex,
+    cases,
+  };
+}
+
+function attestationBlockHashAt(headersHex: string[], i: number): string {
+  const hash = sha256(sha256(Uint8Array.from(Buffer.from(headersHex[i], 'hex'))));
+  return bytesToHex(Uint8Array.from(hash).reverse());
+}
+
+/** Flip a bit in the last byte of the OP_RETURN payload (the root) inside a raw transaction. */
+function flipRawTxRoot(rawTxHex: string): string {
+  const at = rawTxHex.indexOf('504e5448'); // "PNTH"
+  if (at < 0) throw new Error('fixture: no anchor payload in the raw transaction');
+  return flipHex(rawTxHex, at + 2 * 53 - 1);
+}
+
+async function writeVectors(): Promise<void> {
+  const chain = fixtureChain();
+  const attestation = await anchorOnRegtest(chain, (l) => console.log(l));
+  const vectors = buildProofVectors(chain, attestation, Date.now());
+  // Fill in the expected steps of the ok cases from the verifier itself, then check every case.
+  const { verifyBundle } = await import('../../light-client/verify.ts');
+  for (const c of vectors.cases) {
+    const result = verifyBundle(caseBundle(vectors, c), caseOptions(vectors, c));
+    if (c.expect === 'ok') {
+      if (!result.ok) throw new Error(`vector "${c.description}" should verify: ${result.failedStep}: ${result.steps.find((s) => s.status === 'fail')?.detail}`);
+      c.output.steps = result.steps.map((s) => s.name);
+    } else if (result.failedStep !== c.output.failedStep) {
+      throw new Error(`vector "${c.description}" should fail at ${c.output.failedStep}, failed at ${result.failedStep}: ${result.steps.find((s) => s.status === 'fail')?.detail}`);
+    }
+  }
+  writeFileSync(VECTORS_PATH, JSON.stringify(vectors, null, 2) + '\n');
+  console.log(`wrote ${VECTORS_PATH}: ${vectors.cases.length} cases`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  writeVectors().catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,93 @@
+// verify.html in a real browser (Debian's chromium via playwright-core), opened from file://
+// with every non-file request aborted and counted: a valid bundle shows every step green, a
+// tampered one shows red at the named step. The page must make no request at all.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { buildVerifyHtml, CSP } from '../light-client/build-html.ts';
+import { caseBundle, loadProofVectors } from './helpers/bundle-fixture.ts';
+
+const vectors = loadProofVectors();
+let browser: Browser;
+let page: Page;
+let built: Awaited<ReturnType<typeof buildVerifyHtml>>;
+const aborted: string[] = [];
+const consoleErrors: string[] = [];
+
+beforeAll(async () => {
+  built = await buildVerifyHtml();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  page = await browser.newPage();
+  await page.route('**/*', (r) => {
+    if (r.request().url().startsWith('file:')) return r.continue();
+    aborted.push(r.request().url());
+    return r.abort();
+  });
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
+  await page.goto(`file://${built.path}`);
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function verifyInPage(bundle: unknown, trust: { genesisHash?: string; genesis?: unknown; btcBlock?: string }) {
+  await page.fill('#bundle', JSON.stringify(bundle, null, 2));
+  await page.fill('#genesis', trust.genesis ? JSON.stringify(trust.genesis) : '');
+  await page.fill('#genesis-hash', trust.genesisHash ?? '');
+  await page.fill('#btc-block', trust.btcBlock ?? '');
+  await page.click('#verify');
+  await page.waitForSelector('#steps li');
+  const steps = await page.$$eval('#steps li', (lis) => lis.map((li) => ({ name: (li as HTMLElement).dataset.step, status: (li as HTMLElement).dataset.status, color: getComputedStyle(li).backgroundColor })));
+  const verdict = await page.getAttribute('#headline', 'data-verdict');
+  const headline = await page.textContent('#headline');
+  return { steps, verdict, headline };
+}
+
+describe('verify.html', () => {
+  it('is one self-contained file with a CSP that forbids requests', () => {
+    expect(built.html).toContain(`<meta http-equiv="Content-Security-Policy" content="${CSP}">`);
+    expect(built.html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|@import|url\(/);
+    expect(built.bytes).toBeGreaterThan(50_000);
+    console.log(`verify.html: ${built.bytes} bytes`);
+  });
+
+  it('shows every step green for the valid anchored bundle (pinned genesis hash)', async () => {
+    const r = await verifyInPage(caseBundle(vectors, vectors.cases[0]), { genesisHash: vectors.genesisHash });
+    expect(r.verdict).toBe('VALID');
+    expect(r.steps.length).toBe(12);
+    expect(r.steps.every((s) => s.status === 'pass')).toBe(true);
+    expect(new Set(r.steps.map((s) => s.color))).toEqual(new Set(['rgb(227, 246, 229)']));
+    expect(r.headline).toMatch(/anchored in Bitcoin block [0-9a-f]{64} with 6 confirmation\(s\) on regtest/);
+  });
+
+  it('shows every step green for the finality-only bundle with the genesis file', async () => {
+    const r = await verifyInPage(caseBundle(vectors, vectors.cases[1]), { genesis: vectors.genesis });
+    expect(r.verdict).toBe('VALID');
+    expect(r.steps.every((s) => s.status === 'pass')).toBe(true);
+  });
+
+  // The page reads the real clock, so the one case that needs a clock set in the past is left to the unit tests.
+  const realClock = vectors.cases[0].input.trust.nowMs;
+  for (const i of vectors.cases.flatMap((c, i) => (c.expect === 'fail' && c.input.trust.nowMs === realClock ? [i] : []))) {
+    const c = vectors.cases[i];
+    it(`shows red at "${c.output.failedStep}": ${c.description}`, async () => {
+      const t = c.input.trust;
+      const r = await verifyInPage(caseBundle(vectors, c), { genesisHash: t.genesisHash, genesis: t.genesisFile ? vectors.genesis : undefined, btcBlock: t.pinnedBtcBlockHash });
+      expect(r.verdict).toBe('INVALID');
+      const red = r.steps.filter((s) => s.status === 'fail');
+      expect(red.map((s) => s.name)).toEqual([c.output.failedStep]);
+      expect(red[0].color).toBe('rgb(253, 228, 225)');
+    });
+  }
+
+  it('made no network request and logged no error', () => {
+    expect(aborted).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+  });
+});
