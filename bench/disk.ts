@@ -1,0 +1,112 @@
+// Part "disk": bytes on disk per finalised commitment. A single-validator chain runs the
+// node's own Chain and NodeStore (node/chain.ts, node/store.ts): each block is built with
+// Chain.buildBlock from pre-signed commitments, certified by the validator's real precommit
+// and committed with Chain.commit (one synced level batch per block, as the node does).
+// Then `du` of the level directory, minus what it held at genesis, divided by the count.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bytesToHex } from '../protocol/bytes.ts';
+import { sha256 } from '../protocol/hash.ts';
+import { keyPairFromSeed, PUBLIC_KEY_SIZE, SIGNATURE_SIZE } from '../protocol/keys.ts';
+import { blockHash } from '../protocol/block.ts';
+import { certificateFromVotes, encodeCertificate } from '../protocol/certificate.ts';
+import { signVote } from '../protocol/vote.ts';
+import { createGenesis, genesisValidatorSet } from '../genesis/genesis.ts';
+import { Chain } from '../node/chain.ts';
+import { NodeStore } from '../node/store.ts';
+import { signCommitments, type SignJobTx } from './signer.ts';
+
+const CHAIN = 'pantheon-bench-disk';
+const OPERATORS = 8;
+
+export interface DiskFigures {
+  diskCommitments: number;
+  diskBlocks: number;
+  /** `du` (allocated blocks) of the level directory, genesis subtracted, per commitment. */
+  diskBytesPerCommitment: number;
+  /** Apparent size (du -b), per commitment. */
+  diskApparentBytesPerCommitment: number;
+  /** The encoded commitment transaction itself (signature and public key included). */
+  commitmentTxBytes: number;
+  /** diskBytesPerCommitment minus signature and public key: the target is <= 300. */
+  diskBytesPerCommitmentBeyondSigAndKey: number;
+  diskSignSeconds: number;
+  diskCommitSeconds: number;
+}
+
+function du(path: string, apparent: boolean): number {
+  const out = execFileSync('du', ['-s', apparent ? '-b' : '-B1', path], { encoding: 'utf8' });
+  return Number(out.split(/\s+/)[0]);
+}
+
+export async function runDisk(count: number, log: (line: string) => void): Promise<DiskFigures> {
+  const dir = mkdtempSync(join(tmpdir(), 'pantheon-bench-disk-'));
+  try {
+    const seed = (label: string) => sha256(new TextEncoder().encode(`bench disk ${label}`));
+    const validator = keyPairFromSeed(seed('validator'));
+    const operatorSeeds = Array.from({ length: OPERATORS }, (_, i) => seed(`operator ${i}`));
+    const operators = operatorSeeds.map((s) => keyPairFromSeed(s));
+    const genesis = createGenesis({ chainId: CHAIN, genesisTimeMs: 1_800_000_000_000n, validatorPublicKeys: [validator.publicKey], fundedPublicKeys: operators.map((o) => o.publicKey) });
+    const proposer = genesisValidatorSet(genesis).addresses[0];
+
+    const jobs: SignJobTx[] = Array.from({ length: count }, (_, i) => ({ seedHex: bytesToHex(operatorSeeds[i % OPERATORS]), nonce: String(Math.floor(i / OPERATORS)), logId: `oar-${i % OPERATORS}` }));
+    const t0 = performance.now();
+    const txs = await signCommitments(CHAIN, genesis.params.minFee, jobs);
+    const signSeconds = (performance.now() - t0) / 1000;
+    log(`  signed ${count} commitments in ${signSeconds.toFixed(1)} s`);
+
+    const dbPath = join(dir, 'db');
+    let store = await NodeStore.open(dbPath);
+    const chain = await Chain.load(genesis, store);
+    await store.close();
+    const baseAllocated = du(dbPath, false);
+    const baseApparent = du(dbPath, true);
+    store = await NodeStore.open(dbPath);
+    const live = await Chain.load(genesis, store);
+    void chain;
+
+    const t1 = performance.now();
+    let next = 0;
+    let blocks = 0;
+    let lastLog = performance.now();
+    while (next < txs.length) {
+      const nowMs = Number(genesis.genesisTimeMs) + (blocks + 1) * 1000;
+      const block = await live.buildBlock(txs.slice(next, next + genesis.params.blockTxsMax), [], proposer, nowMs);
+      if (block.txs.length === 0) throw new Error(`disk: block ${blocks + 1} took none of the remaining ${txs.length - next} transactions`);
+      const vote = signVote({ chainId: CHAIN, type: 'precommit', height: block.header.height, round: 0, blockHash: blockHash(block.header), validatorIndex: 0 }, validator.secretKey);
+      await live.commit(block, encodeCertificate(certificateFromVotes([vote])));
+      next += block.txs.length;
+      blocks++;
+      if (performance.now() - lastLog > 10_000) {
+        lastLog = performance.now();
+        log(`  committed ${next}/${count} commitments in ${blocks} blocks`);
+      }
+    }
+    const commitSeconds = (performance.now() - t1) / 1000;
+    // Check: every commitment is in the log, and the store says where each one is.
+    if (live.logLeaves.length !== count) throw new Error(`disk: the commitment log holds ${live.logLeaves.length}, expected ${count}`);
+    for (const i of [0, Math.floor(count / 2), count - 1]) {
+      const { txId, decodeTx } = await import('../protocol/tx.ts');
+      const loc = await store.txLocation(bytesToHex(txId(decodeTx(txs[i]))));
+      if (loc?.logIndex !== i) throw new Error(`disk: commitment ${i} is not at log index ${i} in the store`);
+    }
+    await store.close();
+    const allocated = du(dbPath, false) - baseAllocated;
+    const apparent = du(dbPath, true) - baseApparent;
+    const perCommitment = allocated / count;
+    return {
+      diskCommitments: count,
+      diskBlocks: blocks,
+      diskBytesPerCommitment: perCommitment,
+      diskApparentBytesPerCommitment: apparent / count,
+      commitmentTxBytes: txs[0].length,
+      diskBytesPerCommitmentBeyondSigAndKey: perCommitment - SIGNATURE_SIZE - PUBLIC_KEY_SIZE,
+      diskSignSeconds: signSeconds,
+      diskCommitSeconds: commitSeconds,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
