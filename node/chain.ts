@@ -11,6 +11,7 @@ import type { ValidatorSet } from '../protocol/validators.ts';
 import { genesisAccounts, genesisHash, genesisValidatorSet, genesisValidatorSetHash, type Genesis } from '../genesis/genesis.ts';
 import type { NodeStore } from './store.ts';
 import { checkAttestationPayload } from '../anchor/verify-attestation.ts';
+import { sha256 } from '../protocol/hash.ts';
 
 /** How far a proposed block's time may run ahead of our clock. */
 export const BLOCK_TIME_DRIFT_MS_MAX = 10_000;
@@ -97,11 +98,14 @@ export class Chain {
       return { error: `malformed transaction: ${(err as Error).message}` };
     }
     const id = bytesToHex(txId(tx));
-    if (!this.verified.has(id)) {
+    // Keyed by the hash of the whole signed bytes: the id does not cover the signature, so a
+    // copy with a corrupted signature must not inherit the original's verdict.
+    const verifiedKey = bytesToHex(sha256(bytes));
+    if (!this.verified.has(verifiedKey)) {
       const bad = checkTxSignature(tx, this.chainId);
       if (bad) return { error: bad };
       if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.clear();
-      this.verified.add(id);
+      this.verified.add(verifiedKey);
     }
     return { tx, id };
   }

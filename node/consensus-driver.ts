@@ -31,7 +31,7 @@ export interface DriverOptions {
   validator?: { key: KeyPair; index: number };
   /** How often our latest messages of a stuck height are sent again. */
   rebroadcastMs: number;
-  onCommitted: (block: Block, hashHex: string) => void;
+  onCommitted: (block: Block, hashHex: string, txIds: readonly string[]) => void;
   /** Called when a decided block is not at hand: the syncer fetches it from peers. */
   onMissingBlock: () => void;
 }
@@ -219,13 +219,12 @@ export class ConsensusDriver {
         }
         if (block.header.height !== chain.height + 1n) return; // the syncer got there first
         const run = await chain.commit(block, encodeCertificate(e.certificate));
-        for (const id of run.txIds) this.o.mempool.remove(id);
         for (const key of run.evidenceKeys) this.evidencePool.delete(key);
         await store.deleteProposedBlocksBelow(e.height + 1n);
         this.pendingBlocks.clear();
         this.lastSent.clear();
         log('info', 'committed', { height: e.height, round: e.round, txs: block.txs.length, block: hashHex.slice(0, 16), signers: e.certificate.signatures.length });
-        this.o.onCommitted(block, hashHex);
+        this.o.onCommitted(block, hashHex, run.txIds);
         this.schedule(chain.genesis.params.blockIntervalMs, { kind: 'startHeight', height: e.height + 1n });
         return;
       }

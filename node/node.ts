@@ -39,13 +39,14 @@ export interface NodeConfig {
   syncIntervalMs?: number;
   /** Anchor into Bitcoin through this node's bitcoind-compatible RPC (needs validatorKey to sign attestations). */
   anchor?: AnchorOptions;
+  /** The Bitcoin network this chain anchors into, named in the proofs it serves. */
+  bitcoinNetwork: BitcoinNetworkName;
 }
 
 export interface AnchorOptions {
   rpc: BitcoinRpcOptions;
   intervalHeights: number;
   confirmations: number;
-  network: BitcoinNetworkName;
   pollMs?: number;
 }
 
@@ -96,10 +97,10 @@ export class PantheonNode {
         log,
         validator: config.validatorKey && validatorIndex !== undefined ? { key: config.validatorKey, index: validatorIndex } : undefined,
         rebroadcastMs: config.rebroadcastMs ?? 2000,
-        onCommitted: (block, hashHex) => node?.afterCommit(block, hashHex),
+        onCommitted: (block, hashHex, txIds) => node?.afterCommit(block, hashHex, txIds),
         onMissingBlock: () => node?.syncer.poke(),
       });
-      const syncer = new Syncer(chain, driver, network, log, config.syncIntervalMs ?? 1000, (height) => node?.metrics.set('pantheon_height', Number(height)));
+      const syncer = new Syncer(chain, driver, network, log, config.syncIntervalMs ?? 1000, (block, hashHex, txIds) => node?.afterCommit(block, hashHex, txIds));
       node = new PantheonNode(config, store, chain, mempool, network, driver, syncer, validatorIndex, log);
       await node.reloadMempool();
       node.attachGossip();
@@ -124,7 +125,9 @@ export class PantheonNode {
     await this.store.close();
   }
 
-  private afterCommit(block: Block, hashHex: string): void {
+  /** Whatever committed the block (consensus or sync): mempool, metrics, anchoring. */
+  private afterCommit(block: Block, hashHex: string, txIds: readonly string[]): void {
+    for (const id of txIds) this.mempool.remove(id);
     this.metrics.set('pantheon_height', Number(block.header.height));
     this.metrics.add('pantheon_transactions_committed_total', block.txs.length);
     this.anchorer?.tick({ height: block.header.height, root: hexToBytes(hashHex, 'block hash', 32) }).catch((err) => this.log('warn', 'anchor tick failed', { error: (err as Error).message }));
@@ -218,6 +221,8 @@ export class PantheonNode {
     if (await this.store.txLocation(id)) return { ok: false, error: 'transaction is already committed', duplicate: true };
     const account = this.chain.account(bytesToHex(txSender(tx)));
     if (!account) return { ok: false, error: 'the sender has no account: it must receive PAN before it can pay fees', invalid: false };
+    const cost = tx.fee + (tx.payload.kind === 'transfer' ? tx.payload.amount : 0n);
+    if (account.balance < cost) return { ok: false, error: `the sender's balance ${account.balance} cannot pay ${cost} (fee and amount)`, invalid: false };
     const added = this.mempool.add(id, bytes, tx, account.nonce);
     if (!added.ok) return { ok: false, error: added.error, duplicate: added.duplicate };
     if (options.persist) await this.store.putMempoolTx(id, bytes);
@@ -402,7 +407,7 @@ export class PantheonNode {
     const headers: string[] = [];
     for (let h = height + 1n; h <= p.pantheonHeight; h++) headers.push(bytesToHex(encodeHeader(decodeBlock((await this.store.block(h))!).header)));
     return {
-      network: this.config.anchor?.network ?? 'regtest',
+      network: this.config.bitcoinNetwork,
       headersAfter: headers,
       attestation: {
         pantheonHeight: p.pantheonHeight.toString(),

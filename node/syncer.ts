@@ -2,7 +2,7 @@
 // height and fetches the blocks it lacks, checking each block's commit certificate against
 // the genesis validator set and re-executing it before committing. Progress is logged and
 // shown in /v1/status.
-import { blockHash, decodeBlock } from '../protocol/block.ts';
+import { blockHash, decodeBlock, type Block } from '../protocol/block.ts';
 import { decodeCertificate, verifyCertificate } from '../protocol/certificate.ts';
 import type { Chain } from './chain.ts';
 import type { ConsensusDriver } from './consensus-driver.ts';
@@ -30,7 +30,7 @@ export class Syncer {
     private readonly network: Network,
     private readonly log: Logger,
     private readonly intervalMs: number,
-    private readonly onCommitted: (height: bigint, hashHex: string) => void,
+    private readonly onCommitted: (block: Block, hashHex: string, txIds: readonly string[]) => void,
   ) {}
 
   start(): void {
@@ -109,7 +109,7 @@ export class Syncer {
           const run = await this.chain.commit(block, item.certificate);
           committed++;
           this.progress.blocksFetched++;
-          this.onCommitted(block.header.height, run.hashHex);
+          this.onCommitted(block, run.hashHex, run.txIds);
         }
       } catch (err) {
         error = (err as Error).message;

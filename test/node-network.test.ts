@@ -4,6 +4,9 @@
 // node syncs the chain and serves the same proofs, and bad input is refused while the network
 // keeps going.
 import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { sha256, signingBytes, TAGS } from '../protocol/hash.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +14,7 @@ import { bytesToHex, hexToBytes } from '../protocol/bytes.ts';
 import { decodeCertificate, verifyCertificate } from '../protocol/certificate.ts';
 import { genesisValidatorSet, parseGenesis } from '../genesis/genesis.ts';
 import { addressOf, keyPairFromKeyFile } from '../protocol/keys.ts';
-import { encodeTx, signTx, type UnsignedTx } from '../protocol/tx.ts';
+import { encodeTx, signTx, TX_SIZE_MAX, type UnsignedTx } from '../protocol/tx.ts';
 import { api, ApiError } from '../node/client.ts';
 import { nodeAddress, startNodeProcess, stopNodeProcess, waitFor, type NodeProcess, type NodeSpec } from '../devnet/processes.ts';
 import { pantheon } from './helpers/cli.ts';
@@ -127,6 +130,50 @@ describe('a four-validator network of real processes', () => {
     await expectError({ tx: bytesToHex(reused) }, 400, /was already used/);
     const before = await height(nodes[0]);
     await waitForHeight(nodes[0], before + 2n);
+  });
+
+  it('rejects bad transactions and votes from a misbehaving gossip peer, and keeps finalising', async () => {
+    // A raw libp2p peer (test/helpers/p2p-peer.ts) that publishes whatever bytes it is told to.
+    const peerDir = join(dir, 'bad-peer');
+    const config = { dataDir: peerDir, chainId: 'pantheon-devnet-1', listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [nodeAddress(nodes[0].spec.dataDir)!] };
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'helpers', 'p2p-peer.ts'), JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const lines: any[] = [];
+    createInterface({ input: child.stdout! }).on('line', (l) => lines.push(JSON.parse(l)));
+    try {
+      const ready = await waitFor('the bad peer to start', () => lines.find((l) => l.event === 'ready'), 60_000);
+      await waitFor('the bad peer to connect to node 0', async () => {
+        child.stdin!.write(JSON.stringify({ id: 'peers', cmd: 'peers' }) + '\n');
+        await new Promise((r) => setTimeout(r, 300));
+        return lines.some((l) => l.id === 'peers' && l.ok && Array.isArray(l.peers) && l.peers.length > 0);
+      }, 30_000);
+      await new Promise((r) => setTimeout(r, 2000)); // let the gossipsub mesh form
+      const good = await signedCommitment(treasuryKeyPath, nodes[0].url, 'acme/gossip');
+      const badSig = good.slice();
+      badSig[badSig.length - 5] ^= 1;
+      const committed = hexToBytes((await api(nodes[0].url, `/v1/proof/${commitmentIds[0]}`)).commitmentTx, 'tx');
+      const publish = (topic: string, bytes: Uint8Array, id: string) => child.stdin!.write(JSON.stringify({ id, cmd: 'publish', topic, hex: bytesToHex(bytes) }) + '\n');
+      const before = await height(nodes[0]);
+      publish('tx', Uint8Array.of(1, 2, 3), 'malformed');
+      publish('tx', new Uint8Array(TX_SIZE_MAX + 1).fill(1), 'oversized'); // the helper's stdin takes lines up to 64 KiB
+      publish('tx', badSig, 'bad-signature');
+      publish('tx', committed, 'replay');
+      publish('vote', Uint8Array.of(0, 0, 0, 9), 'bad-vote');
+      const logText = () => readFileSync(nodes[0].spec.logPath, 'utf8');
+      await waitFor('node 0 to log the rejections', () => {
+        const text = logText();
+        return text.includes('signature does not verify') && text.includes('exceeds the maximum') && text.includes('rejected vote from peer');
+      }, 30_000);
+      const rejections = logText().split('\n').filter((l) => l.includes('rejected') && l.includes(ready.peerId));
+      expect(rejections.length).toBeGreaterThanOrEqual(3);
+      const metrics = await (await fetch(`${nodes[0].url}/metrics`)).text();
+      expect(Number(/pantheon_gossip_rejected_total (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(3);
+      // The bad transaction never entered any mempool; the network keeps finalising.
+      const badId = bytesToHex(sha256(signingBytes(TAGS.tx, 'pantheon-devnet-1', badSig.subarray(0, badSig.length - 3309))));
+      for (const n of nodes) expect((await api(n.url, `/v1/tx/${badId}`)).status).toBe('unknown');
+      await waitForHeight(nodes[0], before + 3n);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('keeps an acknowledged transaction across kill -9 of the node that acknowledged it', async () => {

@@ -6,6 +6,7 @@ import { addressOf, decodeAddress } from '../../protocol/keys.ts';
 import { encodeTx, signTx, LOG_ID_PATTERN, type UnsignedTx } from '../../protocol/tx.ts';
 import { createLogger } from '../log.ts';
 import { PantheonNode, type AnchorOptions } from '../node.ts';
+import type { BitcoinNetworkName } from '../../anchor/verify-bitcoin.ts';
 import { startHttpApi } from '../http-api.ts';
 import { readKeyFile } from '../keyfile.ts';
 import { writeFileAtomic } from '../files.ts';
@@ -19,18 +20,20 @@ function parseHostPort(text: string, flag: string): { host: string; port: number
   return { host: m[1], port: Number(m[2]) };
 }
 
+function bitcoinNetwork(value: unknown): BitcoinNetworkName {
+  if (value !== 'regtest' && value !== 'testnet' && value !== 'mainnet') throw new UsageError(`--bitcoin-network must be regtest, testnet or mainnet, got "${value}"`);
+  return value;
+}
+
 function anchorOptions(values: Record<string, unknown>): AnchorOptions | undefined {
   const url = values['bitcoin-rpc'];
   if (typeof url !== 'string') return undefined;
-  const network = values['bitcoin-network'];
-  if (network !== 'regtest' && network !== 'testnet' && network !== 'mainnet') throw new UsageError(`--bitcoin-network must be regtest, testnet or mainnet, got "${network}"`);
   const cookieFile = values['bitcoin-rpc-cookie'] as string | undefined;
   const user = values['bitcoin-rpc-user'] as string | undefined;
   const password = values['bitcoin-rpc-password'] as string | undefined;
   if (!cookieFile && (user === undefined || password === undefined)) throw new UsageError('--bitcoin-rpc needs --bitcoin-rpc-user and --bitcoin-rpc-password, or --bitcoin-rpc-cookie');
   return {
     rpc: cookieFile ? { url, cookieFile } : { url, user, password },
-    network,
     intervalHeights: parsePositiveInt(values['anchor-interval'] as string, 'anchor-interval', 1_000_000),
     confirmations: parsePositiveInt(values['anchor-confirmations'] as string, 'anchor-confirmations', 64),
   };
@@ -53,7 +56,7 @@ export const nodeCommand: Command = {
     'Anchoring into Bitcoin (a validator only; one anchorer per network):',
     '  --bitcoin-rpc URL              bitcoind-compatible JSON-RPC, e.g. http://127.0.0.1:18443',
     '  --bitcoin-rpc-user U / --bitcoin-rpc-password P, or --bitcoin-rpc-cookie FILE',
-    '  --bitcoin-network N            regtest (default), testnet or mainnet',
+    '  --bitcoin-network N            the network the chain anchors into, named in served proofs: regtest (default), testnet or mainnet',
     '  --anchor-interval N            Pantheon blocks per anchor interval (default 10)',
     '  --anchor-confirmations K       Bitcoin confirmations before attesting (default 6)',
     '',
@@ -92,6 +95,7 @@ export const nodeCommand: Command = {
       peers: (values.peer as string[] | undefined) ?? [],
       log,
       anchor: anchorOptions(values),
+      bitcoinNetwork: bitcoinNetwork(values['bitcoin-network']),
     });
     let server;
     try {

@@ -6,7 +6,7 @@
 //   {"event":"message","topic","text","hex","from","verdict"}  every gossip message handled
 //   {"event":"result","id","ok":true,...} / {"event":"result","id","ok":false,"error"}
 // stdin: one JSON command per line, each with an "id":
-//   {"cmd":"publish","topic","text"}       {"cmd":"peers"}
+//   {"cmd":"publish","topic","text"|"hex"}  {"cmd":"peers"}
 //   {"cmd":"requestSync","peerId","request":{"kind":"status"}|{"kind":"blocks","fromHeight":"3","maxBlocks":2}}
 //   {"cmd":"rawSync","peerId","hex"}       {"cmd":"stop"}
 // Handler verdicts, the same at every node: text starting "reject:" → reject, "ignore:" →
@@ -16,6 +16,7 @@ import '../../node/polyfills.ts';
 import { createInterface } from 'node:readline';
 import { createNetwork, exchangeRawSyncFrame, TOPICS, type SyncRequest, type SyncResponse, type Verdict } from '../../node/p2p/index.ts';
 
+import { hexToBytes } from '../../protocol/bytes.ts';
 const LINE_BYTES_MAX = 64 * 1024;
 
 const config = JSON.parse(process.argv[2] ?? '{}') as {
@@ -78,7 +79,7 @@ emit({ event: 'ready', peerId: network.peerId, addresses: network.addresses() })
 async function run(cmd: Record<string, any>): Promise<Record<string, unknown>> {
   switch (cmd.cmd) {
     case 'publish':
-      await network.publish(cmd.topic, utf8.encode(cmd.text));
+      await network.publish(cmd.topic, cmd.hex !== undefined ? hexToBytes(cmd.hex, 'hex') : utf8.encode(cmd.text));
       return {};
     case 'peers':
       return { peers: network.peers() };

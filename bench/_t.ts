@@ -1,2 +1,0 @@
-import { runDisk } from './disk.ts';
-console.log(await runDisk(1000, console.log));

@@ -1,0 +1,274 @@
+// Parts "throughput", "latency" and "profile": a four-validator network of real `pantheon
+// node` processes on this machine (devnet/processes.ts, genesis from `pantheon genesis init`).
+//   throughput: 64 sender keys funded by one block of transfers from treasury.key, then a
+//     burst of pre-signed commitments POSTed to all four nodes' /v1/tx; commitments final per
+//     second from /v1/status commitmentLogSize (steady state: 10 % to 90 % of the burst).
+//   latency: open-loop submission at half that rate; each transaction's submit-to-final time
+//     from /v1/tx/<id> (checked whenever node 0's height moves, every 100 ms).
+//   profile: validator 1 runs under node --cpu-prof; self time per function during the burst.
+// Checks: every transaction is accepted, every one becomes final, all four nodes end with the
+// same commitment log size and the same block hash.
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bytesToHex } from '../protocol/bytes.ts';
+import { sha256 } from '../protocol/hash.ts';
+import { addressBytes, addressOf, keyPairFromSeed } from '../protocol/keys.ts';
+import { encodeTx, signTx, txId, decodeTx } from '../protocol/tx.ts';
+import { readKeyFile } from '../node/keyfile.ts';
+import { nodeAddress, REPO_ROOT, startNodeProcess, stopNodeProcess, waitFor, type NodeProcess, type NodeSpec } from '../devnet/processes.ts';
+import { signCommitments, type SignJobTx } from './signer.ts';
+import { summariseProfile, type ProfileSummary } from './profile.ts';
+import { percentile, sleep } from './stats.ts';
+
+const VALIDATORS = 4;
+const SENDERS = 64;
+const CHAIN = 'pantheon-bench-net';
+
+export interface NetworkOptions {
+  burst: number;
+  latencySeconds: number;
+  latency: boolean;
+  profile: boolean;
+  resultsDir: string;
+  stamp: string;
+  log: (line: string) => void;
+}
+
+export interface NetworkFigures {
+  validatorsOnMachine: number;
+  burstCommitments: number;
+  submitSeconds: number;
+  commitmentsFinalPerSec: number;
+  commitmentsFinalPerSecOverall: number;
+  blocksDuringBurst: number;
+  latencyRatePerSec?: number;
+  latencyCount?: number;
+  latencyP50Ms?: number;
+  latencyP99Ms?: number;
+  latencyMaxMs?: number;
+  profile?: ProfileSummary;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function get(url: string): Promise<any> {
+  const res = await fetch(url);
+  const body = await res.json();
+  if (!res.ok) throw new Error(`${url}: ${res.status} ${body?.error}`);
+  return body;
+}
+
+async function post(url: string, tx: Uint8Array): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${url}/v1/tx`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tx: bytesToHex(tx) }) });
+  return { status: res.status, body: await res.json() };
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+async function pool<T>(items: T[], limit: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i], i);
+    }
+  }));
+}
+
+const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+
+export async function runNetwork(o: NetworkOptions): Promise<NetworkFigures> {
+  const dir = mkdtempSync(join(tmpdir(), 'pantheon-bench-net-'));
+  const nodes: NodeProcess[] = [];
+  const profileDir = join(o.resultsDir, `profile-${o.stamp}`);
+  try {
+    const init = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'pantheon.js'), 'genesis', 'init', '--validators', String(VALIDATORS), '--out', dir, '--chain-id', CHAIN, '--json'], { encoding: 'utf8' });
+    if (init.status !== 0) throw new Error(`pantheon genesis init failed: ${init.stderr}`);
+    const genesisPath = join(dir, 'genesis.json');
+    for (let i = 0; i < VALIDATORS; i++) {
+      const dataDir = join(dir, `validator-${i}`);
+      mkdirSync(dataDir, { recursive: true });
+      const peers = nodes.map((n) => nodeAddress(n.spec.dataDir)!).filter(Boolean);
+      const spec = { name: `validator-${i}`, dataDir, genesisPath, keyPath: join(dir, `validator-${i}.key`), p2pPort: await freePort(), httpPort: await freePort(), peers, logPath: join(dir, `validator-${i}.log`) };
+      // --cpu-prof is not allowed in NODE_OPTIONS on Node 20: the profiled validator is started here.
+      const n = o.profile && i === 1 ? startProfiledNode(spec, profileDir) : startNodeProcess(spec);
+      nodes.push(n);
+      await waitFor(`validator-${i} to start (log ${n.spec.logPath})`, async () => {
+        if (n.child.exitCode !== null) throw new Error(`validator-${i} exited with ${n.child.exitCode}`);
+        return nodeAddress(dataDir) && (await get(`${n.url}/v1/status`));
+      }, 60_000);
+    }
+    const urls = nodes.map((n) => n.url);
+    await waitFor('all validators to see 3 peers and height 1', async () => {
+      const s = await Promise.all(urls.map((u) => get(`${u}/v1/status`)));
+      return s.every((x) => x.peers >= VALIDATORS - 1) && s.every((x) => BigInt(x.height) >= 1n);
+    }, 60_000);
+    o.log('  4 validators up');
+
+    // Fund the senders: one block of transfers from the treasury, consecutive nonces.
+    const treasury = readKeyFile(join(dir, 'treasury.key'));
+    const senderSeeds = Array.from({ length: SENDERS }, (_, i) => sha256(new TextEncoder().encode(`bench sender ${i}`)));
+    const senders = senderSeeds.map((s) => keyPairFromSeed(s));
+    const tNonce = BigInt((await get(`${urls[0]}/v1/account/${addressOf(treasury.publicKey)}`)).nextNonce);
+    const transfers = senders.map((s, i) => encodeTx(signTx({ chainId: CHAIN, senderPublicKey: treasury.publicKey, nonce: tNonce + BigInt(i), fee: 1000n, payload: { kind: 'transfer', to: addressBytes(s.publicKey), amount: 10n ** 12n } }, treasury.secretKey)));
+    for (const t of transfers) {
+      const r = await post(urls[0], t);
+      if (r.status !== 202) throw new Error(`funding transfer refused: ${r.body.error}`);
+    }
+    const lastTransfer = bytesToHex(txId(decodeTx(transfers[transfers.length - 1])));
+    await waitFor('the funding transfers to be final', async () => (await get(`${urls[0]}/v1/tx/${lastTransfer}`)).status === 'final', 120_000, 200);
+    o.log(`  ${SENDERS} senders funded`);
+
+    // The burst: pre-signed before the clock starts.
+    const perSender = Math.min(64, Math.ceil(o.burst / SENDERS));
+    const burstJobs: SignJobTx[] = [];
+    for (let k = 0; k < perSender; k++) for (let s = 0; s < SENDERS; s++) burstJobs.push({ seedHex: bytesToHex(senderSeeds[s]), nonce: String(k), logId: `bench-${s}` });
+    const burstTxs = await signCommitments(CHAIN, 1000n, burstJobs);
+    o.log(`  signed a burst of ${burstTxs.length} commitments`);
+
+    const base = (await get(`${urls[0]}/v1/status`)).commitmentLogSize as number;
+    const baseHeight = BigInt((await get(`${urls[0]}/v1/status`)).height);
+    const target = base + burstTxs.length;
+    const samples: { t: number; size: number }[] = [];
+    const t0 = performance.now();
+    const profStartUs = nowUs();
+    const rejected: string[] = [];
+    let submitDoneMs = 0;
+    const submitting = pool(burstTxs, 8 * VALIDATORS, async (tx, i) => {
+      const r = await post(urls[i % VALIDATORS], tx);
+      if (r.status !== 202) rejected.push(`${r.status} ${r.body.error}`);
+    }).then(() => void (submitDoneMs = performance.now() - t0));
+    let size = base;
+    const deadline = Date.now() + 15 * 60_000;
+    while (size < target) {
+      if (Date.now() > deadline) throw new Error(`throughput: only ${size - base} of ${burstTxs.length} commitments final after 15 min`);
+      if (rejected.length) throw new Error(`throughput: ${rejected.length} transactions refused, e.g. ${rejected[0]}`);
+      await sleep(200);
+      size = (await get(`${urls[0]}/v1/status`)).commitmentLogSize;
+      samples.push({ t: performance.now() - t0, size: size - base });
+    }
+    const profEndUs = nowUs();
+    await submitting;
+    const doneMs = samples[samples.length - 1].t;
+    const at = (frac: number) => samples.find((s) => s.size >= frac * burstTxs.length)!;
+    const s10 = at(0.1);
+    const s90 = at(0.9);
+    const steady = s90.t > s10.t ? (s90.size - s10.size) / ((s90.t - s10.t) / 1000) : burstTxs.length / (doneMs / 1000);
+    const endHeight = BigInt((await get(`${urls[0]}/v1/status`)).height);
+    o.log(`  burst final: ${burstTxs.length} in ${(doneMs / 1000).toFixed(1)} s (submitted in ${(submitDoneMs / 1000).toFixed(1)} s), steady ${steady.toFixed(1)}/s`);
+    await checkAgreement(urls, target);
+    for (const i of [0, Math.floor(burstTxs.length / 2), burstTxs.length - 1]) {
+      const st = await get(`${urls[3]}/v1/tx/${bytesToHex(txId(decodeTx(burstTxs[i])))}`);
+      if (st.status !== 'final' || st.logIndex === null) throw new Error(`throughput: commitment ${i} is ${st.status} on validator-3`);
+    }
+    const figures: NetworkFigures = {
+      validatorsOnMachine: VALIDATORS,
+      burstCommitments: burstTxs.length,
+      submitSeconds: submitDoneMs / 1000,
+      commitmentsFinalPerSec: steady,
+      commitmentsFinalPerSecOverall: burstTxs.length / (doneMs / 1000),
+      blocksDuringBurst: Number(endHeight - baseHeight),
+    };
+
+    if (o.latency) {
+      const rate = steady / 2;
+      const count = Math.max(20, Math.round(rate * o.latencySeconds));
+      const jobs: SignJobTx[] = [];
+      for (let i = 0; i < count; i++) jobs.push({ seedHex: bytesToHex(senderSeeds[i % SENDERS]), nonce: String(perSender + Math.floor(i / SENDERS)), logId: `bench-${i % SENDERS}` });
+      const txs = await signCommitments(CHAIN, 1000n, jobs);
+      const ids = txs.map((t) => bytesToHex(txId(decodeTx(t))));
+      o.log(`  latency: ${count} commitments at ${rate.toFixed(1)}/s (open loop)`);
+      const submitted = new Map<number, number>(); // index -> submit time
+      const latencies: number[] = [];
+      const pending = new Set<number>();
+      const errors: string[] = [];
+      const start = performance.now();
+      let sent = 0;
+      let lastHeight = -1n;
+      const inflight: Promise<void>[] = [];
+      const finalDeadline = start + (count / rate) * 1000 + 120_000;
+      while (latencies.length < count) {
+        const now = performance.now();
+        if (now > finalDeadline) throw new Error(`latency: ${count - latencies.length} of ${count} not final 120 s after the last submission`);
+        if (errors.length) throw new Error(`latency: ${errors.length} refused, e.g. ${errors[0]}`);
+        while (sent < count && start + (sent / rate) * 1000 <= now) {
+          const i = sent++;
+          submitted.set(i, performance.now());
+          inflight.push(post(urls[i % VALIDATORS], txs[i]).then((r) => {
+            if (r.status === 202) pending.add(i);
+            else errors.push(`${r.status} ${r.body.error}`);
+          }));
+        }
+        const s = await get(`${urls[0]}/v1/status`);
+        const seen = performance.now();
+        if (BigInt(s.height) !== lastHeight) {
+          lastHeight = BigInt(s.height);
+          const check = [...pending];
+          await pool(check, 16, async (i) => {
+            const st = await get(`${urls[0]}/v1/tx/${ids[i]}`);
+            if (st.status === 'final' || st.status === 'anchored') {
+              if (pending.delete(i)) latencies.push(seen - submitted.get(i)!);
+            }
+          });
+        }
+        await sleep(Math.max(0, 100 - (performance.now() - now)));
+      }
+      await Promise.all(inflight);
+      figures.latencyRatePerSec = rate;
+      figures.latencyCount = latencies.length;
+      figures.latencyP50Ms = percentile(latencies, 50);
+      figures.latencyP99Ms = percentile(latencies, 99);
+      figures.latencyMaxMs = Math.max(...latencies);
+      await checkAgreement(urls, target + count);
+    }
+
+    await Promise.all(nodes.map((n) => stopNodeProcess(n)));
+    if (o.profile) {
+      const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profileDir, f));
+      if (files.length === 0) o.log('  profile: validator-1 wrote no .cpuprofile (did it exit cleanly?)');
+      else {
+        const file = files.sort((a, b) => statSync(b).size - statSync(a).size)[0];
+        figures.profile = summariseProfile(file, { startUs: profStartUs, endUs: profEndUs });
+      }
+    }
+    return figures;
+  } finally {
+    await Promise.all(nodes.map((n) => stopNodeProcess(n, 'SIGKILL', 1000).catch(() => undefined)));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** All four nodes reach `size` commitments and agree on the hash of a common height. */
+async function checkAgreement(urls: string[], size: number): Promise<void> {
+  await waitFor(`all validators to hold ${size} commitments`, async () => (await Promise.all(urls.map((u) => get(`${u}/v1/status`)))).every((s) => s.commitmentLogSize >= size), 60_000, 200);
+  const heights = (await Promise.all(urls.map((u) => get(`${u}/v1/status`)))).map((s) => BigInt(s.height));
+  const h = heights.reduce((a, b) => (a < b ? a : b));
+  const hashes = await Promise.all(urls.map((u) => get(`${u}/v1/block/${h}`).then((b) => b.hash)));
+  if (new Set(hashes).size !== 1) throw new Error(`validators disagree on block ${h}: ${hashes.join(', ')}`);
+}
+
+/** startNodeProcess's command line, run under `node --cpu-prof` (the profile is written at exit). */
+function startProfiledNode(spec: NodeSpec, profileDir: string): NodeProcess {
+  mkdirSync(profileDir, { recursive: true });
+  const args = ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, join(REPO_ROOT, 'bin', 'pantheon.js'), 'node', '--data', spec.dataDir, '--genesis', spec.genesisPath, '--listen', `/ip4/127.0.0.1/tcp/${spec.p2pPort}`, '--http', `127.0.0.1:${spec.httpPort}`, '--log-format', 'json'];
+  if (spec.keyPath) args.push('--key', spec.keyPath);
+  for (const p of spec.peers) args.push('--peer', p);
+  const log = createWriteStream(spec.logPath, { flags: 'a' });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  return { spec, child, url: `http://127.0.0.1:${spec.httpPort}`, exited };
+}
