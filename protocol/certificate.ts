@@ -1,4 +1,4 @@
-// Commit certificates (docs/certificate.md): the precommits for one block hash at one height
+// Commit certificates (docs/consensus.md): the precommits for one block hash at one height
 // and round, from validators holding more than 2/3 of the voting power. Checking one needs
 // only the validator set, so the light client and the node run this same code.
 import { decodeExact, DecodeError, Writer } from './encoding.ts';

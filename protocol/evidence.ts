@@ -1,4 +1,4 @@
-// Equivocation evidence (docs/evidence.md): two votes signed by one validator for the same
+// Equivocation evidence (docs/consensus.md): two votes signed by one validator for the same
 // height, round and type but different block hashes. Anyone holding the validator set can
 // check it; the two votes are ordered by block hash so the evidence has one encoding.
 import { decodeExact, DecodeError } from './encoding.ts';

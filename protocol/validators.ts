@@ -1,4 +1,4 @@
-// The validator set (docs/validators.md): ML-DSA-65 public keys with voting power, in genesis
+// The validator set (docs/genesis.md, "validator set hash"): ML-DSA-65 public keys with voting power, in genesis
 // order. An index into this list names a validator in votes and certificates.
 import { Writer } from './encoding.ts';
 import { taggedHash, TAGS } from './hash.ts';

@@ -1,4 +1,4 @@
-// Consensus messages (docs/consensus-messages.md): votes (prevote, precommit) and proposals,
+// Consensus messages (docs/consensus.md): votes (prevote, precommit) and proposals,
 // each signed with ML-DSA-65 over string(tag) || string(chainId) || payload.
 import { decodeExact, DecodeError, Reader, Writer } from './encoding.ts';
 import { assertValidChainId, TAGS } from './hash.ts';
