@@ -13,25 +13,11 @@ import { runDisk } from './disk.ts';
 import { runNetwork } from './network.ts';
 import { round } from './stats.ts';
 
-export const PARTS = ['limit', 'proof', 'verify-node', 'verify-browser', 'vbytes', 'disk', 'throughput', 'latency', 'profile'] as const;
-export const QUICK_PARTS = ['limit', 'proof', 'verify-node', 'vbytes', 'disk'] as const;
+const PARTS = ['limit', 'proof', 'verify-node', 'verify-browser', 'vbytes', 'disk', 'throughput', 'latency', 'profile'] as const;
+const QUICK_PARTS = ['limit', 'proof', 'verify-node', 'vbytes', 'disk'] as const;
 type Part = (typeof PARTS)[number];
 
-/** Every figure key the JSON carries (null when its part did not run). */
-export const FIGURE_KEYS = [
-  'mldsa65VerifyPerSec', 'mldsa65SignPerSec', 'sha256MBPerSec', 'sha256SmallHashesPerSec',
-  'commitmentsFinalPerSec', 'limitCommitmentsPerSec', 'throughputRatioToLimit',
-  'latencyP50Ms', 'latencyP99Ms',
-  'bundleBytesFinality4', 'bundleBytesAnchored4', 'bundleBytesFinality16', 'bundleBytesAnchored16',
-  'verifyMsNode4', 'verifyMsNode16', 'verifyMsChromium4', 'verifyMsChromium16',
-  'diskBytesPerCommitment', 'anchorVbytes1', 'anchorVbytes100', 'anchorVbytes10000',
-  'profileTop10',
-] as const;
-export const QUICK_FIGURE_KEYS = [
-  'mldsa65VerifyPerSec', 'mldsa65SignPerSec', 'sha256MBPerSec', 'sha256SmallHashesPerSec',
-  'bundleBytesFinality4', 'bundleBytesAnchored4', 'bundleBytesFinality16', 'bundleBytesAnchored16',
-  'verifyMsNode4', 'verifyMsNode16', 'diskBytesPerCommitment', 'anchorVbytes1', 'anchorVbytes100', 'anchorVbytes10000',
-] as const;
+import { FIGURE_KEYS, QUICK_FIGURE_KEYS } from './figure-keys.ts';
 
 const HELP = `Usage: node --import tsx bench/run.ts [--quick] [--only PART[,PART...]] [--out FILE]
   parts: ${PARTS.join(', ')}
