@@ -1,0 +1,112 @@
+// The node's chain rules on a real level database: equivocation evidence goes into a block
+// once and never twice; a block with an invalid transaction or a false anchor attestation is
+// refused with the reason; a commit survives closing and reopening the store.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { blockHash, evidenceRoot, txRoot, type Block } from '../protocol/block.ts';
+import { bytesToHex, ZERO_HASH } from '../protocol/bytes.ts';
+import { encodeEvidence, evidenceKey, makeEvidence } from '../protocol/evidence.ts';
+import { addressBytes, keyPairFromSeed } from '../protocol/keys.ts';
+import { encodeTx, signTx, type UnsignedTx } from '../protocol/tx.ts';
+import { signVote } from '../protocol/vote.ts';
+import { createGenesis } from '../genesis/genesis.ts';
+import { Chain } from '../node/chain.ts';
+import { NodeStore } from '../node/store.ts';
+
+const validators = [10, 11, 12, 13].map((i) => keyPairFromSeed(new Uint8Array(32).fill(i)));
+const treasury = keyPairFromSeed(new Uint8Array(32).fill(20));
+const genesis = createGenesis({ chainId: 'pantheon-chain-test-1', genesisTimeMs: 1_000n, validatorPublicKeys: validators.map((v) => v.publicKey), fundedPublicKeys: [treasury.publicKey] });
+const proposer = addressBytes(validators[0].publicKey);
+const stores: NodeStore[] = [];
+
+async function openChain(dir = mkdtempSync(join(tmpdir(), 'pantheon-chain-'))) {
+  const store = await NodeStore.open(join(dir, 'db'));
+  stores.push(store);
+  return { dir, store, chain: await Chain.load(genesis, store) };
+}
+
+afterEach(async () => {
+  await Promise.all(stores.splice(0).map((s) => s.close().catch(() => undefined)));
+});
+
+function equivocation(height: bigint) {
+  const base = { chainId: genesis.chainId, type: 'prevote' as const, height, round: 0, validatorIndex: 2 };
+  const a = signVote({ ...base, blockHash: new Uint8Array(32).fill(1) }, validators[2].secretKey);
+  const b = signVote({ ...base, blockHash: new Uint8Array(32).fill(2) }, validators[2].secretKey);
+  return makeEvidence(a, b);
+}
+
+function commitment(nonce: bigint): Uint8Array {
+  const tx: UnsignedTx = { chainId: genesis.chainId, senderPublicKey: treasury.publicKey, nonce, fee: 1000n, payload: { kind: 'commitment', logId: 'chain/test', treeSize: nonce + 1n, root: new Uint8Array(32).fill(9) } };
+  return encodeTx(signTx(tx, treasury.secretKey));
+}
+
+const CERTIFICATE_PLACEHOLDER = new Uint8Array(0); // commit() stores what consensus or sync verified; not under test here
+
+describe('chain rules', () => {
+  it('includes equivocation evidence once, refuses it a second time, and keeps it across a reopen', async () => {
+    const { dir, store, chain } = await openChain();
+    const evidence = equivocation(1n);
+    const bytes = encodeEvidence(evidence);
+    const block1 = await chain.buildBlock([commitment(0n)], [bytes], proposer, 2_000);
+    expect(block1.evidence).toHaveLength(1);
+    expect(block1.txs).toHaveLength(1);
+    expect(await chain.validateBlock(block1)).toBeUndefined();
+    await chain.commit(block1, CERTIFICATE_PLACEHOLDER);
+    expect(await store.hasEvidence(evidenceKey(evidence))).toBe(true);
+
+    // Offered again, the builder leaves it out and a block that includes it is invalid.
+    const block2 = await chain.buildBlock([], [bytes], proposer, 3_000);
+    expect(block2.evidence).toHaveLength(0);
+    const sneaky: Block = { ...block2, evidence: [bytes] };
+    const forged = await rebuildHeader(chain, sneaky);
+    expect(await chain.validateBlock(forged)).toMatch(/evidence 0: already committed/);
+
+    await store.close();
+    stores.pop();
+    const reopened = await openChain(dir);
+    expect(reopened.chain.height).toBe(1n);
+    expect(bytesToHex(reopened.chain.lastBlockHash)).toBe(bytesToHex(blockHash(block1.header)));
+    expect(reopened.chain.logLeaves).toHaveLength(1);
+    expect(await reopened.store.hasEvidence(evidenceKey(evidence))).toBe(true);
+  });
+
+  it('refuses evidence whose votes do not conflict, naming why', async () => {
+    const { chain } = await openChain();
+    const e = equivocation(1n);
+    const notConflicting = encodeEvidence({ voteA: e.voteA, voteB: { ...e.voteB, round: 1 } });
+    const block = await chain.buildBlock([], [], proposer, 2_000);
+    const forged = await rebuildHeader(chain, { ...block, evidence: [notConflicting] });
+    expect(await chain.validateBlock(forged)).toMatch(/evidence 0: .*(differ in height, round or type|smaller block hash|does not verify)/);
+  });
+
+  it('refuses a block with a transaction that cannot apply, and one with a false anchor attestation', async () => {
+    const { chain } = await openChain();
+    const block = await chain.buildBlock([commitment(0n)], [], proposer, 2_000);
+    const replayed = await rebuildHeader(chain, { ...block, txs: [commitment(0n), commitment(0n)] });
+    expect(await chain.validateBlock(replayed)).toMatch(/transaction 1: duplicate transaction|nonce/);
+    const wrongNonce = await rebuildHeader(chain, { ...block, txs: [commitment(5n)] });
+    expect(await chain.validateBlock(wrongNonce)).toMatch(/nonce is 5, the account's next nonce is 0/);
+    await chain.commit(block, CERTIFICATE_PLACEHOLDER);
+
+    const attestation: UnsignedTx = {
+      chainId: genesis.chainId,
+      senderPublicKey: treasury.publicKey,
+      nonce: 1n,
+      fee: 1000n,
+      payload: { kind: 'anchorAttestation', pantheonHeight: 1n, root: ZERO_HASH, btcTx: new Uint8Array(60), btcHeader: new Uint8Array(80), btcHeight: 1, merkleIndex: 0, merkleSiblings: [], followingHeaders: [] },
+    };
+    const next = await chain.buildBlock([encodeTx(signTx(attestation, treasury.secretKey))], [], proposer, 3_000);
+    expect(next.txs).toHaveLength(0); // the builder leaves out what cannot apply
+    const forged = await rebuildHeader(chain, { ...next, txs: [encodeTx(signTx(attestation, treasury.secretKey))] });
+    expect(await chain.validateBlock(forged)).toMatch(/anchor attestation: root is not the hash of block 1/);
+  });
+});
+
+/** The same block body under a header whose roots are recomputed the way the builder would. */
+async function rebuildHeader(chain: Chain, block: Block): Promise<Block> {
+  const header = { ...block.header, txRoot: txRoot(chain.chainId, block.txs), evidenceRoot: evidenceRoot(chain.chainId, block.evidence) };
+  return { ...block, header };
+}
