@@ -8,8 +8,7 @@
 //   profile: validator 1 runs under node --cpu-prof; self time per function during the burst.
 // Checks: every transaction is accepted, every one becomes final, all four nodes end with the
 // same commitment log size and the same block hash.
-import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -259,16 +258,8 @@ async function checkAgreement(urls: string[], size: number): Promise<void> {
   if (new Set(hashes).size !== 1) throw new Error(`validators disagree on block ${h}: ${hashes.join(', ')}`);
 }
 
-/** startNodeProcess's command line, run under `node --cpu-prof` (the profile is written at exit). */
+/** A validator under `node --cpu-prof` (the profile is written at exit). */
 function startProfiledNode(spec: NodeSpec, profileDir: string): NodeProcess {
   mkdirSync(profileDir, { recursive: true });
-  const args = ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, join(REPO_ROOT, 'bin', 'pantheon.js'), 'node', '--data', spec.dataDir, '--genesis', spec.genesisPath, '--listen', `/ip4/127.0.0.1/tcp/${spec.p2pPort}`, '--http', `127.0.0.1:${spec.httpPort}`, '--log-format', 'json'];
-  if (spec.keyPath) args.push('--key', spec.keyPath);
-  for (const p of spec.peers) args.push('--peer', p);
-  const log = createWriteStream(spec.logPath, { flags: 'a' });
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  return { spec, child, url: `http://127.0.0.1:${spec.httpPort}`, exited };
+  return startNodeProcess({ ...spec, nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] });
 }

@@ -17,7 +17,7 @@ const PARTS = ['limit', 'proof', 'verify-node', 'verify-browser', 'vbytes', 'dis
 const QUICK_PARTS = ['limit', 'proof', 'verify-node', 'vbytes', 'disk'] as const;
 type Part = (typeof PARTS)[number];
 
-import { FIGURE_KEYS, QUICK_FIGURE_KEYS } from './figure-keys.ts';
+import { FIGURE_KEYS } from './figure-keys.ts';
 
 const HELP = `Usage: node --import tsx bench/run.ts [--quick] [--only PART[,PART...]] [--out FILE]
   parts: ${PARTS.join(', ')}

@@ -17,6 +17,8 @@ export interface NodeSpec {
   peers: string[];
   logPath: string;
   extraArgs?: string[];
+  /** Flags for node itself, before the script (e.g. --cpu-prof). */
+  nodeFlags?: string[];
 }
 
 export interface NodeProcess {
@@ -34,7 +36,7 @@ export function startNodeProcess(spec: NodeSpec): NodeProcess {
   for (const p of spec.peers) args.push('--peer', p);
   args.push(...(spec.extraArgs ?? []));
   const log = createWriteStream(spec.logPath, { flags: 'a' });
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(spec.nodeFlags ?? []), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
