@@ -10,7 +10,7 @@ import { checkEvidence, decodeEvidence, evidenceKey } from '../protocol/evidence
 import { decodeProposalEnvelope, decodeVoteEnvelope } from '../protocol/gossip.ts';
 import { addressBytes, decodeAddress, type KeyPair } from '../protocol/keys.ts';
 import { inclusionProof } from '../protocol/merkle.ts';
-import { txSender } from '../protocol/tx.ts';
+import { txId, txSender } from '../protocol/tx.ts';
 import { checkProposal, checkVote, decodeProposal, decodeVote, encodeVoteBody } from '../protocol/vote.ts';
 import { sha256 } from '../protocol/hash.ts';
 import { genesisHash, genesisToJson, type Genesis } from '../genesis/genesis.ts';
@@ -215,14 +215,26 @@ export class PantheonNode {
    * With `persist`, it is on disk before this resolves (the submitter's acknowledgement).
    */
   async admit(bytes: Uint8Array, options: { persist: boolean; gossip: boolean }): Promise<{ ok: true; txId: string } | { ok: false; error: string; duplicate?: boolean; invalid?: boolean }> {
+    // Cheap checks first; the signature (the expensive one) last, and once per signed bytes.
+    let tx;
+    try {
+      tx = decodeTx(bytes);
+    } catch (err) {
+      return { ok: false, error: `malformed transaction: ${(err as Error).message}`, invalid: true };
+    }
+    const id = bytesToHex(txId(tx));
+    if (this.mempool.has(id)) return { ok: false, error: 'transaction is already in the mempool', duplicate: true };
+    const account = this.chain.account(bytesToHex(txSender(tx)));
+    if (account && tx.nonce < account.nonce) {
+      // Only a used nonce can belong to a committed transaction: look it up just then.
+      if (await this.store.txLocation(id)) return { ok: false, error: 'transaction is already committed', duplicate: true };
+      return { ok: false, error: `nonce ${tx.nonce} was already used (the account's next nonce is ${account.nonce}): a replay` };
+    }
+    if (!account) return { ok: false, error: 'the sender has no account: it must receive PAN before it can pay fees' };
+    const cost = tx.fee + (tx.payload.kind === 'transfer' ? tx.payload.amount : 0n);
+    if (account.balance < cost) return { ok: false, error: `the sender's balance ${account.balance} cannot pay ${cost} (fee and amount)` };
     const admitted = this.chain.admitTx(bytes);
     if ('error' in admitted) return { ok: false, error: admitted.error, invalid: true };
-    const { tx, id } = admitted;
-    if (await this.store.txLocation(id)) return { ok: false, error: 'transaction is already committed', duplicate: true };
-    const account = this.chain.account(bytesToHex(txSender(tx)));
-    if (!account) return { ok: false, error: 'the sender has no account: it must receive PAN before it can pay fees', invalid: false };
-    const cost = tx.fee + (tx.payload.kind === 'transfer' ? tx.payload.amount : 0n);
-    if (account.balance < cost) return { ok: false, error: `the sender's balance ${account.balance} cannot pay ${cost} (fee and amount)`, invalid: false };
     const added = this.mempool.add(id, bytes, tx, account.nonce);
     if (!added.ok) return { ok: false, error: added.error, duplicate: added.duplicate };
     if (options.persist) await this.store.putMempoolTx(id, bytes);

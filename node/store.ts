@@ -37,6 +37,8 @@ export interface CommittedBlock {
 type Op = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
 
 export class NodeStore {
+  private readonly pendingMempool: { key: string; value: Uint8Array; resolve: () => void; reject: (err: Error) => void }[] = [];
+
   private constructor(private readonly db: Level<string, Uint8Array>) {}
 
   static async open(path: string): Promise<NodeStore> {
@@ -149,8 +151,25 @@ export class NodeStore {
 
   // ---- acknowledged transactions: persisted before the submitter hears "accepted" ----------
 
-  async putMempoolTx(txIdHex: string, txBytes: Uint8Array): Promise<void> {
-    await this.db.put(`mempool/${txIdHex}`, txBytes, { sync: true });
+  /**
+   * Group commit: acknowledgements that arrive together share one synced batch (one fsync),
+   * and each caller resolves only once its entry is on disk.
+   */
+  putMempoolTx(txIdHex: string, txBytes: Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pendingMempool.push({ key: `mempool/${txIdHex}`, value: txBytes, resolve, reject });
+      if (this.pendingMempool.length === 1) setImmediate(() => void this.flushMempool());
+    });
+  }
+
+  private async flushMempool(): Promise<void> {
+    const entries = this.pendingMempool.splice(0);
+    try {
+      await this.db.batch(entries.map((e) => ({ type: 'put' as const, key: e.key, value: e.value })), { sync: true });
+      for (const e of entries) e.resolve();
+    } catch (err) {
+      for (const e of entries) e.reject(err as Error);
+    }
   }
 
   async deleteMempoolTx(txIdHex: string): Promise<void> {
