@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     say(`1. operator key ${relative(process.cwd(), operatorKey)} (${operator})`);
     const account = await api(nodeUrl, `/v1/account/${operator}`);
     if (BigInt(account.balance) < 1_000_000n) {
-      pantheon(['transfer', '--to', operator, '--amount', '10000000000', '--key', join(dir, 'treasury.key'), '--node', nodeUrl, '--wait', 'final']);
+      pantheon(['transfer', '--to', operator, '--amount', '10000000000', '--key', join(dir, 'treasury.key'), '--node', nodeUrl, '--wait', 'final', '--json']);
       say('   funded it with 100 PAN from the treasury (fees are paid in PAN)');
     }
     say('2. submitting three OAR roots');

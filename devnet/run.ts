@@ -74,7 +74,7 @@ async function main(): Promise<number> {
       }
       if (!announcedAnchor && s.anchor?.lastAnchoredHeight) {
         announcedAnchor = true;
-        process.stdout.write(`first anchor confirmed: Pantheon height ${s.anchor.lastAnchoredHeight} is in Bitcoin block ${s.anchor.bitcoinBlockHash} (${s.anchor.confirmations} confirmations)\n`);
+        process.stdout.write(`anchor confirmed: Pantheon height ${s.anchor.lastAnchoredHeight} is in Bitcoin block ${s.anchor.bitcoinBlockHash} (${s.anchor.confirmations} confirmations)\n`);
       }
     } catch {
       // a node restarting; keep watching
