@@ -2,10 +2,16 @@
 // everything is, shows when the network is up (first block final, first anchor confirmed),
 // and stops every process cleanly on Ctrl-C.
 import '../node/polyfills.ts';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { REPO_ROOT } from './processes.ts';
 import { join, resolve } from 'node:path';
 import { api, sleep } from '../node/client.ts';
 import { startDevnet } from './devnet.ts';
+
+const run = promisify(execFile);
 
 const HELP = `Usage: npm run devnet -- [--dir DIR] [--reset] [--block-seconds N]
 
@@ -62,6 +68,7 @@ async function main(): Promise<number> {
       '',
     ].join('\n'),
   );
+  void selfCheck(devnet.urls[1], dir, devnet.treasuryKeyPath).catch((err) => process.stdout.write(`self-check failed: ${(err as Error).message}\n`));
   const first = devnet.urls[0];
   let announcedBlock = false;
   let announcedAnchor = false;
@@ -82,6 +89,22 @@ async function main(): Promise<number> {
     await sleep(announcedAnchor ? 5000 : 1000);
   }
   return 0;
+}
+
+/**
+ * Shows the chain of evidence working, end to end: a sample commitment from the treasury,
+ * final, anchored, its proof bundle fetched and verified offline by the CLI.
+ */
+async function selfCheck(nodeUrl: string, dir: string, treasuryKey: string): Promise<void> {
+  const cli = (args: string[]) => run(process.execPath, [join(REPO_ROOT, 'bin', 'pantheon.js'), ...args], { maxBuffer: 16 * 1024 * 1024 });
+  const root = createHash('sha256').update(`devnet self-check ${Date.now()}`).digest('hex');
+  const receipt = JSON.parse((await cli(['submit', '--log', 'devnet/self-check', '--root', root, '--size', '1', '--key', treasuryKey, '--node', nodeUrl, '--json'])).stdout);
+  const proofPath = join(dir, 'self-check-proof.json');
+  const bundle = await cli(['proof', receipt.commitmentId, '--node', nodeUrl, '--wait', 'anchored']);
+  writeFileSync(proofPath, bundle.stdout);
+  const verdict = await cli(['verify', proofPath, '--genesis', join(dir, 'genesis.json')]).then((r) => r.stdout, (err) => (err as { stdout?: string }).stdout ?? '');
+  const line = verdict.split('\n').find((l) => /^(VERIFIED|NOT VERIFIED)/.test(l.trim())) ?? 'no verdict';
+  process.stdout.write(`self-check: a sample commitment's proof (${proofPath}), verified offline:\n  ${line.trim()}\n`);
 }
 
 main().then(
