@@ -122,8 +122,12 @@ export class ConsensusDriver {
     return true;
   }
 
-  /** After the syncer committed blocks: start consensus again at the new height. Call inside exclusive(). */
-  restartAtChainHeight(): void {
+  /**
+   * After the syncer committed blocks: start consensus again at the new height. Call inside
+   * exclusive() and await it, so its effects (a sign-record write among them) finish before
+   * the next input runs: sign records must reach the disk in the order they were made.
+   */
+  async restartAtChainHeight(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.pendingBlocks.clear();
@@ -131,7 +135,7 @@ export class ConsensusDriver {
     this.state = this.freshState(this.state.lastSign);
     const r = step(this.state, { kind: 'startHeight', height: this.o.chain.height + 1n });
     this.state = r.state;
-    void this.performAll(r.effects);
+    await this.performAll(r.effects);
   }
 
   private async handle(input: ConsensusInput): Promise<void> {

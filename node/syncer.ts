@@ -119,7 +119,7 @@ export class Syncer {
         break;
       }
     }
-    if (committed > 0) this.driver.restartAtChainHeight();
+    if (committed > 0) await this.driver.restartAtChainHeight();
     return committed;
   }
 }
