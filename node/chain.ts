@@ -1,7 +1,7 @@
 // The chain as the node holds it: the last committed header, accounts and the commitment
 // log, plus the rules for building, validating and committing the next block. Validity is a
 // pure function of (chain, block); a result is cached by block hash so commit reuses it.
-import { blockHash, checkBlockBody, decodeBlock, encodeBlock, evidenceRoot, txRoot, type Block, type BlockHeader } from '../protocol/block.ts';
+import { BLOCK_EVIDENCE_MAX, blockHash, checkBlockBody, decodeBlock, encodeBlock, evidenceRoot, txRoot, type Block, type BlockHeader } from '../protocol/block.ts';
 import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
 import { checkEvidence, decodeEvidence, evidenceKey } from '../protocol/evidence.ts';
 import { leafHash, MerkleFrontier } from '../protocol/merkle.ts';
@@ -13,6 +13,8 @@ import type { NodeStore } from './store.ts';
 import { checkAttestationPayload } from '../anchor/verify-attestation.ts';
 import { sha256 } from '../protocol/hash.ts';
 
+/** Room left in a block for the header and the list prefixes. */
+const HEADER_AND_FRAMING_BYTES = 4096;
 /** How far a proposed block's time may run ahead of our clock. */
 export const BLOCK_TIME_DRIFT_MS_MAX = 10_000;
 const VERIFIED_CACHE_MAX = 200_000;
@@ -144,7 +146,10 @@ export class Chain {
       }
       const { tx } = admitted;
       if (tx.payload.kind === 'anchorAttestation') {
-        const bad = this.checkAttestation(tx.payload);
+        // Only validators record anchors (the light client never trusts them, but nodes without a
+        // Bitcoin view serve them; a later attestation of a height replaces the earlier one,
+        // which is how an anchor moves after a Bitcoin reorg).
+        const bad = this.validators.indexByAddress.has(bytesToHex(txSender(tx))) ? this.checkAttestation(tx.payload) : 'only a validator may record an anchor attestation';
         if (bad) {
           fail(`anchor attestation: ${bad}`);
           continue;
@@ -186,36 +191,52 @@ export class Chain {
     return this.blockHashes[Number(height) - 1];
   }
 
-  /** Checks evidence for inclusion: valid, not yet committed, not repeated. */
-  private async usableEvidence(evidence: readonly Uint8Array[]): Promise<{ keys: string[]; error?: string }> {
-    const keys: string[] = [];
-    for (const [i, bytes] of evidence.entries()) {
-      try {
-        const e = decodeEvidence(bytes);
-        const bad = checkEvidence(e, this.chainId, this.validators);
-        if (bad) return { keys, error: `evidence ${i}: ${bad}` };
-        const key = evidenceKey(e);
-        if (keys.includes(key) || (await this.store.hasEvidence(key))) return { keys, error: `evidence ${i}: already committed` };
-        keys.push(key);
-      } catch (err) {
-        return { keys, error: `evidence ${i}: ${(err as Error).message}` };
-      }
+  /** Why one piece of evidence cannot go into the next block (invalid, or committed already), or its key. */
+  private async checkOneEvidence(bytes: Uint8Array, taken: ReadonlySet<string>): Promise<{ key: string } | { error: string }> {
+    try {
+      const e = decodeEvidence(bytes);
+      const bad = checkEvidence(e, this.chainId, this.validators);
+      if (bad) return { error: bad };
+      const key = evidenceKey(e);
+      if (taken.has(key) || (await this.store.hasEvidence(key))) return { error: 'already committed' };
+      return { key };
+    } catch (err) {
+      return { error: (err as Error).message };
     }
-    return { keys };
+  }
+
+  /** Checks a block's evidence list: each valid, not yet committed, not repeated. */
+  private async usableEvidence(evidence: readonly Uint8Array[]): Promise<{ keys: string[]; error?: string }> {
+    const keys = new Set<string>();
+    for (const [i, bytes] of evidence.entries()) {
+      const r = await this.checkOneEvidence(bytes, keys);
+      if ('error' in r) return { keys: [...keys], error: `evidence ${i}: ${r.error}` };
+      keys.add(r.key);
+    }
+    return { keys: [...keys] };
   }
 
   /** The proposer's block for the next height: mempool candidates in order, bad ones skipped. */
   async buildBlock(candidates: readonly Uint8Array[], evidence: readonly Uint8Array[], proposer: Uint8Array, nowMs: number): Promise<Block> {
     const params = this.genesis.params;
+    // Evidence first (each checked once), then transactions in the bytes that are left.
+    const usable: Uint8Array[] = [];
+    const taken = new Set<string>();
     let bytes = 0;
+    for (const e of evidence) {
+      if (usable.length >= BLOCK_EVIDENCE_MAX || bytes + e.length + 4 > params.blockBytesMax / 2) break;
+      const r = await this.checkOneEvidence(e, taken);
+      if ('error' in r) continue;
+      taken.add(r.key);
+      usable.push(e);
+      bytes += e.length + 4;
+    }
     const limited: Uint8Array[] = [];
     for (const tx of candidates) {
-      if (limited.length >= params.blockTxsMax || bytes + tx.length + 4 > params.blockBytesMax - 4096) break;
+      if (limited.length >= params.blockTxsMax || bytes + tx.length + 4 > params.blockBytesMax - HEADER_AND_FRAMING_BYTES) break;
       limited.push(tx);
       bytes += tx.length + 4;
     }
-    const usable: Uint8Array[] = [];
-    for (const e of evidence) if (!(await this.usableEvidence([...usable, e])).error) usable.push(e);
     const run = this.execute(limited, proposer, true);
     const lastTime = this.lastHeader?.timeMs ?? this.genesis.genesisTimeMs;
     const header: BlockHeader = {
@@ -239,16 +260,25 @@ export class Chain {
    * time for live proposals; blocks from sync carry a certificate and skip the clock check.
    */
   async validateBlock(block: Block, options: { proposer?: Uint8Array; nowMs?: number } = {}): Promise<string | undefined> {
+    // The body is checked against the header before the cache (keyed by header hash) is read
+    // or written: a tampered copy of a block must never decide the verdict of the real one.
+    const body = checkBlockBody(block);
+    if (body) return body;
+    // The clock check depends on this node's clock, so its verdict is never cached: a node
+    // with a slow clock must still commit the block once the others have decided it.
+    if (options.nowMs !== undefined && block.header.timeMs > BigInt(options.nowMs + BLOCK_TIME_DRIFT_MS_MAX)) {
+      return `block time ${block.header.timeMs} is more than ${BLOCK_TIME_DRIFT_MS_MAX} ms in the future`;
+    }
     const hashHex = bytesToHex(blockHash(block.header));
     const cached = this.executions.get(hashHex);
     if (cached !== undefined) return typeof cached === 'string' ? cached : undefined;
-    const verdict = await this.checkBlock(block, hashHex, options);
+    const verdict = await this.checkBlock(block, hashHex, { proposer: options.proposer });
     if (this.executions.size >= EXECUTION_CACHE_MAX) this.executions.delete(this.executions.keys().next().value!);
     this.executions.set(hashHex, verdict);
     return typeof verdict === 'string' ? verdict : undefined;
   }
 
-  private async checkBlock(block: Block, hashHex: string, options: { proposer?: Uint8Array; nowMs?: number }): Promise<Execution | string> {
+  private async checkBlock(block: Block, hashHex: string, options: { proposer?: Uint8Array }): Promise<Execution | string> {
     const h = block.header;
     const params = this.genesis.params;
     if (h.chainId !== this.chainId) return `chain id is "${h.chainId}", this chain is "${this.chainId}"`;
@@ -259,11 +289,8 @@ export class Chain {
     if (options.proposer && !equalBytes(h.proposer, options.proposer)) return 'proposer is not the proposer of this round';
     const lastTime = this.lastHeader?.timeMs ?? this.genesis.genesisTimeMs;
     if (h.timeMs <= lastTime) return `block time ${h.timeMs} is not after the previous block time ${lastTime}`;
-    if (options.nowMs !== undefined && h.timeMs > BigInt(options.nowMs + BLOCK_TIME_DRIFT_MS_MAX)) return `block time ${h.timeMs} is more than ${BLOCK_TIME_DRIFT_MS_MAX} ms in the future`;
     if (block.txs.length > params.blockTxsMax) return `${block.txs.length} transactions exceed the limit of ${params.blockTxsMax}`;
     if (encodeBlock(block).length > params.blockBytesMax) return `block exceeds ${params.blockBytesMax} bytes`;
-    const body = checkBlockBody(block);
-    if (body) return body;
     const evidence = await this.usableEvidence(block.evidence);
     if (evidence.error) return evidence.error;
     let run;
@@ -284,7 +311,7 @@ export class Chain {
     const run = this.executions.get(bytesToHex(blockHash(block.header))) as Execution;
     await this.store.commitBlock({
       height: block.header.height,
-      blockBytes: encodeBlock(block),
+      blockBytes: encodeBlock(run.block),
       certificateBytes,
       blockHashHex: run.hashHex,
       txIds: run.txIds,

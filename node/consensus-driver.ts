@@ -31,7 +31,7 @@ export interface DriverOptions {
   validator?: { key: KeyPair; index: number };
   /** How often our latest messages of a stuck height are sent again. */
   rebroadcastMs: number;
-  onCommitted: (block: Block, hashHex: string, txIds: readonly string[]) => void;
+  onCommitted: (block: Block, hashHex: string, txIds: readonly string[], evidenceKeys: readonly string[]) => void;
   /** Called when a decided block is not at hand: the syncer fetches it from peers. */
   onMissingBlock: () => void;
 }
@@ -112,8 +112,10 @@ export class ConsensusDriver {
 
   /** A block that arrived with a proposal; kept until its height is decided. */
   offerBlock(block: Block): void {
+    const key = bytesToHex(blockHash(block.header));
+    if (this.pendingBlocks.has(key)) return; // the first copy stays; its body was checked against the header
     if (this.pendingBlocks.size >= PENDING_BLOCKS_MAX) this.pendingBlocks.delete(this.pendingBlocks.keys().next().value!);
-    this.pendingBlocks.set(bytesToHex(blockHash(block.header)), block);
+    this.pendingBlocks.set(key, block);
   }
 
   addEvidence(key: string, bytes: Uint8Array): boolean {
@@ -170,9 +172,12 @@ export class ConsensusDriver {
           log('warn', 'cannot send a proposal whose block is not at hand', { height: e.proposal.height, round: e.proposal.round });
           return;
         }
+        const blockBytes = encodeBlock(block);
+        // Any block we propose (ours, or a valid value re-proposed) is on disk before we sign,
+        // so a restart inside this height can send the same proposal again.
+        await store.putProposedBlock(e.proposal.height, hashHex, blockBytes);
         const proposal = signProposal(e.proposal, validator.key.secretKey);
         const proposalBytes = encodeProposal(proposal);
-        const blockBytes = encodeBlock(block);
         const make = () => encodeProposalEnvelope({ proposal: proposalBytes, block: blockBytes, sentAtMs: BigInt(Date.now()) });
         this.lastSent.set('proposal', { topic: 'proposal', make });
         await network.publish('proposal', make());
@@ -209,7 +214,6 @@ export class ConsensusDriver {
         const block = await chain.buildBlock(candidates, [...this.evidencePool.values()], chain.validators.addresses[validator.index], Date.now());
         const hashHex = bytesToHex(blockHash(block.header));
         this.offerBlock(block);
-        await store.putProposedBlock(block.header.height, hashHex, encodeBlock(block));
         this.input({ kind: 'blockBuilt', height: e.height, round: e.round, blockHash: blockHash(block.header) });
         return;
       }
@@ -223,12 +227,11 @@ export class ConsensusDriver {
         }
         if (block.header.height !== chain.height + 1n) return; // the syncer got there first
         const run = await chain.commit(block, encodeCertificate(e.certificate));
-        for (const key of run.evidenceKeys) this.evidencePool.delete(key);
         await store.deleteProposedBlocksBelow(e.height + 1n);
         this.pendingBlocks.clear();
         this.lastSent.clear();
         log('info', 'committed', { height: e.height, round: e.round, txs: block.txs.length, block: hashHex.slice(0, 16), signers: e.certificate.signatures.length });
-        this.o.onCommitted(block, hashHex, run.txIds);
+        this.o.onCommitted(block, hashHex, run.txIds, run.evidenceKeys);
         this.schedule(chain.genesis.params.blockIntervalMs, { kind: 'startHeight', height: e.height + 1n });
         return;
       }

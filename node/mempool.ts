@@ -45,6 +45,13 @@ export class Mempool {
     return this.byId.has(id);
   }
 
+  /** What the sender's pending transactions will spend: fees and amounts. */
+  pendingCost(senderHex: string): bigint {
+    let sum = 0n;
+    for (const e of this.bySender.get(senderHex)?.values() ?? []) sum += e.tx.fee + (e.tx.payload.kind === 'transfer' ? e.tx.payload.amount : 0n);
+    return sum;
+  }
+
   hasNonce(senderHex: string, nonce: bigint): boolean {
     return this.bySender.get(senderHex)?.has(nonce) ?? false;
   }

@@ -4,14 +4,14 @@
 // and stale ones ignored quietly.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { blockHash, decodeBlock, encodeHeader, type Block } from '../protocol/block.ts';
+import { blockHash, checkBlockBody, decodeBlock, encodeHeader, type Block } from '../protocol/block.ts';
 import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
 import { checkEvidence, decodeEvidence, evidenceKey } from '../protocol/evidence.ts';
 import { decodeProposalEnvelope, decodeVoteEnvelope } from '../protocol/gossip.ts';
 import { addressBytes, decodeAddress, type KeyPair } from '../protocol/keys.ts';
 import { inclusionProof } from '../protocol/merkle.ts';
 import { txId, txSender } from '../protocol/tx.ts';
-import { checkProposal, checkVote, decodeProposal, decodeVote, encodeVoteBody } from '../protocol/vote.ts';
+import { checkProposal, checkVote, decodeProposal, decodeVote, encodeVote } from '../protocol/vote.ts';
 import { sha256 } from '../protocol/hash.ts';
 import { genesisHash, genesisToJson, type Genesis } from '../genesis/genesis.ts';
 import { Chain } from './chain.ts';
@@ -97,10 +97,10 @@ export class PantheonNode {
         log,
         validator: config.validatorKey && validatorIndex !== undefined ? { key: config.validatorKey, index: validatorIndex } : undefined,
         rebroadcastMs: config.rebroadcastMs ?? 2000,
-        onCommitted: (block, hashHex, txIds) => node?.afterCommit(block, hashHex, txIds),
+        onCommitted: (block, hashHex, txIds, evidenceKeys) => node?.afterCommit(block, hashHex, txIds, evidenceKeys),
         onMissingBlock: () => node?.syncer.poke(),
       });
-      const syncer = new Syncer(chain, driver, network, log, config.syncIntervalMs ?? 1000, (block, hashHex, txIds) => node?.afterCommit(block, hashHex, txIds));
+      const syncer = new Syncer(chain, driver, network, log, config.syncIntervalMs ?? 1000, (block, hashHex, txIds, evidenceKeys) => node?.afterCommit(block, hashHex, txIds, evidenceKeys));
       node = new PantheonNode(config, store, chain, mempool, network, driver, syncer, validatorIndex, log);
       await node.reloadMempool();
       node.attachGossip();
@@ -126,8 +126,9 @@ export class PantheonNode {
   }
 
   /** Whatever committed the block (consensus or sync): mempool, metrics, anchoring. */
-  private afterCommit(block: Block, hashHex: string, txIds: readonly string[]): void {
+  private afterCommit(block: Block, hashHex: string, txIds: readonly string[], evidenceKeys: readonly string[]): void {
     for (const id of txIds) this.mempool.remove(id);
+    for (const key of evidenceKeys) this.driver.evidencePool.delete(key);
     this.metrics.set('pantheon_height', Number(block.header.height));
     this.metrics.add('pantheon_transactions_committed_total', block.txs.length);
     this.anchorer?.tick({ height: block.header.height, root: hexToBytes(hashHex, 'block hash', 32) }).catch((err) => this.log('warn', 'anchor tick failed', { error: (err as Error).message }));
@@ -231,8 +232,11 @@ export class PantheonNode {
       return { ok: false, error: `nonce ${tx.nonce} was already used (the account's next nonce is ${account.nonce}): a replay` };
     }
     if (!account) return { ok: false, error: 'the sender has no account: it must receive PAN before it can pay fees' };
+    // Against the balance left after the sender's pending transactions, so a queue of
+    // transactions that can never all be paid does not fill the mempool.
     const cost = tx.fee + (tx.payload.kind === 'transfer' ? tx.payload.amount : 0n);
-    if (account.balance < cost) return { ok: false, error: `the sender's balance ${account.balance} cannot pay ${cost} (fee and amount)` };
+    const pending = this.mempool.pendingCost(bytesToHex(txSender(tx)));
+    if (account.balance < pending + cost) return { ok: false, error: `the sender's balance ${account.balance} cannot pay ${cost} (fee and amount) after ${pending} already pending` };
     const admitted = this.chain.admitTx(bytes);
     if ('error' in admitted) return { ok: false, error: admitted.error, invalid: true };
     const added = this.mempool.add(id, bytes, tx, account.nonce);
@@ -268,7 +272,8 @@ export class PantheonNode {
         return verdict('vote', 'reject', from, (err as Error).message);
       }
       if (vote.height <= this.chain.height) return 'ignore'; // stale
-      const key = bytesToHex(sha256(encodeVoteBody(vote)));
+      // Keyed by the whole signed vote: a copy with another signature is checked on its own.
+      const key = bytesToHex(sha256(encodeVote(vote)));
       if (this.seenVotes.has(key)) {
         // Already verified: pass it on again (a re-broadcast helps peers that missed it).
         return 'accept';
@@ -296,6 +301,8 @@ export class PantheonNode {
       const bad = checkProposal(proposal, this.chain.chainId, this.chain.validators);
       if (bad) return verdict('proposal', 'reject', from, bad);
       if (!equalBytes(blockHash(block.header), proposal.blockHash)) return verdict('proposal', 'reject', from, 'the block does not hash to the proposal block hash');
+      const badBody = checkBlockBody(block);
+      if (badBody) return verdict('proposal', 'reject', from, `the block body does not match its header: ${badBody}`);
       if (proposal.height > this.chain.height + 1n) this.syncer.poke();
       this.driver.offerBlock(block);
       this.driver.input({ kind: 'proposal', proposal });

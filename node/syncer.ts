@@ -30,7 +30,7 @@ export class Syncer {
     private readonly network: Network,
     private readonly log: Logger,
     private readonly intervalMs: number,
-    private readonly onCommitted: (block: Block, hashHex: string, txIds: readonly string[]) => void,
+    private readonly onCommitted: (block: Block, hashHex: string, txIds: readonly string[], evidenceKeys: readonly string[]) => void,
   ) {}
 
   start(): void {
@@ -66,31 +66,32 @@ export class Syncer {
   }
 
   private async round(): Promise<void> {
-    let best: { peerId: string; height: bigint } | undefined;
+    const claims: { peerId: string; height: bigint }[] = [];
     for (const peer of this.network.peers()) {
       try {
         const r = await this.network.requestSync(peer.peerId, { kind: 'status' }, REQUEST_TIMEOUT_MS);
-        if (r.kind === 'status' && (!best || r.height > best.height)) best = { peerId: peer.peerId, height: r.height };
+        if (r.kind === 'status') claims.push({ peerId: peer.peerId, height: r.height });
       } catch {
         // an unreachable peer is skipped; the next round tries again
       }
     }
-    if (!best) return;
-    this.progress.bestPeerHeight = best.height;
-    if (best.height <= this.chain.height) {
-      this.progress.syncing = false;
-      return;
+    // Highest claim first, but a peer that claims much and serves nothing only costs one
+    // request: the next peer is asked, so one liar cannot keep this node behind.
+    claims.sort((a, b) => (a.height > b.height ? -1 : a.height < b.height ? 1 : 0));
+    this.progress.bestPeerHeight = claims[0]?.height ?? this.progress.bestPeerHeight;
+    for (const claim of claims) {
+      if (this.stopped || claim.height <= this.chain.height) break;
+      this.progress.syncing = true;
+      this.log('info', 'syncing', { from: this.chain.height + 1n, to: claim.height, peer: claim.peerId });
+      while (!this.stopped && this.chain.height < claim.height) {
+        const r = await this.network.requestSync(claim.peerId, { kind: 'blocks', fromHeight: this.chain.height + 1n, maxBlocks: BLOCKS_PER_REQUEST }, REQUEST_TIMEOUT_MS).catch(() => undefined);
+        if (r?.kind !== 'blocks' || r.blocks.length === 0) break;
+        const committed = await this.driver.exclusive(() => this.commitAll(r.blocks, claim.peerId));
+        if (committed === 0) break;
+        this.log('info', 'sync progress', { height: this.chain.height, target: claim.height, peer: claim.peerId });
+      }
     }
-    this.progress.syncing = true;
-    this.log('info', 'syncing', { from: this.chain.height + 1n, to: best.height, peer: best.peerId });
-    while (!this.stopped && this.chain.height < best.height) {
-      const r = await this.network.requestSync(best.peerId, { kind: 'blocks', fromHeight: this.chain.height + 1n, maxBlocks: BLOCKS_PER_REQUEST }, REQUEST_TIMEOUT_MS);
-      if (r.kind !== 'blocks' || r.blocks.length === 0) break;
-      const committed = await this.driver.exclusive(() => this.commitAll(r.blocks, best!.peerId));
-      if (committed === 0) break;
-      this.log('info', 'sync progress', { height: this.chain.height, target: best.height, peer: best.peerId });
-    }
-    this.progress.syncing = this.chain.height < best.height;
+    this.progress.syncing = claims.some((c) => c.height > this.chain.height);
   }
 
   /** Verifies and commits fetched blocks in order; stops at the first bad one. Runs on the consensus queue. */
@@ -109,7 +110,7 @@ export class Syncer {
           const run = await this.chain.commit(block, item.certificate);
           committed++;
           this.progress.blocksFetched++;
-          this.onCommitted(block, run.hashHex, run.txIds);
+          this.onCommitted(block, run.hashHex, run.txIds, run.evidenceKeys);
         }
       } catch (err) {
         error = (err as Error).message;

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { blockHash, evidenceRoot, txRoot, type Block } from '../protocol/block.ts';
+import { blockHash, encodeBlock, evidenceRoot, txRoot, type Block } from '../protocol/block.ts';
 import { bytesToHex, ZERO_HASH } from '../protocol/bytes.ts';
 import { encodeEvidence, evidenceKey, makeEvidence } from '../protocol/evidence.ts';
 import { addressBytes, keyPairFromSeed } from '../protocol/keys.ts';
@@ -73,6 +73,21 @@ describe('chain rules', () => {
     expect(await reopened.store.hasEvidence(evidenceKey(evidence))).toBe(true);
   });
 
+  it('a tampered copy of a block, or a slow clock, never decides the verdict of the real block', async () => {
+    const { chain, store } = await openChain();
+    const block = await chain.buildBlock([commitment(0n)], [], proposer, 2_000);
+    const tamperedTx = block.txs[0].slice();
+    tamperedTx[tamperedTx.length - 1] ^= 1;
+    const tampered: Block = { ...block, txs: [tamperedTx] }; // same header, other body
+    expect(await chain.validateBlock(tampered)).toMatch(/txRoot does not match/);
+    expect(await chain.validateBlock(block, { nowMs: -1_000_000 })).toMatch(/in the future/);
+    expect(await chain.validateBlock(block)).toBeUndefined();
+    await expect(chain.commit(tampered, CERTIFICATE_PLACEHOLDER)).rejects.toThrow(/txRoot does not match/);
+    await chain.commit(block, CERTIFICATE_PLACEHOLDER);
+    const stored = await store.block(1n);
+    expect(bytesToHex(stored!)).toBe(bytesToHex(encodeBlock(block)));
+  });
+
   it('refuses evidence whose votes do not conflict, naming why', async () => {
     const { chain } = await openChain();
     const e = equivocation(1n);
@@ -101,7 +116,10 @@ describe('chain rules', () => {
     const next = await chain.buildBlock([encodeTx(signTx(attestation, treasury.secretKey))], [], proposer, 3_000);
     expect(next.txs).toHaveLength(0); // the builder leaves out what cannot apply
     const forged = await rebuildHeader(chain, { ...next, txs: [encodeTx(signTx(attestation, treasury.secretKey))] });
-    expect(await chain.validateBlock(forged)).toMatch(/anchor attestation: root is not the hash of block 1/);
+    expect(await chain.validateBlock(forged)).toMatch(/anchor attestation: only a validator may record an anchor attestation/);
+    const byValidator = encodeTx(signTx({ ...attestation, senderPublicKey: validators[1].publicKey, nonce: 0n }, validators[1].secretKey));
+    const forgedByValidator = await rebuildHeader(chain, { ...next, txs: [byValidator] });
+    expect(await chain.validateBlock(forgedByValidator)).toMatch(/anchor attestation: root is not the hash of block 1/);
   });
 });
 
