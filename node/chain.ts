@@ -186,11 +186,6 @@ export class Chain {
     return checkAttestationPayload(p, this.chainId);
   }
 
-  /** The hash of committed block `height` (1-based). */
-  blockHashAt(height: bigint): Uint8Array | undefined {
-    return this.blockHashes[Number(height) - 1];
-  }
-
   /** Why one piece of evidence cannot go into the next block (invalid, or committed already), or its key. */
   private async checkOneEvidence(bytes: Uint8Array, taken: ReadonlySet<string>): Promise<{ key: string } | { error: string }> {
     try {

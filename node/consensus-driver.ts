@@ -212,7 +212,6 @@ export class ConsensusDriver {
         if (!validator) return;
         const candidates = this.o.mempool.candidates((sender) => chain.account(sender)?.nonce ?? 0n, chain.genesis.params.blockTxsMax);
         const block = await chain.buildBlock(candidates, [...this.evidencePool.values()], chain.validators.addresses[validator.index], Date.now());
-        const hashHex = bytesToHex(blockHash(block.header));
         this.offerBlock(block);
         this.input({ kind: 'blockBuilt', height: e.height, round: e.round, blockHash: blockHash(block.header) });
         return;
