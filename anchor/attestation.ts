@@ -4,6 +4,7 @@
 import { Block } from 'bitcoinjs-lib';
 import { bytesToHex } from '../protocol/bytes.ts';
 import { decodeAnchorPayload } from './payload.ts';
+import type { AttestationParts } from './verify-attestation.ts';
 import type { BitcoinRpc } from './rpc.ts';
 import {
   buildMerkleBranch,
@@ -15,22 +16,14 @@ import {
   type BitcoinNetworkName,
 } from './verify-bitcoin.ts';
 
-export interface AnchorAttestation {
-  /** Pantheon height and root carried by the OP_RETURN (decoded from rawTx, not from our records). */
-  pantheonHeight: string;
-  rootHex: string;
+/**
+ * The bundle-facing fields (pantheonHeight and rootHex decoded from rawTx, not from our
+ * records; header and following headers; merkle position) plus what the node reports.
+ */
+export interface AnchorAttestation extends AttestationParts {
   /** Display-order hashes, as bitcoind prints them. */
   txid: string;
   blockHash: string;
-  blockHeight: number;
-  rawTxHex: string;
-  /** Position of the tx in the block and its merkle siblings (internal byte order, hex). */
-  merkleIndex: number;
-  merkleSiblingsHex: string[];
-  /** The 80-byte header of the anchoring block. */
-  headerHex: string;
-  /** Headers of the blocks after it when the attestation was made (confirmations - 1 of them). */
-  followingHeadersHex: string[];
   confirmations: number;
 }
 

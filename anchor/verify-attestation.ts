@@ -8,6 +8,21 @@ import type { AnchorAttestationPayload } from '../protocol/tx.ts';
 import { decodeAnchorPayload } from './payload.ts';
 import { extractOpReturnData, parseBlockHeader, parseRawTransaction, verifyHeaderChain, verifyMerkleBranch } from './verify-bitcoin.ts';
 
+/**
+ * The Bitcoin part of an anchor as the anchorer reports it and a proof bundle carries it
+ * (hex strings; merkle siblings in internal byte order). anchor/attestation.ts extends it.
+ */
+export interface AttestationParts {
+  pantheonHeight: string;
+  rootHex: string;
+  blockHeight: number;
+  rawTxHex: string;
+  merkleIndex: number;
+  merkleSiblingsHex: string[];
+  headerHex: string;
+  followingHeadersHex: string[];
+}
+
 /** Why the attestation does not hold, or undefined when it does. */
 export function checkAttestationPayload(p: AnchorAttestationPayload, chainId: string): string | undefined {
   try {

@@ -8,22 +8,11 @@ import { blockHash, decodeHeader } from '../protocol/block.ts';
 import { decodeCertificate } from '../protocol/certificate.ts';
 import { genesisHash, genesisToJson, type Genesis } from '../genesis/genesis.ts';
 import type { BitcoinNetworkName } from '../anchor/verify-bitcoin.ts';
+import type { AttestationParts } from '../anchor/verify-attestation.ts';
 import { BUNDLE_VERSION, bundleToJson, parseBundle, type ProofBundle } from './bundle.ts';
 
-/**
- * The fields of anchor/attestation.ts's AnchorAttestation that a bundle uses. Declared here
- * (same names) because that module is Node-side; an AnchorAttestation can be passed as is.
- */
-export interface AttestationParts {
-  pantheonHeight: string;
-  rootHex: string;
-  blockHeight: number;
-  rawTxHex: string;
-  merkleIndex: number;
-  merkleSiblingsHex: string[];
-  headerHex: string;
-  followingHeadersHex: string[];
-}
+/** The Bitcoin part of a bundle: an anchor/attestation.ts AnchorAttestation can be passed as is. */
+export type { AttestationParts };
 
 export interface BundleParts {
   /** The chain's genesis; it is embedded so a verifier holding only the pinned hash can check it. */

@@ -99,17 +99,21 @@ export class Chain {
     } catch (err) {
       return { error: `malformed transaction: ${(err as Error).message}` };
     }
-    const id = bytesToHex(txId(tx));
+    const bad = this.checkSignatureOnce(bytes, tx);
+    return bad ? { error: bad } : { tx, id: bytesToHex(txId(tx)) };
+  }
+
+  /** The chain id and signature check of a decoded transaction, done once per signed bytes. */
+  checkSignatureOnce(bytes: Uint8Array, tx: SignedTx): string | undefined {
     // Keyed by the hash of the whole signed bytes: the id does not cover the signature, so a
     // copy with a corrupted signature must not inherit the original's verdict.
     const verifiedKey = bytesToHex(sha256(bytes));
-    if (!this.verified.has(verifiedKey)) {
-      const bad = checkTxSignature(tx, this.chainId);
-      if (bad) return { error: bad };
-      if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.clear();
-      this.verified.add(verifiedKey);
-    }
-    return { tx, id };
+    if (this.verified.has(verifiedKey)) return undefined;
+    const bad = checkTxSignature(tx, this.chainId);
+    if (bad) return bad;
+    if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.clear();
+    this.verified.add(verifiedKey);
+    return undefined;
   }
 
   /**

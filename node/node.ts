@@ -237,8 +237,8 @@ export class PantheonNode {
     const cost = tx.fee + (tx.payload.kind === 'transfer' ? tx.payload.amount : 0n);
     const pending = this.mempool.pendingCost(bytesToHex(txSender(tx)));
     if (account.balance < pending + cost) return { ok: false, error: `the sender's balance ${account.balance} cannot pay ${cost} (fee and amount) after ${pending} already pending` };
-    const admitted = this.chain.admitTx(bytes);
-    if ('error' in admitted) return { ok: false, error: admitted.error, invalid: true };
+    const badSignature = this.chain.checkSignatureOnce(bytes, tx);
+    if (badSignature) return { ok: false, error: badSignature, invalid: true };
     const added = this.mempool.add(id, bytes, tx, account.nonce);
     if (!added.ok) return { ok: false, error: added.error, duplicate: added.duplicate };
     if (options.persist) await this.store.putMempoolTx(id, bytes);

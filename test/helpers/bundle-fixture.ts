@@ -57,13 +57,19 @@ export interface FixtureChain {
 export interface FixtureOptions {
   /** The proven commitment's signature is corrupted before the block is built (validators accepted a bad tx). */
   badCommitmentSignature?: boolean;
-  /** Validators who sign the certificate of h (default 0, 1, 2: 75 % of the power). */
+  /** Validators who sign the certificate of h (default: the fewest holding more than 2/3, from index 0). */
   signers?: number[];
+  /** Validators in the genesis, equal power (default 4; the benchmarks also use 16). */
+  validatorCount?: number;
 }
+
+/** The fewest signers holding more than 2/3 of N equal votes: floor(2N/3) + 1. */
+export const signersFor = (n: number) => Math.floor((2 * n) / 3) + 1;
 
 /** Deterministic: the same bytes on every run (ML-DSA signing is deterministic here). */
 export function fixtureChain(options: FixtureOptions = {}): FixtureChain {
-  const validators = [0, 1, 2, 3].map((i) => keyPairFromSeed(seed(`validator ${i}`)));
+  const validatorCount = options.validatorCount ?? 4;
+  const validators = Array.from({ length: validatorCount }, (_, i) => keyPairFromSeed(seed(`validator ${i}`)));
   const operator = keyPairFromSeed(seed('operator'));
   const outsider = keyPairFromSeed(seed('outsider'));
   const genesis = createGenesis({
@@ -125,7 +131,7 @@ export function fixtureChain(options: FixtureOptions = {}): FixtureChain {
     previous = blockHash(header);
   });
   const h = headers[FIXTURE_H - 1];
-  const votes = (options.signers ?? [0, 1, 2]).map((i) =>
+  const votes = (options.signers ?? Array.from({ length: signersFor(validatorCount) }, (_, i) => i)).map((i) =>
     signVote({ chainId: FIXTURE_CHAIN_ID, type: 'precommit', height: h.height, round: 0, blockHash: blockHash(h), validatorIndex: i }, validators[i].secretKey, true),
   );
   const certificate = encodeCertificate(certificateFromVotes(votes));

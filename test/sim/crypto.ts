@@ -100,26 +100,18 @@ export class SimCrypto implements SimSigner {
 
   /** The host's edge check: why the vote is rejected, or undefined. */
   checkVote(vote: Vote, set: ValidatorSet): string | undefined {
-    let key: string;
-    try {
-      key = `v${setKey(set)}:${digest(encodeVoteBody(vote), vote.signature)}`;
-    } catch (err) {
-      return (err as Error).message;
-    }
-    if (this.verdicts.has(key)) {
-      this.stats.verifyCacheHits++;
-      return this.verdicts.get(key);
-    }
-    this.stats.verifies++;
-    const verdict = checkVote(vote, SIM_CHAIN_ID, set);
-    this.verdicts.set(key, verdict);
-    return verdict;
+    return this.cachedVerdict(() => `v${setKey(set)}:${digest(encodeVoteBody(vote), vote.signature)}`, () => checkVote(vote, SIM_CHAIN_ID, set));
   }
 
   checkProposal(proposal: Proposal, set: ValidatorSet): string | undefined {
+    return this.cachedVerdict(() => `p${setKey(set)}:${digest(encodeProposalBody(proposal), proposal.signature)}`, () => checkProposal(proposal, SIM_CHAIN_ID, set));
+  }
+
+  /** A verdict cached by the exact signed bytes (a malformed message's error is its verdict). */
+  private cachedVerdict(makeKey: () => string, check: () => string | undefined): string | undefined {
     let key: string;
     try {
-      key = `p${setKey(set)}:${digest(encodeProposalBody(proposal), proposal.signature)}`;
+      key = makeKey();
     } catch (err) {
       return (err as Error).message;
     }
@@ -128,7 +120,7 @@ export class SimCrypto implements SimSigner {
       return this.verdicts.get(key);
     }
     this.stats.verifies++;
-    const verdict = checkProposal(proposal, SIM_CHAIN_ID, set);
+    const verdict = check();
     this.verdicts.set(key, verdict);
     return verdict;
   }
