@@ -113,7 +113,10 @@ async function main(): Promise<number> {
     const { profile, ...rest } = n;
     details.network = rest;
     figures.commitmentsFinalPerSec = n.commitmentsFinalPerSec;
-    if (limit) figures.throughputRatioToLimit = n.commitmentsFinalPerSec / ((machine.cores * limit.mldsa65VerifyPerSec) / n.validatorsOnMachine);
+    if (limit) {
+      figures.throughputRatioToLimit = n.commitmentsFinalPerSec / ((machine.cores * limit.mldsa65VerifyPerSec) / n.validatorsOnMachine);
+      figures.throughputRatioToNobleLimit = n.commitmentsFinalPerSec / ((machine.cores * limit.mldsa65VerifyPerSecNoble) / n.validatorsOnMachine);
+    }
     if (n.latencyP50Ms !== undefined) {
       figures.latencyP50Ms = n.latencyP50Ms;
       figures.latencyP99Ms = n.latencyP99Ms;
@@ -155,13 +158,15 @@ function targetStatus(f: Record<string, any>): Target[] {
 function printTable(f: Record<string, any>, d: Record<string, any>): void {
   const fmt = (x: unknown, digits = 1) => (x === null || x === undefined ? 'not run' : typeof x === 'number' ? round(x, digits).toLocaleString('en-US') : String(x));
   const rows: [string, string][] = [
-    ['ML-DSA-65 verify / s / core', fmt(f.mldsa65VerifyPerSec)],
-    ['ML-DSA-65 sign / s / core', fmt(f.mldsa65SignPerSec)],
+    ['ML-DSA-65 verify / s / core, node (liboqs WASM)', fmt(f.mldsa65VerifyPerSec)],
+    ['ML-DSA-65 verify / s / core, noble (light client)', fmt(f.mldsa65VerifyPerSecNoble)],
+    ['ML-DSA-65 sign / s / core (noble)', fmt(f.mldsa65SignPerSec)],
     ['SHA-256 MB/s (1 MiB inputs)', fmt(f.sha256MBPerSec)],
     ['SHA-256 hashes/s (64-byte inputs)', fmt(f.sha256SmallHashesPerSec, 0)],
     ['limit: cores x verify/s / 4 validators', fmt(f.limitCommitmentsPerSec)],
     ['commitments final / s (4 validators, saturation)', fmt(f.commitmentsFinalPerSec)],
     ['  ratio to the limit (target >= 0.5)', fmt(f.throughputRatioToLimit, 3)],
+    ['  ratio to the limit with noble verification', fmt(f.throughputRatioToNobleLimit, 3)],
     ['latency p50 ms at half saturation (< 1000)', fmt(f.latencyP50Ms, 0)],
     ['latency p99 ms at half saturation (< 2000)', fmt(f.latencyP99Ms, 0)],
     ['bundle bytes, finality, 4 validators', fmt(f.bundleBytesFinality4, 0)],

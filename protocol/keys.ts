@@ -37,12 +37,27 @@ export function sign(tag: Tag, chainId: string, payload: Uint8Array, secretKey: 
   return ml_dsa65.sign(message, secretKey, deterministic ? { extraEntropy: false } : {});
 }
 
+/** ML-DSA-65 verification with an empty FIPS 204 context: (signature, message, public key). */
+export type MlDsa65Verify = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean;
+
+const nobleVerify: MlDsa65Verify = (signature, message, publicKey) => ml_dsa65.verify(signature, message, publicKey);
+let mlDsa65Verify: MlDsa65Verify = nobleVerify;
+
+/**
+ * Replaces the ML-DSA-65 verifier for this process; `undefined` restores noble. Only the node
+ * does this (node/mldsa-liboqs.ts, after a differential test against noble); the light client
+ * and everything browser-side always verify with noble.
+ */
+export function useMlDsa65Verifier(impl: MlDsa65Verify | undefined): void {
+  mlDsa65Verify = impl ?? nobleVerify;
+}
+
 /** False for any malformed input rather than a throw: a bad signature is data, not a crash. */
 export function verify(tag: Tag, chainId: string, payload: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
   if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_SIZE) return false;
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_SIZE) return false;
   try {
-    return ml_dsa65.verify(signature, signingBytes(tag, chainId, payload), publicKey);
+    return mlDsa65Verify(signature, signingBytes(tag, chainId, payload), publicKey);
   } catch {
     return false;
   }

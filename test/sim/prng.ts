@@ -49,6 +49,12 @@ export class Prng {
     return this.float() < probability;
   }
 
+  bytes(length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    for (let i = 0; i < length; i++) out[i] = this.nextU32() & 0xff;
+    return out;
+  }
+
   pick<T>(items: readonly T[]): T {
     return items[this.int(0, items.length - 1)];
   }
