@@ -12,7 +12,16 @@ let instance: Promise<MLDSA65> | undefined;
 export async function liboqsVerifier(): Promise<MlDsa65Verify> {
   instance ??= createMLDSA65();
   const oqs = await instance;
-  return (signature, message, publicKey) => oqs.verify(message, signature, publicKey);
+  return (signature, message, publicKey) => oqs.verify(plain(message), plain(signature), plain(publicKey));
+}
+
+/**
+ * liboqs-js accepts only objects whose constructor is Uint8Array itself (it checks
+ * constructor.name) and throws on a Node Buffer, which is what level and libp2p hand us.
+ * A view over the same memory, no copy.
+ */
+function plain(bytes: Uint8Array): Uint8Array {
+  return bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Makes protocol/keys.ts verify with liboqs in this process. */

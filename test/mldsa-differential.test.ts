@@ -11,7 +11,7 @@ import { Prng } from './sim/prng.ts';
 import { keyPairFromSeed, sign, verify, useMlDsa65Verifier, PUBLIC_KEY_SIZE, SIGNATURE_SIZE } from '../protocol/keys.ts';
 import { TAGS } from '../protocol/hash.ts';
 import { equalBytes } from '../protocol/bytes.ts';
-import { installLiboqsVerifier } from '../node/mldsa-liboqs.ts';
+import { installLiboqsVerifier, liboqsVerifier } from '../node/mldsa-liboqs.ts';
 
 const SEED = Number(process.env.DIFF_SEED ?? 20261125);
 const KEYS = Number(process.env.DIFF_KEYS ?? 250);
@@ -121,13 +121,17 @@ describe('ML-DSA-65: liboqs (node) and noble (light client) agree', () => {
     let calls = 0;
     await installLiboqsVerifier();
     try {
-      const oqs = await createMLDSA65();
-      useMlDsa65Verifier((s, m, p) => (calls++, oqs.verify(m, s, p)));
+      const liboqs = await liboqsVerifier();
+      useMlDsa65Verifier((s, m, p) => (calls++, liboqs(s, m, p)));
       expect(verify(TAGS.tx, 'pantheon-diff-1', payload, sig, pair.publicKey)).toBe(true);
+      // Buffers (what level and libp2p return), including views into a larger buffer.
+      const pool = Buffer.concat([Buffer.alloc(7), Buffer.from(sig), Buffer.from(pair.publicKey), Buffer.from(payload)]);
+      const views = [pool.subarray(7, 7 + sig.length), pool.subarray(7 + sig.length, 7 + sig.length + pair.publicKey.length), pool.subarray(7 + sig.length + pair.publicKey.length)] as const;
+      expect(verify(TAGS.tx, 'pantheon-diff-1', views[2], views[0], views[1])).toBe(true);
       expect(verify(TAGS.vote, 'pantheon-diff-1', payload, sig, pair.publicKey)).toBe(false);
       expect(verify(TAGS.tx, 'pantheon-diff-1', payload, sig.subarray(1), pair.publicKey)).toBe(false);
       expect(verify(TAGS.tx, 'pantheon-diff-1', payload, sig, pair.publicKey.subarray(0, PUBLIC_KEY_SIZE - 1))).toBe(false);
-      expect(calls).toBe(2); // length checks come first, before either library sees the input
+      expect(calls).toBe(3); // length checks come first, before either library sees the input
     } finally {
       useMlDsa65Verifier(undefined);
     }
