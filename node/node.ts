@@ -19,7 +19,7 @@ import { ConsensusDriver } from './consensus-driver.ts';
 import { createLogger, type Logger } from './log.ts';
 import { DEFAULT_MEMPOOL_LIMITS, Mempool } from './mempool.ts';
 import { Metrics } from './metrics.ts';
-import { installLiboqsVerifier } from './mldsa-liboqs.ts';
+import { installFastCrypto } from './fast-crypto.ts';
 import { createNetwork, type Network, type Verdict } from './p2p/index.ts';
 import { NodeStore } from './store.ts';
 import { Syncer } from './syncer.ts';
@@ -78,7 +78,7 @@ export class PantheonNode {
 
   static async start(config: NodeConfig): Promise<PantheonNode> {
     const log = config.log ?? createLogger('node');
-    await installLiboqsVerifier();
+    await installFastCrypto();
     mkdirSync(config.dataDir, { recursive: true });
     const store = await NodeStore.open(join(config.dataDir, 'db'));
     try {

@@ -1,7 +1,7 @@
 // Domain-separated SHA-256 (docs/tags.md). Every hash and signature input begins with
 // string(tag) || string(chainId) in the canonical encoding, so bytes made for one purpose
 // or one chain never verify for another.
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { Writer } from './encoding.ts';
 
 /** The registry of tags. docs/tags.md lists the same table; a test keeps them equal. */
@@ -51,12 +51,33 @@ export function signingBytes(tag: Tag, chainId: string, payload: Uint8Array): Ui
   return out;
 }
 
-export function taggedHash(tag: Tag, chainId: string, payload: Uint8Array): Uint8Array {
-  return sha256
-    .create()
-    .update(domainPrefix(tag, chainId))
-    .update(payload)
-    .digest();
+/** SHA-256 of the concatenation of `parts` (no copy into one buffer). */
+export type Sha256Parts = (parts: readonly Uint8Array[]) => Uint8Array;
+
+const nobleSha256Parts: Sha256Parts = (parts) => {
+  const h = nobleSha256.create();
+  for (const p of parts) h.update(p);
+  return h.digest();
+};
+let sha256PartsImpl: Sha256Parts = nobleSha256Parts;
+
+/**
+ * Replaces the SHA-256 implementation for this process; `undefined` restores noble. Only the
+ * node does this (node/fast-crypto.ts: OpenSSL through node:crypto); browser-side code always
+ * hashes with noble.
+ */
+export function useSha256(impl: Sha256Parts | undefined): void {
+  sha256PartsImpl = impl ?? nobleSha256Parts;
 }
 
-export { sha256 };
+export function sha256Parts(parts: readonly Uint8Array[]): Uint8Array {
+  return sha256PartsImpl(parts);
+}
+
+export function sha256(data: Uint8Array): Uint8Array {
+  return sha256PartsImpl([data]);
+}
+
+export function taggedHash(tag: Tag, chainId: string, payload: Uint8Array): Uint8Array {
+  return sha256PartsImpl([domainPrefix(tag, chainId), payload]);
+}

@@ -45,7 +45,7 @@ let mlDsa65Verify: MlDsa65Verify = nobleVerify;
 
 /**
  * Replaces the ML-DSA-65 verifier for this process; `undefined` restores noble. Only the node
- * does this (node/mldsa-liboqs.ts, after a differential test against noble); the light client
+ * does this (node/fast-crypto.ts, after a differential test against noble); the light client
  * and everything browser-side always verify with noble.
  */
 export function useMlDsa65Verifier(impl: MlDsa65Verify | undefined): void {

@@ -3,18 +3,17 @@
 // SHA-256(""), and a tree of n leaves splits at the largest power of two below n.
 // Domain separation lives in the leaf bytes (each leaf starts with a tag and chain id,
 // docs/merkle.md), so the tree itself stays byte-for-byte RFC 6962 and interoperable.
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256, sha256Parts } from './hash.ts';
 import { equalBytes } from './bytes.ts';
 
 const LEAF_PREFIX = 0x00;
 const NODE_PREFIX = 0x01;
 const HASH_SIZE = 32;
 
+const LEAF_PREFIX_BYTES = Uint8Array.of(LEAF_PREFIX);
+
 export function leafHash(leaf: Uint8Array): Uint8Array {
-  const input = new Uint8Array(1 + leaf.length);
-  input[0] = LEAF_PREFIX;
-  input.set(leaf, 1);
-  return sha256(input);
+  return sha256Parts([LEAF_PREFIX_BYTES, leaf]);
 }
 
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {

@@ -1,4 +1,4 @@
-// Differential test: the node verifies ML-DSA-65 with liboqs (WASM, node/mldsa-liboqs.ts),
+// Differential test: the node verifies ML-DSA-65 with liboqs (WASM, node/fast-crypto.ts),
 // the light client with noble. If they ever disagreed, a proof the chain accepted could fail
 // offline, or the reverse. Random keys and messages, signatures made by both libraries, and
 // corruptions aimed at each part of a signature (FIPS 204 sigEncode: c~ 48 bytes, z 5 x 640
@@ -9,9 +9,10 @@ import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
 import { createMLDSA65 } from '@oqs/liboqs-js';
 import { Prng } from './sim/prng.ts';
 import { keyPairFromSeed, sign, verify, useMlDsa65Verifier, PUBLIC_KEY_SIZE, SIGNATURE_SIZE } from '../protocol/keys.ts';
-import { TAGS } from '../protocol/hash.ts';
+import { sha256, TAGS, useSha256 } from '../protocol/hash.ts';
 import { equalBytes } from '../protocol/bytes.ts';
-import { installLiboqsVerifier, liboqsVerifier } from '../node/mldsa-liboqs.ts';
+import { installFastCrypto, liboqsVerifier, openSslSha256 } from '../node/fast-crypto.ts';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 
 const SEED = Number(process.env.DIFF_SEED ?? 20261125);
 const KEYS = Number(process.env.DIFF_KEYS ?? 250);
@@ -70,7 +71,7 @@ const CORRUPTIONS: Record<string, Corruption> = {
 };
 const KINDS = Object.keys(CORRUPTIONS);
 
-describe('ML-DSA-65: liboqs (node) and noble (light client) agree', () => {
+describe('node-side crypto (liboqs ML-DSA-65, OpenSSL SHA-256) agrees with noble (light client)', () => {
   it(`on ${KEYS} random keys, ${KEYS * MESSAGES_PER_KEY} signatures from both libraries and ${KEYS * MESSAGES_PER_KEY * 3} corruptions (seed ${SEED})`, async () => {
     const oqs = await createMLDSA65();
     const rng = new Prng(SEED);
@@ -119,7 +120,7 @@ describe('ML-DSA-65: liboqs (node) and noble (light client) agree', () => {
     const payload = new TextEncoder().encode('differential');
     const sig = sign(TAGS.tx, 'pantheon-diff-1', payload, pair.secretKey);
     let calls = 0;
-    await installLiboqsVerifier();
+    await installFastCrypto();
     try {
       const liboqs = await liboqsVerifier();
       useMlDsa65Verifier((s, m, p) => (calls++, liboqs(s, m, p)));
@@ -134,7 +135,26 @@ describe('ML-DSA-65: liboqs (node) and noble (light client) agree', () => {
       expect(calls).toBe(3); // length checks come first, before either library sees the input
     } finally {
       useMlDsa65Verifier(undefined);
+      useSha256(undefined);
     }
     expect(verify(TAGS.tx, 'pantheon-diff-1', payload, sig, pair.publicKey)).toBe(true);
+  });
+
+  it('SHA-256: OpenSSL (node side) equals noble on random inputs of every length up to 4,200 bytes, whole and in parts', () => {
+    const rng = new Prng(SEED);
+    for (let n = 0; n <= 4200; n += n < 300 ? 1 : 37) {
+      const data = rng.bytes(n);
+      const cut = rng.int(0, n);
+      const expected = nobleSha256(data);
+      expect(openSslSha256([data])).toEqual(expected);
+      expect(openSslSha256([data.subarray(0, cut), data.subarray(cut)])).toEqual(expected);
+      expect(openSslSha256([data]).constructor).toBe(Uint8Array);
+    }
+    useSha256(openSslSha256);
+    try {
+      expect(sha256(new TextEncoder().encode('abc'))).toEqual(nobleSha256(new TextEncoder().encode('abc')));
+    } finally {
+      useSha256(undefined);
+    }
   });
 });
