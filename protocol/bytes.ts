@@ -12,7 +12,8 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Lower-case hex only, of an exact length when one is given; the error names the field. */
 export function hexToBytes(hex: unknown, field: string, length?: number): Uint8Array {
-  if (typeof hex !== 'string' || !/^([0-9a-f]{2})*$/.test(hex)) {
+  // Even length and one character class: a grouped regex was 2.6 % of a validator's CPU.
+  if (typeof hex !== 'string' || hex.length % 2 !== 0 || !/^[0-9a-f]*$/.test(hex)) {
     throw new Error(`${field}: expected lower-case hex, got ${describe(hex)}`);
   }
   const bytes = nobleHexToBytes(hex);
