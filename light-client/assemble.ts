@@ -17,7 +17,10 @@ export type { AttestationParts };
 export interface BundleParts {
   /** The chain's genesis; it is embedded so a verifier holding only the pinned hash can check it. */
   genesis: Genesis;
-  /** Embed the genesis JSON (default true; about 16 KB for 4 validators). */
+  /**
+   * Embed the genesis file (default true: the bundle then verifies with only a pinned genesis
+   * hash). It is about 16 KB for 4 validators; without it the auditor needs genesis.json.
+   */
   includeGenesis?: boolean;
   /** The signed commitment transaction, as stored in the commitment log. */
   commitmentTx: Uint8Array;

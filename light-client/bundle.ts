@@ -1,7 +1,8 @@
 // The proof bundle (docs/proof.md): the JSON an auditor verifies offline. This module only
-// reads and writes the format; it decodes hex and checks shapes and bounds, and leaves every
+// reads and writes the format; it decodes base64 and checks shapes and bounds, and leaves every
 // hash, signature and link to the verify-*.ts steps, so nothing here is taken on trust.
-import { bytesToHex, describe, hexToBytes } from '../protocol/bytes.ts';
+import { base64 } from '@scure/base';
+import { describe } from '../protocol/bytes.ts';
 import { assertValidChainId } from '../protocol/hash.ts';
 import { TX_SIZE_MAX } from '../protocol/tx.ts';
 import { SIGNATURE_SIZE } from '../protocol/keys.ts';
@@ -9,7 +10,7 @@ import { VALIDATORS_MAX } from '../protocol/validators.ts';
 import type { BitcoinNetworkName } from '../anchor/verify-bitcoin.ts';
 
 export const BUNDLE_FORMAT = 'pantheon-proof-bundle';
-export const BUNDLE_VERSION = 1;
+export const BUNDLE_VERSION = 2;
 
 /** An RFC 6962 path in a log of up to 2^64 leaves has at most 64 hashes. */
 export const INCLUSION_PATH_MAX = 64;
@@ -30,7 +31,7 @@ export interface BitcoinAnchorProof {
   network: BitcoinNetworkName;
   /** The height the anchorer reported. Headers do not carry a height: informative only. */
   blockHeight: number;
-  /** The raw anchor transaction (witness data may be present; the txid excludes it). */
+  /** The raw anchor transaction without witness data: exactly the bytes its txid hashes (docs/proof.md). */
   rawTx: Uint8Array;
   /** Position of the transaction in its block. */
   txIndex: number;
@@ -83,24 +84,58 @@ function object(value: unknown, field: string, required: string[], optional: str
   return obj;
 }
 
-function hex(value: unknown, field: string, opts: { length?: number; max?: number } = {}): Uint8Array {
-  if (typeof value === 'string' && opts.max !== undefined && value.length > 2 * opts.max) {
-    throw new BundleFormatError(field, `${value.length / 2} bytes exceeds the maximum of ${opts.max}`);
+/** Standard base64 with padding (RFC 4648 §4): the one text form of bytes in a bundle. */
+export function bytesToBase64(bytes: Uint8Array): string {
+  return base64.encode(bytes);
+}
+
+/**
+ * The strict inverse of bytesToBase64: `text` must be exactly the RFC 4648 §4 encoding of the
+ * bytes it decodes to (standard alphabet, `=` padding to a multiple of 4, zero unused bits in
+ * the last character, no whitespace or line breaks), so one byte string has one text form in
+ * a bundle. @scure/base decodes, and rejects every other form on both of its paths (pure JS,
+ * and the native Uint8Array.fromBase64 with lastChunkHandling 'strict'); re-encoding makes
+ * that a checked property rather than an assumption about whichever path a platform takes.
+ * The two scans before decoding reject nothing scure would accept; they only make the message
+ * for whitespace, a foreign alphabet or inner padding the same on every platform.
+ */
+export function base64ToBytes(text: unknown, field: string): Uint8Array {
+  if (typeof text !== 'string') throw new BundleFormatError(field, `expected base64 text, got ${describe(text)}`);
+  const stray = /[^A-Za-z0-9+/=]/.exec(text);
+  if (stray) {
+    const code = stray[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    throw new BundleFormatError(field, `character ${JSON.stringify(stray[0])} (U+${code}) at offset ${stray.index} is not base64 (RFC 4648 section 4: A-Z a-z 0-9 + / and = padding; no whitespace, no line breaks, not the URL-safe alphabet)`);
   }
+  const pad = text.indexOf('=');
+  if (pad >= 0 && /[^=]/.test(text.slice(pad))) throw new BundleFormatError(field, `"=" at offset ${pad} is inside the text: only its end may be padded (RFC 4648 section 4; two base64 texts run together are not one)`);
   let bytes: Uint8Array;
   try {
-    bytes = hexToBytes(value, field, opts.length);
+    bytes = base64.decode(text);
   } catch (err) {
-    throw new BundleFormatError(field, (err as Error).message.replace(/^[^:]*: /, ''));
+    throw new BundleFormatError(field, `not canonical base64 (RFC 4648 section 4: padded with = to a multiple of 4 characters, unused bits zero): ${(err as Error).message}`);
   }
-  if (bytes.length === 0) throw new BundleFormatError(field, 'is empty');
+  if (base64.encode(bytes) !== text) throw new BundleFormatError(field, 'not canonical base64: it does not re-encode to the same text (non-zero unused bits or wrong padding)');
   return bytes;
 }
 
-function hexList(value: unknown, field: string, maxCount: number, opts: { length?: number; max?: number }): Uint8Array[] {
+function b64(value: unknown, field: string, opts: { length?: number; max?: number } = {}): Uint8Array {
+  const max = opts.length ?? opts.max;
+  // Bound the text before decoding it: n bytes take 4 * ceil(n / 3) characters.
+  if (typeof value === 'string' && max !== undefined && value.length > 4 * Math.ceil(max / 3)) {
+    const what = opts.length !== undefined ? `${max} bytes take` : `at most ${max} bytes take`;
+    throw new BundleFormatError(field, `${value.length} characters, more than the ${4 * Math.ceil(max / 3)} that ${what} in base64`);
+  }
+  const bytes = base64ToBytes(value, field);
+  if (bytes.length === 0) throw new BundleFormatError(field, 'is empty');
+  if (opts.length !== undefined && bytes.length !== opts.length) throw new BundleFormatError(field, `expected ${opts.length} bytes, got ${bytes.length}`);
+  if (opts.max !== undefined && bytes.length > opts.max) throw new BundleFormatError(field, `${bytes.length} bytes exceeds the maximum of ${opts.max}`);
+  return bytes;
+}
+
+function b64List(value: unknown, field: string, maxCount: number, opts: { length?: number; max?: number }): Uint8Array[] {
   if (!Array.isArray(value)) throw new BundleFormatError(field, `expected an array, got ${describe(value)}`);
   if (value.length > maxCount) throw new BundleFormatError(field, `${value.length} entries exceeds the maximum of ${maxCount}`);
-  return value.map((v, i) => hex(v, `${field}[${i}]`, opts));
+  return value.map((v, i) => b64(v, `${field}[${i}]`, opts));
 }
 
 function count(value: unknown, field: string): number {
@@ -110,9 +145,14 @@ function count(value: unknown, field: string): number {
 
 /** Reads a bundle from parsed JSON. Throws BundleFormatError naming the field. */
 export function parseBundle(json: unknown): ProofBundle {
+  // Format and version first: another version may have other fields, and its reader should
+  // hear "wrong version", not "unknown field".
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new BundleFormatError('bundle', `expected a JSON object, got ${describe(json)}`);
+  const { format, version } = json as Record<string, unknown>;
+  if (format !== BUNDLE_FORMAT) throw new BundleFormatError('format', `expected "${BUNDLE_FORMAT}", got ${describe(format)}`);
+  if (version === 1) throw new BundleFormatError('version', 'version 1 (hex) bundles are not supported by this verifier; fetch the bundle again');
+  if (version !== BUNDLE_VERSION) throw new BundleFormatError('version', `unsupported version ${describe(version)}; this verifier reads version ${BUNDLE_VERSION}`);
   const top = object(json, 'bundle', ['format', 'version', 'chainId', 'genesisHash', 'commitment', 'block'], ['genesis', 'anchor']);
-  if (top.format !== BUNDLE_FORMAT) throw new BundleFormatError('format', `expected "${BUNDLE_FORMAT}", got ${describe(top.format)}`);
-  if (top.version !== BUNDLE_VERSION) throw new BundleFormatError('version', `unsupported version ${describe(top.version)}; this verifier reads version ${BUNDLE_VERSION}`);
   try {
     assertValidChainId(top.chainId);
   } catch (err) {
@@ -123,15 +163,15 @@ export function parseBundle(json: unknown): ProofBundle {
   const bundle: ProofBundle = {
     version: BUNDLE_VERSION,
     chainId: top.chainId,
-    genesisHash: hex(top.genesisHash, 'genesisHash', { length: 32 }),
+    genesisHash: b64(top.genesisHash, 'genesisHash', { length: 32 }),
     commitment: {
-      tx: hex(c.tx, 'commitment.tx', { max: TX_SIZE_MAX }),
+      tx: b64(c.tx, 'commitment.tx', { max: TX_SIZE_MAX }),
       leafIndex: count(c.leafIndex, 'commitment.leafIndex'),
-      path: hexList(c.path, 'commitment.path', INCLUSION_PATH_MAX, { length: 32 }),
+      path: b64List(c.path, 'commitment.path', INCLUSION_PATH_MAX, { length: 32 }),
     },
     block: {
-      header: hex(b.header, 'block.header', { max: HEADER_BYTES_MAX }),
-      certificate: hex(b.certificate, 'block.certificate', { max: CERTIFICATE_BYTES_MAX }),
+      header: b64(b.header, 'block.header', { max: HEADER_BYTES_MAX }),
+      certificate: b64(b.certificate, 'block.certificate', { max: CERTIFICATE_BYTES_MAX }),
     },
   };
   if ('genesis' in top) {
@@ -142,16 +182,16 @@ export function parseBundle(json: unknown): ProofBundle {
     const a = object(top.anchor, 'anchor', ['pantheonHeaders', 'bitcoin']);
     const btc = object(a.bitcoin, 'anchor.bitcoin', ['network', 'blockHeight', 'rawTx', 'txIndex', 'merkleBranch', 'headers']);
     if (!NETWORKS.includes(btc.network as BitcoinNetworkName)) throw new BundleFormatError('anchor.bitcoin.network', `expected one of ${NETWORKS.join(', ')}, got ${describe(btc.network)}`);
-    const headers = hexList(btc.headers, 'anchor.bitcoin.headers', BITCOIN_HEADERS_MAX, { length: 80 });
+    const headers = b64List(btc.headers, 'anchor.bitcoin.headers', BITCOIN_HEADERS_MAX, { length: 80 });
     if (headers.length === 0) throw new BundleFormatError('anchor.bitcoin.headers', 'needs at least the header of the block holding the anchor');
     bundle.anchor = {
-      pantheonHeaders: hexList(a.pantheonHeaders, 'anchor.pantheonHeaders', PANTHEON_HEADERS_MAX, { max: HEADER_BYTES_MAX }),
+      pantheonHeaders: b64List(a.pantheonHeaders, 'anchor.pantheonHeaders', PANTHEON_HEADERS_MAX, { max: HEADER_BYTES_MAX }),
       bitcoin: {
         network: btc.network as BitcoinNetworkName,
         blockHeight: count(btc.blockHeight, 'anchor.bitcoin.blockHeight'),
-        rawTx: hex(btc.rawTx, 'anchor.bitcoin.rawTx', { max: BITCOIN_TX_BYTES_MAX }),
+        rawTx: b64(btc.rawTx, 'anchor.bitcoin.rawTx', { max: BITCOIN_TX_BYTES_MAX }),
         txIndex: count(btc.txIndex, 'anchor.bitcoin.txIndex'),
-        merkleBranch: hexList(btc.merkleBranch, 'anchor.bitcoin.merkleBranch', BITCOIN_BRANCH_MAX, { length: 32 }),
+        merkleBranch: b64List(btc.merkleBranch, 'anchor.bitcoin.merkleBranch', BITCOIN_BRANCH_MAX, { length: 32 }),
         headers,
       },
     };
@@ -165,22 +205,22 @@ export function bundleToJson(b: ProofBundle): Record<string, unknown> {
     format: BUNDLE_FORMAT,
     version: b.version,
     chainId: b.chainId,
-    genesisHash: bytesToHex(b.genesisHash),
+    genesisHash: bytesToBase64(b.genesisHash),
   };
   if (b.genesis !== undefined) out.genesis = b.genesis;
-  out.commitment = { tx: bytesToHex(b.commitment.tx), leafIndex: b.commitment.leafIndex, path: b.commitment.path.map(bytesToHex) };
-  out.block = { header: bytesToHex(b.block.header), certificate: bytesToHex(b.block.certificate) };
+  out.commitment = { tx: bytesToBase64(b.commitment.tx), leafIndex: b.commitment.leafIndex, path: b.commitment.path.map(bytesToBase64) };
+  out.block = { header: bytesToBase64(b.block.header), certificate: bytesToBase64(b.block.certificate) };
   if (b.anchor) {
     const btc = b.anchor.bitcoin;
     out.anchor = {
-      pantheonHeaders: b.anchor.pantheonHeaders.map(bytesToHex),
+      pantheonHeaders: b.anchor.pantheonHeaders.map(bytesToBase64),
       bitcoin: {
         network: btc.network,
         blockHeight: btc.blockHeight,
-        rawTx: bytesToHex(btc.rawTx),
+        rawTx: bytesToBase64(btc.rawTx),
         txIndex: btc.txIndex,
-        merkleBranch: btc.merkleBranch.map(bytesToHex),
-        headers: btc.headers.map(bytesToHex),
+        merkleBranch: btc.merkleBranch.map(bytesToBase64),
+        headers: btc.headers.map(bytesToBase64),
       },
     };
   }

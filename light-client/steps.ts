@@ -20,7 +20,7 @@ export type StepName =
 
 /** What each step checks, in words the CLI and the page both print. */
 export const STEP_TITLES: Readonly<Record<StepName, string>> = {
-  format: 'Bundle is well-formed (format, version, hex, bounds)',
+  format: 'Bundle is well-formed (format, version, base64, bounds)',
   genesis: 'Genesis matches the pinned hash (trust root)',
   header: 'Header h decodes, is on this chain, names the genesis validator set',
   commitment: 'Commitment transaction decodes for this chain',

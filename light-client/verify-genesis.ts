@@ -61,7 +61,7 @@ export function checkGenesis(bundle: ProofBundle, input: TrustInput): TrustRoot 
     hash = genesisHash(genesis);
     if (pinned && !equalBytes(hash, pinned)) fail(`supplied genesis hashes to ${bytesToHex(hash)}, not the pinned ${bytesToHex(pinned)}`);
   } else {
-    if (bundle.genesis === undefined) fail('only a genesis hash was pinned and the bundle carries no genesis to check against it');
+    if (bundle.genesis === undefined) fail('only a genesis hash was pinned and the bundle carries no genesis to check against it: supply the genesis file as well (it must hash to the pinned value)');
     genesis = parseGenesisInput(bundle.genesis, "bundle's genesis");
     hash = genesisHash(genesis);
     if (!equalBytes(hash, pinned!)) fail(`bundle's genesis hashes to ${bytesToHex(hash)}, not the pinned ${bytesToHex(pinned!)}`);

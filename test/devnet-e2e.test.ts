@@ -28,8 +28,8 @@ async function waitAnchored(url: string, id: string, timeoutMs = 120_000) {
   }, timeoutMs, 500);
 }
 
-function proofFile(url: string, id: string, name: string): string {
-  const r = pantheon(['proof', id, '--node', url]);
+function proofFile(url: string, id: string, name: string, extra: string[] = []): string {
+  const r = pantheon(['proof', id, '--node', url, ...extra]);
   expect(r.code, r.stderr).toBe(0);
   const path = join(dir, name);
   writeFileSync(path, r.stdout);
@@ -64,6 +64,8 @@ describe('the embedded devnet, end to end', () => {
     const path = proofFile(devnet.urls[3], commitmentIds[0], 'proof.json');
     const bundle = JSON.parse(readFileSync(path, 'utf8'));
     expect(bundle.anchor).toBeDefined();
+    expect(bundle.version).toBe(2);
+    expect(bundle.genesis).toBeDefined(); // the default: verifiable with the pinned hash alone
     const verified = pantheon(['verify', path, '--genesis', devnet.genesisPath]);
     expect(verified.code, verified.stdout + verified.stderr).toBe(0);
     expect(verified.stdout).toMatch(/VERIFIED: final in Pantheon block \d+ and anchored in Bitcoin block [0-9a-f]{64}/);
@@ -72,6 +74,17 @@ describe('the embedded devnet, end to end', () => {
     expect(JSON.parse(byHash.stdout).ok).toBe(true);
     const otherGenesis = pantheon(['verify', path, '--genesis-hash', 'ab'.repeat(32)]);
     expect(otherGenesis.code).toBe(1);
+
+    // Without the embedded genesis: smaller, and it needs the genesis file, not just the hash.
+    const barePath = proofFile(devnet.urls[3], commitmentIds[0], 'proof-without-genesis.json', ['--without-genesis']);
+    const bare = JSON.parse(readFileSync(barePath, 'utf8'));
+    expect(bare.version).toBe(2);
+    expect(bare).not.toHaveProperty('genesis');
+    expect(readFileSync(barePath).length).toBeLessThan(readFileSync(path).length);
+    expect(pantheon(['verify', barePath, '--genesis', devnet.genesisPath]).code).toBe(0);
+    const bareByHash = pantheon(['verify', barePath, '--genesis-hash', devnet.genesisHash]);
+    expect(bareByHash.code).toBe(1);
+    expect(bareByHash.stdout).toMatch(/^\[FAIL\] genesis:/m);
   });
 
   it('the same bundle verifies in verify.html in Chromium with every request blocked', async () => {

@@ -1,16 +1,17 @@
 // Tamper tests: a seeded set of >= 2,000 mutations of a valid ANCHORED bundle, covering every
-// field (bit flips in every hex string, swapped hashes, truncated and extended lists, a
+// field (bit flips in the bytes of every base64 field, re-encoded canonically, and changed
+// characters in its text; swapped hashes, truncated and extended lists, a
 // different genesis, a header with too little work, reordered / duplicated / forged
 // certificate signatures). Each must fail, and fail at a step that can see that field.
 // Trust: pinned genesis hash (so the carried genesis matters) and the pinned last Bitcoin
 // block (on regtest only a pin binds the headers; docs/proof.md, "What cannot matter").
 import { describe, expect, it } from 'vitest';
-import { bytesToHex } from '../protocol/bytes.ts';
+import { base64 } from '@scure/base';
+import { bytesToHex, hexToBytes } from '../protocol/bytes.ts';
 import { sha256d, hashToDisplayHex } from '../anchor/verify-bitcoin.ts';
-import { hexToBytes } from '../protocol/bytes.ts';
 import { verifyBundle } from '../light-client/verify.ts';
 import type { StepName } from '../light-client/steps.ts';
-import { caseBundle, loadProofVectors, withBits } from './helpers/bundle-fixture.ts';
+import { caseBundle, flipBit, loadProofVectors, withBits } from './helpers/bundle-fixture.ts';
 
 const SEED = Number(process.env.TAMPER_SEED ?? 20261125);
 const MUTATIONS_MIN = 2000;
@@ -30,7 +31,7 @@ function prng(seed: number): () => number {
 const vectors = loadProofVectors();
 const base = caseBundle(vectors, vectors.cases[0]) as any;
 const btcHeaders: string[] = base.anchor.bitcoin.headers;
-const lastBtcHash = hashToDisplayHex(sha256d(hexToBytes(btcHeaders[btcHeaders.length - 1], 'h', 80)));
+const lastBtcHash = hashToDisplayHex(sha256d(base64.decode(btcHeaders[btcHeaders.length - 1])));
 const nowMs = vectors.cases[0].input.trust.nowMs!;
 const trust = { genesisHash: vectors.genesisHash, pinnedBtcBlockHash: lastBtcHash, nowMs };
 
@@ -100,7 +101,7 @@ function mutate(name: string, field: string, edit: (b: any) => void, expected = 
   return { name, field, bundle, expected };
 }
 
-function flipBit(hex: string, bit: number): string {
+function flipHexBit(hex: string, bit: number): string {
   const bytes = hexToBytes(hex, 'x');
   bytes[Math.floor(bit / 8) % bytes.length] ^= 1 << bit % 8;
   return bytesToHex(bytes);
@@ -112,7 +113,11 @@ function flipChar(text: string, i: number): string {
   return text.slice(0, i) + next + text.slice(i + 1);
 }
 
-const isHex = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && /^([0-9a-f]{2})+$/.test(v);
+/** The bundle's binary fields (base64); the carried genesis keeps its own hex (docs/genesis.md). */
+const BINARY = /^\/(genesisHash|commitment\/(tx|path\/\d+)|block\/(header|certificate)|anchor\/(pantheonHeaders\/\d+|bitcoin\/(rawTx|merkleBranch\/\d+|headers\/\d+)))$/;
+const isBinary = (l: Leaf): l is Leaf & { value: string } => BINARY.test(l.path) && typeof l.value === 'string';
+const isGenesisHex = (l: Leaf): l is Leaf & { value: string } => l.path.startsWith('/genesis/') && typeof l.value === 'string' && /^([0-9a-f]{2})+$/.test(l.value);
+const byteLength = (l: Leaf) => base64.decode(l.value as string).length;
 
 function buildMutations(): Mutation[] {
   const random = prng(SEED);
@@ -120,12 +125,22 @@ function buildMutations(): Mutation[] {
   const out: Mutation[] = [];
   const all = leaves(base).filter((l) => !CANNOT_MATTER.includes(l.path));
 
-  // 1. Every field at least once, then random fields until the budget is met: bit flips in hex,
-  //    character changes in text, +-1 and wrong types in numbers.
+  // 1. Every field at least once, then random fields until the budget is met: bit flips in the
+  //    bytes of base64 fields (canonical again) or a changed character of their text (canonical
+  //    or not), bit flips in the genesis's hex, character changes in text, +-1 and wrong types
+  //    in numbers.
   const once = (l: Leaf): Mutation => {
-    if (isHex(l.value)) {
+    if (isBinary(l)) {
+      if (random() < 0.25) {
+        const i = Math.floor(random() * l.value.length);
+        return mutate(`base64 char ${i} of ${l.path}`, l.path, (b) => set(b, l.path, flipChar(l.value, i)));
+      }
+      const bit = Math.floor(random() * byteLength(l) * 8);
+      return mutate(`bit ${bit} of ${l.path}`, l.path, (b) => set(b, l.path, flipBit(l.value, Math.floor(bit / 8), bit % 8)));
+    }
+    if (isGenesisHex(l)) {
       const bit = Math.floor(random() * l.value.length * 4);
-      return mutate(`bit ${bit} of ${l.path}`, l.path, (b) => set(b, l.path, flipBit(l.value as string, bit)));
+      return mutate(`bit ${bit} of ${l.path}`, l.path, (b) => set(b, l.path, flipHexBit(l.value, bit)));
     }
     if (typeof l.value === 'string') {
       const i = Math.floor(random() * l.value.length);
@@ -133,7 +148,7 @@ function buildMutations(): Mutation[] {
     }
     if (typeof l.value === 'number') {
       const delta = pick([1, -1, 2, 1000, 0.5]);
-      const next = l.path === '/version' ? pick([0, 2, '1']) : l.value + delta;
+      const next = l.path === '/version' ? pick([0, 1, 3, '2']) : l.value + delta;
       return mutate(`${l.path} ${l.value} -> ${JSON.stringify(next)}`, l.path, (b) => set(b, l.path, next));
     }
     throw new Error(`unexpected leaf ${l.path}`);
@@ -141,7 +156,7 @@ function buildMutations(): Mutation[] {
   for (const l of all) out.push(once(l));
 
   // 2. Swapped hashes: two 32-byte values exchanged between any two places.
-  const hashes = all.filter((l) => isHex(l.value) && (l.value as string).length === 64);
+  const hashes = all.filter((l) => isBinary(l) && byteLength(l) === 32);
   for (let i = 0; i < 150; i++) {
     const a = pick(hashes);
     const b = pick(hashes.filter((h) => h.value !== a.value));
@@ -159,7 +174,7 @@ function buildMutations(): Mutation[] {
     out.push(mutate(`${list} drop first`, list, (b) => get(b, list).shift()));
     out.push(mutate(`${list} emptied`, list, (b) => set(b, list, [])));
     out.push(mutate(`${list} extra copy of last`, list, (b) => get(b, list).push(items[items.length - 1])));
-    out.push(mutate(`${list} extra zero hash`, list, (b) => get(b, list).push('00'.repeat(items[0].length / 2))));
+    out.push(mutate(`${list} extra zero hash`, list, (b) => get(b, list).push(base64.encode(new Uint8Array(base64.decode(items[0]).length)))));
     if (items.length > 1) out.push(mutate(`${list} reversed`, list, (b) => get(b, list).reverse()));
   }
 
@@ -191,14 +206,14 @@ function buildMutations(): Mutation[] {
 
   // 7. A different genesis pinned, or the pinned one with the carried genesis removed.
   for (let i = 0; i < 20; i++) {
-    const other = flipBit(vectors.genesisHash, Math.floor(random() * 256));
+    const other = flipHexBit(vectors.genesisHash, Math.floor(random() * 256));
     out.push({ name: `pinned genesis hash ${other.slice(0, 8)}...`, field: '/genesisHash', bundle: base, options: { genesisHash: other }, expected: ['genesis'] });
   }
   out.push(mutate('carried genesis removed', '/genesis', (b) => delete b.genesis, ['genesis']));
 
-  // Fill the budget with more random fields; hex fields weighted by how many bytes they hold.
-  const hexLeaves = all.filter((l) => isHex(l.value));
-  while (out.length < MUTATIONS_MIN) out.push(once(random() < 0.5 ? pick(all) : pick(hexLeaves)));
+  // Fill the budget with more random fields; half of them binary fields.
+  const binaryLeaves = all.filter(isBinary);
+  while (out.length < MUTATIONS_MIN) out.push(once(random() < 0.5 ? pick(all) : pick(binaryLeaves)));
   return out.filter((m) => JSON.stringify(m.bundle) !== JSON.stringify(base) || m.options);
 }
 

@@ -1,16 +1,18 @@
 // The light client against docs/vectors/proof.json (every case, ok and fail with the named
-// step), assembleBundle's refusals, the bundle parser's errors, and `pantheon verify` as a
-// separate process with its exit codes.
+// step), assembleBundle's refusals, the bundle parser's errors (strict base64 in every binary
+// field, version 1), and `pantheon verify` as a separate process with its exit codes.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { base64 } from '@scure/base';
+import { bytesToHex } from '../protocol/bytes.ts';
 import { verifyBundle } from '../light-client/verify.ts';
-import { BundleFormatError, bundleToJson, parseBundle } from '../light-client/bundle.ts';
+import { base64ToBytes, BUNDLE_VERSION, BundleFormatError, bundleToJson, bytesToBase64, parseBundle } from '../light-client/bundle.ts';
 import { assembleBundle } from '../light-client/assemble.ts';
 import { reportText } from '../light-client/summary.ts';
-import { caseBundle, caseOptions, fixtureChain, FIXTURE_H, loadProofVectors } from './helpers/bundle-fixture.ts';
+import { caseBundle, caseOptions, failedDetail, fixtureChain, FIXTURE_H, loadProofVectors, NON_CANONICAL_BASE64_SAMPLES, withTrailingBits } from './helpers/bundle-fixture.ts';
 import { REPO } from './helpers/cli.ts';
 
 const VECTOR_FILE = 'proof.json'; // docs/vectors/proof.json: checked here (test/vectors.test.ts looks for this name)
@@ -36,6 +38,7 @@ describe(`docs/vectors/${VECTOR_FILE}`, () => {
       } else {
         expect(result.ok).toBe(false);
         expect(result.failedStep, failed?.detail).toBe(c.output.failedStep);
+        if (c.output.field !== undefined) expect(failed?.detail.startsWith(`${c.output.field}: `), failed?.detail).toBe(true);
         expect(result.steps.filter((s) => s.status === 'fail')).toHaveLength(1);
         expect(result.summary.verdict).toBe('INVALID');
         expect(result.summary.proven).toEqual([]);
@@ -106,11 +109,187 @@ describe('bundle format', () => {
   });
 });
 
+/** Every binary field of a v2 bundle, as a JSON Pointer and as the field name parseBundle reports. */
+function binaryFields(bundle: any): { pointer: string; field: string; value: string }[] {
+  const one = (pointer: string, field: string, value: string) => ({ pointer, field, value });
+  const list = (pointer: string, field: string, values: string[]) => values.map((v, i) => one(`${pointer}/${i}`, `${field}[${i}]`, v));
+  return [
+    one('/genesisHash', 'genesisHash', bundle.genesisHash),
+    one('/commitment/tx', 'commitment.tx', bundle.commitment.tx),
+    ...list('/commitment/path', 'commitment.path', bundle.commitment.path),
+    one('/block/header', 'block.header', bundle.block.header),
+    one('/block/certificate', 'block.certificate', bundle.block.certificate),
+    ...list('/anchor/pantheonHeaders', 'anchor.pantheonHeaders', bundle.anchor.pantheonHeaders),
+    one('/anchor/bitcoin/rawTx', 'anchor.bitcoin.rawTx', bundle.anchor.bitcoin.rawTx),
+    ...list('/anchor/bitcoin/merkleBranch', 'anchor.bitcoin.merkleBranch', bundle.anchor.bitcoin.merkleBranch),
+    ...list('/anchor/bitcoin/headers', 'anchor.bitcoin.headers', bundle.anchor.bitcoin.headers),
+  ];
+}
+
+function setPointer(doc: any, pointer: string, value: unknown): void {
+  const keys = pointer.split('/').slice(1);
+  const last = keys.pop()!;
+  keys.reduce((o, k) => o[k], doc)[last] = value;
+}
+
+function formatErrorOf(fn: () => unknown): BundleFormatError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof BundleFormatError) return err;
+    throw err;
+  }
+  throw new Error('expected a BundleFormatError, parsing succeeded');
+}
+
+/**
+ * Ways to write bytes that are not their one canonical text (RFC 4648 section 4, padded). Each
+ * returns undefined when it does not apply to a text (no padding to drop, say).
+ */
+const NON_CANONICAL: Record<string, (t: string) => string | undefined> = {
+  'padding dropped': (t) => (t.endsWith('=') ? t.replace(/=+$/, '') : undefined),
+  'one "=" too many': (t) => t + '=',
+  'four "=" too many (excess padding)': (t) => t + '====',
+  'non-zero unused bits before the padding': (t) => (t.endsWith('=') ? withTrailingBits(t) : undefined),
+  'leading space': (t) => ' ' + t,
+  'trailing newline': (t) => t + '\n',
+  'CRLF inside': (t) => t.slice(0, 4) + '\r\n' + t.slice(4),
+  'tab inside': (t) => t.slice(0, 8) + '\t' + t.slice(8),
+  'URL-safe alphabet': (t) => (/[+/]/.test(t) ? t.replace(/\+/g, '-').replace(/\//g, '_') : undefined),
+  'non-ASCII letter': (t) => 'Ä' + t.slice(1),
+  'two texts run together (padding inside)': (t) => 'AA==' + t,
+  'empty': () => '',
+};
+
+describe('base64 fields (RFC 4648 section 4, strict)', () => {
+  // The runtime's path through @scure/base: native Uint8Array.fromBase64 where it exists (the
+  // browser; test/verify-html.test.ts runs the same table there), else its pure-JS decoder.
+  const path = typeof (Uint8Array as any).fromBase64 === 'function' ? 'native fromBase64' : 'pure JS';
+
+  it.each(NON_CANONICAL_BASE64_SAMPLES.map((x) => [...x]))(`@scure/base base64.decode (${path}) rejects %j: %s`, (text) => {
+    expect(() => base64.decode(text)).toThrow();
+  });
+
+  it(`@scure/base base64 (${path}) rejects every non-zero unused bit in the last character`, () => {
+    const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    // 1 trailing byte leaves 4 unused bits in its last character ("xx=="), 2 leave 2 ("xxx=").
+    for (const [text, unusedBits] of [['Wg==', 4], ['WsM=', 2]] as const) {
+      const at = text.indexOf('=') - 1;
+      const accepted = [...ALPHABET].filter((c) => {
+        try {
+          base64.decode(text.slice(0, at) + c + text.slice(at + 1));
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      const zeroUnused = [...ALPHABET].filter((_, i) => (i & ((1 << unusedBits) - 1)) === 0);
+      expect(accepted).toEqual(zeroUnused);
+    }
+  });
+
+  it('bytesToBase64 and base64ToBytes round-trip every length from 0 to 100 bytes', () => {
+    for (let n = 0; n <= 100; n++) {
+      const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 151 + n * 7) & 0xff);
+      const text = bytesToBase64(bytes);
+      expect(text.length).toBe(4 * Math.ceil(n / 3));
+      expect(base64ToBytes(text, 'x')).toEqual(bytes);
+    }
+  });
+
+  const fields = binaryFields(anchoredBundle);
+  const applied = new Map<string, number>();
+  for (const { pointer, field, value } of fields) {
+    it(`${field}: every non-canonical form is a BundleFormatError naming the field, and fails the format step`, () => {
+      for (const [name, corrupt] of Object.entries(NON_CANONICAL)) {
+        const text = corrupt(value);
+        if (text === undefined) continue;
+        applied.set(name, (applied.get(name) ?? 0) + 1);
+        const b = structuredClone(anchoredBundle);
+        setPointer(b, pointer, text);
+        expect(formatErrorOf(() => parseBundle(b)).field, `${name} in ${field}`).toBe(field);
+        const r = verifyBundle(b, caseOptions(vectors, anchored));
+        expect(r.failedStep, `${name} in ${field}`).toBe('format');
+        expect(failedDetail(r)?.startsWith(`${field}: `)).toBe(true);
+      }
+    });
+  }
+
+  it('hex (the version 1 form) in any binary field of a version 2 bundle does not verify', () => {
+    // Fixed-size fields fail the format step on their length; in a variable-size field the hex
+    // digits can happen to be canonical base64 of other bytes, which the field's own step refuses.
+    for (const { pointer, field, value } of fields) {
+      const b = structuredClone(anchoredBundle);
+      setPointer(b, pointer, bytesToHex(base64.decode(value)));
+      const r = verifyBundle(b, caseOptions(vectors, anchored));
+      expect(r.ok, field).toBe(false);
+      if (/genesisHash|path|merkleBranch|bitcoin\.headers/.test(field)) expect(r.failedStep, field).toBe('format');
+    }
+  });
+
+  it('every non-canonical form was tried on at least one field', () => {
+    expect([...applied.keys()].sort()).toEqual(Object.keys(NON_CANONICAL).sort());
+  });
+
+  it('the messages say what is wrong', () => {
+    const msg = (pointer: string, text: string) => {
+      const b = structuredClone(anchoredBundle);
+      setPointer(b, pointer, text);
+      return formatErrorOf(() => parseBundle(b)).message;
+    };
+    const tx: string = anchoredBundle.commitment.tx;
+    expect(msg('/commitment/tx', tx.slice(0, 76) + '\n' + tx.slice(76))).toMatch(/^commitment\.tx: character "\\n" \(U\+000A\) at offset 76 is not base64/);
+    expect(msg('/commitment/tx', 'AA==' + tx)).toMatch(/^commitment\.tx: "=" at offset 2 is inside the text/);
+    expect(msg('/commitment/path/0', withTrailingBits(anchoredBundle.commitment.path[0]))).toMatch(/^commitment\.path\[0\]: not canonical base64/);
+    expect(msg('/genesisHash', vectors.genesisHash)).toMatch(/^genesisHash: 64 characters, more than the 44 that 32 bytes take in base64/);
+    expect(msg('/anchor/bitcoin/headers/0', base64.encode(new Uint8Array(79)))).toMatch(/^anchor\.bitcoin\.headers\[0\]: expected 80 bytes, got 79/);
+  });
+});
+
+describe('version', () => {
+  /** The anchored bundle as version 1 wrote it: the same fields, every binary one in hex. */
+  const v1 = structuredClone(anchoredBundle);
+  v1.version = 1;
+  for (const { pointer, value } of binaryFields(anchoredBundle)) setPointer(v1, pointer, bytesToHex(base64.decode(value)));
+
+  it('is 2', () => {
+    expect(BUNDLE_VERSION).toBe(2);
+    expect(anchoredBundle.version).toBe(2);
+  });
+
+  it('a version 1 (hex) bundle is refused at the format step, saying to fetch it again', () => {
+    const error = formatErrorOf(() => parseBundle(v1));
+    expect(error.field).toBe('version');
+    expect(error.message).toBe('version: version 1 (hex) bundles are not supported by this verifier; fetch the bundle again');
+    const r = verifyBundle(v1, caseOptions(vectors, anchored));
+    expect(r.failedStep).toBe('format');
+    expect(r.summary.verdict).toBe('INVALID');
+  });
+
+  it('a version 1 bundle relabelled as version 2 fails on its hex, naming the first binary field', () => {
+    expect(formatErrorOf(() => parseBundle({ ...v1, version: 2 })).field).toBe('genesisHash');
+  });
+
+  it('the version is checked before the fields, so another version hears "version"', () => {
+    expect(formatErrorOf(() => parseBundle({ format: 'pantheon-proof-bundle', version: 3, newField: 1 })).field).toBe('version');
+  });
+});
+
 describe('assembleBundle', () => {
   const chain = fixtureChain();
 
   it('builds the finality-only vector byte for byte', () => {
     expect(assembleBundle(chain.parts)).toEqual(caseBundle(vectors, vectors.cases[1]));
+  });
+
+  it('leaves the genesis out when asked: such a bundle verifies with the genesis file, not with the hash alone', () => {
+    const bare = assembleBundle({ ...chain.parts, includeGenesis: false });
+    expect(bare).not.toHaveProperty('genesis');
+    const nowMs = anchored.input.trust.nowMs;
+    expect(verifyBundle(bare, { genesis: vectors.genesis, nowMs }).ok).toBe(true);
+    const pinnedOnly = verifyBundle(bare, { genesisHash: vectors.genesisHash, nowMs });
+    expect(pinnedOnly.failedStep).toBe('genesis');
+    expect(failedDetail(pinnedOnly)).toMatch(/bundle carries no genesis.*supply the genesis file/);
   });
 
   it('refuses a log size that is not the one in header h', () => {
@@ -183,6 +362,14 @@ describe('pantheon verify (the Command, run as a process)', () => {
     const r = run([bundlePath, '--genesis-hash', vectors.genesisHash, '--btc-block', 'ff'.repeat(32)]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^\[FAIL\] bitcoin-pin:/m);
+  });
+
+  it('exit 1 for a version 1 (hex) bundle, saying to fetch it again', () => {
+    const v1Path = join(dir, 'proof-v1.json');
+    writeFileSync(v1Path, JSON.stringify({ ...anchoredBundle, version: 1 }));
+    const r = run([v1Path, '--genesis-hash', vectors.genesisHash]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^\[FAIL\] format: .*\n +version: version 1 \(hex\) bundles are not supported by this verifier; fetch the bundle again$/m);
   });
 
   it('exit 2 without a trust root', () => {

@@ -1,10 +1,13 @@
 // verify.html in a real browser (Debian's chromium via playwright-core), opened from file://
 // with every non-file request aborted and counted: a valid bundle shows every step green, a
-// tampered one shows red at the named step. The page must make no request at all.
+// tampered one shows red at the named step. The page must make no request at all. Chromium
+// has Uint8Array.fromBase64, so @scure/base decodes base64 there on its native path, not the
+// pure-JS one Node 20 uses: its strictness is checked again here.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { build } from 'esbuild';
 import { buildVerifyHtml, CSP } from '../light-client/build-html.ts';
-import { caseBundle, loadProofVectors } from './helpers/bundle-fixture.ts';
+import { caseBundle, loadProofVectors, NON_CANONICAL_BASE64_SAMPLES } from './helpers/bundle-fixture.ts';
 
 const vectors = loadProofVectors();
 let browser: Browser;
@@ -85,6 +88,49 @@ describe('verify.html', () => {
       expect(red[0].color).toBe('rgb(253, 228, 225)');
     });
   }
+
+  it('@scure/base base64 on Chromium\'s native path rejects non-canonical text, as base64ToBytes does', async () => {
+    // The same modules verify.html is built from, in a blank page of the same browser.
+    const probe = await build({
+      stdin: {
+        contents: `import { base64 } from '@scure/base'; import { base64ToBytes } from './light-client/bundle.ts';
+          const attempt = (f) => { try { return Array.from(f()); } catch (e) { return 'rejected: ' + e.message; } };
+          globalThis.probe = (t) => ({ scure: attempt(() => base64.decode(t)), strict: attempt(() => base64ToBytes(t, 'x')) });
+          globalThis.nativeBase64 = typeof Uint8Array.fromBase64 === 'function';`,
+        resolveDir: `${import.meta.dirname}/..`,
+        loader: 'ts',
+      },
+      bundle: true,
+      format: 'iife',
+      platform: 'browser',
+      write: false,
+      logLevel: 'silent',
+    });
+    const blank = await browser.newPage();
+    try {
+      await blank.evaluate(probe.outputFiles[0].text);
+      expect(await blank.evaluate('nativeBase64')).toBe(true);
+      for (const [text, why] of NON_CANONICAL_BASE64_SAMPLES) {
+        const r = (await blank.evaluate(`probe(${JSON.stringify(text)})`)) as { scure: unknown; strict: unknown };
+        expect(r.scure, `scure: ${why}`).toMatch(/^rejected: /);
+        expect(r.strict, `base64ToBytes: ${why}`).toMatch(/^rejected: x: /);
+      }
+      // Every last character with a non-zero unused bit is refused; the zero-bit ones decode.
+      const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+      for (const [text, unusedBits] of [['Wg==', 4], ['WsM=', 2]] as const) {
+        const at = text.indexOf('=') - 1;
+        const accepted: string[] = [];
+        for (const c of ALPHABET) {
+          const r = (await blank.evaluate(`probe(${JSON.stringify(text.slice(0, at) + c + text.slice(at + 1))})`)) as { scure: unknown };
+          if (Array.isArray(r.scure)) accepted.push(c);
+        }
+        expect(accepted).toEqual([...ALPHABET].filter((_, i) => (i & ((1 << unusedBits) - 1)) === 0));
+      }
+      expect(await blank.evaluate(`probe('AQID')`)).toEqual({ scure: [1, 2, 3], strict: [1, 2, 3] });
+    } finally {
+      await blank.close();
+    }
+  });
 
   it('made no network request and logged no error', () => {
     expect(aborted).toEqual([]);

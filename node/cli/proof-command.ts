@@ -9,14 +9,17 @@ import { UsageError, type Command } from './command.ts';
 export const proofCommand: Command = {
   name: 'proof',
   summary: 'Write the proof bundle of a commitment (JSON, to stdout) for offline verification.',
-  usage: 'pantheon proof <commitment-id> [--node URL] [--wait final|anchored] > proof.json',
+  usage: 'pantheon proof <commitment-id> [--node URL] [--wait final|anchored] [--without-genesis] > proof.json',
   details: [
-    `  --node URL   a node's HTTP API (default ${DEFAULT_NODE_URL})`,
-    '  --wait W     wait until the commitment is final (default: it must be already) or anchored in Bitcoin',
+    `  --node URL          a node's HTTP API (default ${DEFAULT_NODE_URL})`,
+    '  --wait W            wait until the commitment is final (default: it must be already) or anchored in Bitcoin',
+    '  --without-genesis   leave the genesis file out (about 16 KB for 4 validators); the auditor then',
+    '                      needs genesis.json (pantheon verify --genesis): a pinned hash alone is not enough',
     '',
+    'By default the bundle carries the genesis, so it verifies with only a pinned genesis hash.',
     'Before anchoring the bundle proves finality only, and this says so on stderr.',
   ].join('\n'),
-  options: { node: { type: 'string', default: DEFAULT_NODE_URL }, wait: { type: 'string' } },
+  options: { node: { type: 'string', default: DEFAULT_NODE_URL }, wait: { type: 'string' }, 'without-genesis': { type: 'boolean', default: false } },
   positionals: { min: 1, max: 1 },
   async run(values, [id]) {
     if (!/^[0-9a-f]{64}$/.test(id)) throw new UsageError(`the commitment id must be 64 lower-case hex digits, got "${id}"`);
@@ -36,6 +39,7 @@ export const proofCommand: Command = {
     const headers = [hexToBytes(pieces.header, 'header'), ...(pieces.anchor?.headersAfter ?? []).map((h: string) => hexToBytes(h, 'header'))];
     const bundle = assembleBundle({
       genesis,
+      includeGenesis: !values['without-genesis'],
       commitmentTx: hexToBytes(pieces.commitmentTx, 'commitmentTx'),
       leafIndex: pieces.logIndex,
       logSize: pieces.logSize,

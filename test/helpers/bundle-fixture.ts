@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { concatBytes } from '@noble/hashes/utils.js';
+import { base64 } from '@scure/base';
 import { bytesToHex } from '../../protocol/bytes.ts';
 import { keyPairFromSeed, type KeyPair } from '../../protocol/keys.ts';
 import { commitmentLeaf, encodeTx, signTx, type SignedTx } from '../../protocol/tx.ts';
@@ -225,7 +227,8 @@ export interface ProofVectorCase {
     trust: { genesisHash?: string; genesisFile?: boolean; pinnedBtcBlockHash?: string; nowMs?: number };
   };
   expect: 'ok' | 'fail';
-  output: { steps?: string[]; failedStep?: string };
+  /** ok: the steps that ran. fail: the first failing step and, for a format failure, the field its error names. */
+  output: { steps?: string[]; failedStep?: string; field?: string };
 }
 
 export interface ProofVectors {
@@ -270,16 +273,51 @@ export function caseOptions(vectors: ProofVectors, c: ProofVectorCase) {
   return { genesis: t.genesisFile ? vectors.genesis : undefined, genesisHash: t.genesisHash, pinnedBtcBlockHash: t.pinnedBtcBlockHash, nowMs: t.nowMs };
 }
 
-function flipHex(hex: string, charIndex: number): string {
-  const c = parseInt(hex[charIndex], 16) ^ 0x1;
-  return hex.slice(0, charIndex) + c.toString(16) + hex.slice(charIndex + 1);
+/** Flips one bit of the bytes a canonical base64 field holds; the result is canonical base64 again. */
+export function flipBit(text: string, byteIndex: number, bit = 0): string {
+  const bytes = base64.decode(text);
+  bytes[((byteIndex % bytes.length) + bytes.length) % bytes.length] ^= 1 << bit;
+  return base64.encode(bytes);
 }
 
-/** Sets nBits (bytes 72..75, little-endian) of an 80-byte header given as hex. */
-export function withBits(headerHex: string, bits: number): string {
-  const le = [bits & 0xff, (bits >>> 8) & 0xff, (bits >>> 16) & 0xff, bits >>> 24].map((b) => b.toString(16).padStart(2, '0')).join('');
-  return headerHex.slice(0, 144) + le + headerHex.slice(152);
+/** Sets nBits (bytes 72..75, little-endian) of an 80-byte header given as base64. */
+export function withBits(headerB64: string, bits: number): string {
+  const bytes = base64.decode(headerB64);
+  new DataView(bytes.buffer, bytes.byteOffset).setUint32(72, bits, true);
+  return base64.encode(bytes);
 }
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/**
+ * The same bytes with a non-zero unused bit in the last character before the padding: a lax
+ * decoder reads it as the canonical text, so it is a second text form of the same bytes.
+ */
+export function withTrailingBits(text: string): string {
+  const at = text.indexOf('=') - 1;
+  if (at < 0) throw new Error('fixture: a padded base64 text is needed to set unused bits');
+  return text.slice(0, at) + ALPHABET[ALPHABET.indexOf(text[at]) | 1] + text.slice(at + 1);
+}
+
+/**
+ * Short texts that are not canonical base64 (RFC 4648 section 4, padded) of any bytes, with
+ * why; the Node test and the Chromium test check that @scure/base refuses each of them.
+ */
+export const NON_CANONICAL_BASE64_SAMPLES: readonly (readonly [string, string])[] = [
+  ['AQ=', 'padding one short'],
+  ['AQ', 'no padding'],
+  ['AR==', 'non-zero unused bits (1 byte)'],
+  ['AQJ=', 'non-zero unused bits (2 bytes)'],
+  ['AQ===', 'excess padding'],
+  ['AQID====', 'a block of padding alone'],
+  ['AQ==AQ==', 'padding inside'],
+  [' AQID', 'leading space'],
+  ['AQID\n', 'trailing newline'],
+  ['AQ\r\nID', 'CRLF inside'],
+  ['AQ\tID', 'tab inside'],
+  ['AQ-_', 'URL-safe alphabet'],
+  ['\u00c0QID', 'non-ASCII'],
+];
 
 export function buildProofVectors(chain: FixtureChain, attestation: AnchorAttestation, nowMs: number): ProofVectors {
   const anchored = fixtureBundle(chain, attestation) as any;
@@ -293,42 +331,68 @@ export function buildProofVectors(chain: FixtureChain, attestation: AnchorAttest
   // Non-validator signature in validator 2's place, over exactly validator 2's precommit.
   const h = chain.headers[FIXTURE_H - 1];
   const forged = [0, 1, 2].map((i) => signVote({ chainId: FIXTURE_CHAIN_ID, type: 'precommit', height: h.height, round: 0, blockHash: blockHash(h), validatorIndex: i }, (i === 2 ? chain.outsider : chain.validators[i]).secretKey, true));
-  const forgedCert = bytesToHex(encodeCertificate(certificateFromVotes(forged)));
-  const cert: string = anchored.block.certificate;
+  const forgedCert = base64.encode(encodeCertificate(certificateFromVotes(forged)));
+  const certText: string = anchored.block.certificate;
+  const cert = base64.decode(certText);
   // Certificate layout: string(chainId) u64 height u32 round hash u32 count, then (u16 index, 3309-byte signature) each.
-  const sigStart = 2 * (4 + FIXTURE_CHAIN_ID.length + 8 + 4 + 32 + 4);
-  const entry = 2 * (2 + 3309);
+  const sigStart = 4 + FIXTURE_CHAIN_ID.length + 8 + 4 + 32 + 4;
+  const entry = 2 + 3309;
   const entries = [0, 1, 2].map((i) => cert.slice(sigStart + i * entry, sigStart + (i + 1) * entry));
-  const head = cert.slice(0, sigStart);
-  const reordered = head + entries[1] + entries[0] + entries[2];
-  const duplicated = head.slice(0, sigStart - 8) + '00000004' + entries[0] + entries[1] + entries[1] + entries[2];
-  const twoSigners = head.slice(0, sigStart - 8) + '00000002' + entries[0] + entries[1];
+  const head = cert.slice(0, sigStart - 4);
+  const u32 = (n: number) => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+  const certOf = (...parts: Uint8Array[]) => base64.encode(concatBytes(head, ...parts));
+  const reordered = certOf(u32(3), entries[1], entries[0], entries[2]);
+  const duplicated = certOf(u32(4), entries[0], entries[1], entries[1], entries[2]);
+  const twoSigners = certOf(u32(2), entries[0], entries[1]);
+  // One base64 character in the middle of a signature changed: still canonical, other bytes.
+  const mid = certText.length - 400;
+  const certCharChanged = certText.slice(0, mid) + (certText[mid] === 'A' ? 'B' : 'A') + certText.slice(mid + 1);
+  if (!/[+/]/.test(certText)) throw new Error('fixture: the certificate text has no + or / to turn URL-safe');
+  const genesisHashB64: string = anchored.genesisHash;
   const replace = (p: string, v: unknown) => ({ op: 'replace' as const, path: p, value: v });
+  const format = (field: string) => ({ failedStep: 'format', field });
 
   const cases: ProofVectorCase[] = [
     { description: 'valid anchored bundle, pinned genesis hash only (the bundle carries the genesis)', input: { bundle: anchored, trust: pin }, expect: 'ok', output: {} },
     { description: 'valid finality-only bundle, genesis file supplied', input: { bundle: finality, trust: { genesisFile: true, nowMs } }, expect: 'ok', output: {} },
-    { description: 'valid anchored bundle with the pinned Bitcoin block = the last header', input: { base: 0, trust: { ...pin, pinnedBtcBlockHash: attestationBlockHashAt(btcHeaders, lastBtc) } }, expect: 'ok', output: {} },
+    { description: 'valid anchored bundle with the pinned Bitcoin block = the last header', input: { base: 0, trust: { ...pin, pinnedBtcBlockHash: blockHashOf(btcHeaders[lastBtc]) } }, expect: 'ok', output: {} },
     { description: 'valid anchored bundle checked against the genesis file and the pinned hash together', input: { base: 0, trust: { ...pin, genesisFile: true } }, expect: 'ok', output: {} },
-    { description: 'unsupported version', input: { base: 0, patch: [replace('/version', 2)], trust: pin }, expect: 'fail', output: { failedStep: 'format' } },
-    { description: 'unknown field', input: { base: 0, patch: [{ op: 'add', path: '/note', value: 'trust me' }], trust: pin }, expect: 'fail', output: { failedStep: 'format' } },
-    { description: 'upper-case hex (one text form per value)', input: { base: 0, patch: [replace('/genesisHash', chain.genesisHashHex.toUpperCase())], trust: pin }, expect: 'fail', output: { failedStep: 'format' } },
+    { description: 'valid anchored bundle without the genesis, genesis file supplied', input: { base: 0, patch: [{ op: 'remove', path: '/genesis' }], trust: { genesisFile: true, nowMs } }, expect: 'ok', output: {} },
+    { description: 'version 1 (the hex format): rejected with "fetch the bundle again"', input: { base: 0, patch: [replace('/version', 1)], trust: pin }, expect: 'fail', output: format('version') },
+    { description: 'unsupported version 3', input: { base: 0, patch: [replace('/version', 3)], trust: pin }, expect: 'fail', output: format('version') },
+    { description: 'version as a string', input: { base: 0, patch: [replace('/version', '2')], trust: pin }, expect: 'fail', output: format('version') },
+    { description: 'unknown field', input: { base: 0, patch: [{ op: 'add', path: '/note', value: 'trust me' }], trust: pin }, expect: 'fail', output: format('bundle') },
+    // Non-canonical base64: each binary field, and each way a text can be a second form of bytes.
+    { description: 'genesisHash without its "=" padding', input: { base: 0, patch: [replace('/genesisHash', genesisHashB64.replace(/=+$/, ''))], trust: pin }, expect: 'fail', output: format('genesisHash') },
+    { description: 'genesisHash in hex (the version 1 form): more characters than 32 bytes take', input: { base: 0, patch: [replace('/genesisHash', chain.genesisHashHex)], trust: pin }, expect: 'fail', output: format('genesisHash') },
+    { description: 'commitment.tx wrapped in MIME lines (CRLF every 76 characters)', input: { base: 0, patch: [replace('/commitment/tx', anchored.commitment.tx.replace(/.{76}/g, '$&\r\n'))], trust: pin }, expect: 'fail', output: format('commitment.tx') },
+    { description: 'commitment.path[0] with a non-zero unused bit before the padding (same bytes to a lax decoder)', input: { base: 0, patch: [replace('/commitment/path/0', withTrailingBits(anchored.commitment.path[0]))], trust: pin }, expect: 'fail', output: format('commitment.path[0]') },
+    { description: 'block.header with a trailing newline', input: { base: 0, patch: [replace('/block/header', anchored.block.header + '\n')], trust: pin }, expect: 'fail', output: format('block.header') },
+    { description: 'block.header with four more "=" (excess padding)', input: { base: 0, patch: [replace('/block/header', anchored.block.header + '====')], trust: pin }, expect: 'fail', output: format('block.header') },
+    { description: 'block.certificate in the URL-safe alphabet (- and _)', input: { base: 0, patch: [replace('/block/certificate', certText.replace(/\+/g, '-').replace(/\//g, '_'))], trust: pin }, expect: 'fail', output: format('block.certificate') },
+    { description: 'anchor.pantheonHeaders[0] with a leading space', input: { base: 0, patch: [replace('/anchor/pantheonHeaders/0', ' ' + anchored.anchor.pantheonHeaders[0])], trust: pin }, expect: 'fail', output: format('anchor.pantheonHeaders[0]') },
+    { description: 'anchor.bitcoin.rawTx as two base64 texts run together (padding inside)', input: { base: 0, patch: [replace('/anchor/bitcoin/rawTx', 'AA==' + anchored.anchor.bitcoin.rawTx)], trust: pin }, expect: 'fail', output: format('anchor.bitcoin.rawTx') },
+    { description: 'anchor.bitcoin.merkleBranch[0] with a character outside the alphabet', input: { base: 0, patch: [replace('/anchor/bitcoin/merkleBranch/0', '*' + anchored.anchor.bitcoin.merkleBranch[0].slice(1))], trust: pin }, expect: 'fail', output: format('anchor.bitcoin.merkleBranch[0]') },
+    { description: 'anchor.bitcoin.headers[0] with a non-zero unused bit before the padding', input: { base: 0, patch: [replace('/anchor/bitcoin/headers/0', withTrailingBits(btcHeaders[0]))], trust: pin }, expect: 'fail', output: format('anchor.bitcoin.headers[0]') },
+    { description: 'commitment.path[1] empty', input: { base: 0, patch: [replace('/commitment/path/1', '')], trust: pin }, expect: 'fail', output: format('commitment.path[1]') },
+    // Tampered but canonical base64: the bytes differ, and the step that checks them fails.
     { description: 'a different pinned genesis', input: { base: 0, trust: { genesisHash: otherHash, nowMs } }, expect: 'fail', output: { failedStep: 'genesis' } },
+    { description: 'genesisHash bit flipped (canonical base64 of other bytes)', input: { base: 0, patch: [replace('/genesisHash', flipBit(genesisHashB64, 7))], trust: pin }, expect: 'fail', output: { failedStep: 'genesis' } },
     { description: "bundle's genesis time changed (hash no longer the pinned one)", input: { base: 0, patch: [replace('/genesis/genesisTime', '2026-11-01T00:00:01Z')], trust: pin }, expect: 'fail', output: { failedStep: 'genesis' } },
     { description: 'finality-only bundle without genesis, only a hash pinned', input: { base: 1, patch: [{ op: 'remove', path: '/genesis' }], trust: pin }, expect: 'fail', output: { failedStep: 'genesis' } },
     { description: 'header h is in the future for the verifier', input: { base: 0, trust: { ...pin, nowMs: Number(FIXTURE_GENESIS_TIME_MS) - 3 * 3600_000 } }, expect: 'fail', output: { failedStep: 'header' } },
-    { description: 'commitment signature byte flipped (changes the leaf)', input: { base: 0, patch: [replace('/commitment/tx', flipHex(anchored.commitment.tx, anchored.commitment.tx.length - 10))], trust: pin }, expect: 'fail', output: { failedStep: 'inclusion' } },
-    { description: 'inclusion path hash flipped', input: { base: 0, patch: [replace('/commitment/path/0', flipHex(anchored.commitment.path[0], 5))], trust: pin }, expect: 'fail', output: { failedStep: 'inclusion' } },
+    { description: 'commitment signature byte flipped (changes the leaf)', input: { base: 0, patch: [replace('/commitment/tx', flipBit(anchored.commitment.tx, -5))], trust: pin }, expect: 'fail', output: { failedStep: 'inclusion' } },
+    { description: 'inclusion path hash flipped', input: { base: 0, patch: [replace('/commitment/path/0', flipBit(anchored.commitment.path[0], 2))], trust: pin }, expect: 'fail', output: { failedStep: 'inclusion' } },
     { description: 'inclusion path truncated', input: { base: 0, patch: [{ op: 'remove', path: `/commitment/path/${anchored.commitment.path.length - 1}` }], trust: pin }, expect: 'fail', output: { failedStep: 'inclusion' } },
     { description: 'leaf index off by one', input: { base: 0, patch: [replace('/commitment/leafIndex', anchored.commitment.leafIndex + 1)], trust: pin }, expect: 'fail', output: { failedStep: 'inclusion' } },
-    { description: 'header h stateRoot bit flipped (certificate is for another hash)', input: { base: 0, patch: [replace('/block/header', flipHex(anchored.block.header, 2 * 180) /* byte 180: inside stateRoot (bytes 173..204) */)], trust: pin }, expect: 'fail', output: { failedStep: 'certificate' } },
+    { description: 'header h stateRoot bit flipped (certificate is for another hash)', input: { base: 0, patch: [replace('/block/header', flipBit(anchored.block.header, 180) /* byte 180: inside stateRoot (bytes 173..204) */)], trust: pin }, expect: 'fail', output: { failedStep: 'certificate' } },
     { description: 'certificate signatures reordered', input: { base: 0, patch: [replace('/block/certificate', reordered)], trust: pin }, expect: 'fail', output: { failedStep: 'certificate' } },
     { description: 'certificate with a duplicated signer', input: { base: 0, patch: [replace('/block/certificate', duplicated)], trust: pin }, expect: 'fail', output: { failedStep: 'certificate' } },
     { description: 'certificate signed by 2 of 4 (50 %, not > 2/3)', input: { base: 0, patch: [replace('/block/certificate', twoSigners)], trust: pin }, expect: 'fail', output: { failedStep: 'certificate' } },
-    { description: 'Pantheon header h+1 bit flipped (no longer links h to H)', input: { base: 0, patch: [replace('/anchor/pantheonHeaders/0', flipHex(anchored.anchor.pantheonHeaders[0], 200))], trust: pin }, expect: 'fail', output: { failedStep: 'pantheon-chain' } },
+    { description: 'Pantheon header h+1 bit flipped (no longer links h to H)', input: { base: 0, patch: [replace('/anchor/pantheonHeaders/0', flipBit(anchored.anchor.pantheonHeaders[0], 100, 4))], trust: pin }, expect: 'fail', output: { failedStep: 'pantheon-chain' } },
     { description: 'Pantheon header H dropped (the anchor names a block the bundle does not reach)', input: { base: 0, patch: [{ op: 'remove', path: '/anchor/pantheonHeaders/1' }], trust: pin }, expect: 'fail', output: { failedStep: 'bitcoin-tx' } },
     { description: 'OP_RETURN root bit flipped in the raw transaction', input: { base: 0, patch: [replace('/anchor/bitcoin/rawTx', flipRawTxRoot(anchored.anchor.bitcoin.rawTx))], trust: pin }, expect: 'fail', output: { failedStep: 'bitcoin-tx' } },
-    { description: 'Bitcoin merkle sibling flipped', input: { base: 0, patch: [replace('/anchor/bitcoin/merkleBranch/0', flipHex(anchored.anchor.bitcoin.merkleBranch[0], 3))], trust: pin }, expect: 'fail', output: { failedStep: 'bitcoin-merkle' } },
+    { description: 'Bitcoin merkle sibling flipped', input: { base: 0, patch: [replace('/anchor/bitcoin/merkleBranch/0', flipBit(anchored.anchor.bitcoin.merkleBranch[0], 1, 4))], trust: pin }, expect: 'fail', output: { failedStep: 'bitcoin-merkle' } },
     { description: 'Bitcoin tx index changed', input: { base: 0, patch: [replace('/anchor/bitcoin/txIndex', anchored.anchor.bitcoin.txIndex ^ 1)], trust: pin }, expect: 'fail', output: { failedStep: 'bitcoin-merkle' } },
     { description: 'Bitcoin header claims a harder target than its hash meets (too little work)', input: { base: 0, patch: [replace(`/anchor/bitcoin/headers/${lastBtc}`, withBits(btcHeaders[lastBtc], 0x1d00ffff))], trust: pin }, expect: 'fail', output: { failedStep: 'bitcoin-headers' } },
     { description: 'Bitcoin header target easier than the regtest pow limit', input: { base: 0, patch: [replace(`/anchor/bitcoin/headers/${lastBtc}`, withBits(btcHeaders[lastBtc], 0x2100ffff))], trust: pin }, expect: 'fail', output: { failedStep: 'bitcoin-headers' } },
@@ -336,28 +400,35 @@ export function buildProofVectors(chain: FixtureChain, attestation: AnchorAttest
     { description: 'one confirmation short (last Bitcoin header dropped)', input: { base: 0, patch: [{ op: 'remove', path: `/anchor/bitcoin/headers/${lastBtc}` }], trust: pin }, expect: 'fail', output: { failedStep: 'bitcoin-headers' } },
     { description: 'pinned Bitcoin block not reached by the headers', input: { base: 0, trust: { ...pin, pinnedBtcBlockHash: '00'.repeat(32) } }, expect: 'fail', output: { failedStep: 'bitcoin-pin' } },
     { description: 'certificate signature of validator 2 replaced by a non-validator\'s', input: { base: 0, patch: [replace('/block/certificate', forgedCert)], trust: pin }, expect: 'fail', output: { failedStep: 'certificate-signatures' } },
-    { description: 'certificate signature bit flipped', input: { base: 0, patch: [replace('/block/certificate', flipHex(cert, cert.length - 40))], trust: pin }, expect: 'fail', output: { failedStep: 'certificate-signatures' } },
+    { description: 'certificate signature bit flipped', input: { base: 0, patch: [replace('/block/certificate', flipBit(certText, -20))], trust: pin }, expect: 'fail', output: { failedStep: 'certificate-signatures' } },
+    { description: 'certificate signature: one base64 character changed (still canonical, other bytes)', input: { base: 0, patch: [replace('/block/certificate', certCharChanged)], trust: pin }, expect: 'fail', output: { failedStep: 'certificate-signatures' } },
     { description: 'validators finalised a commitment whose operator signature does not verify', input: { bundle: fixtureBundle(bad), trust: { genesisFile: true, nowMs } }, expect: 'fail', output: { failedStep: 'commitment-signature' } },
   ];
   return {
     description:
-      'Pantheon proof bundles (docs/proof.md). Each case: input.bundle, or input.base (an earlier case) with an RFC 6902 patch; input.trust gives verifyBundle the pinned genesis hash, or genesisFile: true for the top-level genesis, and optionally pinnedBtcBlockHash and nowMs. expect "ok" lists output.steps (the steps that ran, all passing); "fail" names output.failedStep, the first step that fails.',
+      'Pantheon proof bundles, version 2 (docs/proof.md). Each case: input.bundle, or input.base (an earlier case) with an RFC 6902 patch; input.trust gives verifyBundle the pinned genesis hash, or genesisFile: true for the top-level genesis, and optionally pinnedBtcBlockHash and nowMs. expect "ok" lists output.steps (the steps that ran, all passing); "fail" names output.failedStep, the first step that fails, and for a format failure output.field, the field the error names.',
     genesis: chain.genesisJson,
     genesisHash: chain.genesisHashHex,
     cases,
   };
 }
 
-function attestationBlockHashAt(headersHex: string[], i: number): string {
-  const hash = sha256(sha256(Uint8Array.from(Buffer.from(headersHex[i], 'hex'))));
-  return bytesToHex(Uint8Array.from(hash).reverse());
+/** Display-order hash of an 80-byte Bitcoin header given as base64. */
+function blockHashOf(headerB64: string): string {
+  return bytesToHex(sha256(sha256(base64.decode(headerB64))).reverse());
 }
 
 /** Flip a bit in the last byte of the OP_RETURN payload (the root) inside a raw transaction. */
-function flipRawTxRoot(rawTxHex: string): string {
-  const at = rawTxHex.indexOf('504e5448'); // "PNTH"
-  if (at < 0) throw new Error('fixture: no anchor payload in the raw transaction');
-  return flipHex(rawTxHex, at + 2 * 53 - 1);
+function flipRawTxRoot(rawTxB64: string): string {
+  const bytes = base64.decode(rawTxB64);
+  const magic = bytesToHex(bytes).indexOf('504e5448'); // "PNTH"
+  if (magic < 0 || magic % 2) throw new Error('fixture: no anchor payload in the raw transaction');
+  return flipBit(rawTxB64, magic / 2 + 53 - 1);
+}
+
+/** The detail of the failing step, for the checks below. */
+export function failedDetail(result: { steps: { status: string; detail: string }[] }): string | undefined {
+  return result.steps.find((s) => s.status === 'fail')?.detail;
 }
 
 async function writeVectors(): Promise<void> {
@@ -371,8 +442,8 @@ async function writeVectors(): Promise<void> {
     if (c.expect === 'ok') {
       if (!result.ok) throw new Error(`vector "${c.description}" should verify: ${result.failedStep}: ${result.steps.find((s) => s.status === 'fail')?.detail}`);
       c.output.steps = result.steps.map((s) => s.name);
-    } else if (result.failedStep !== c.output.failedStep) {
-      throw new Error(`vector "${c.description}" should fail at ${c.output.failedStep}, failed at ${result.failedStep}: ${result.steps.find((s) => s.status === 'fail')?.detail}`);
+    } else if (result.failedStep !== c.output.failedStep || (c.output.field !== undefined && !failedDetail(result)?.startsWith(`${c.output.field}: `))) {
+      throw new Error(`vector "${c.description}" should fail at ${c.output.failedStep}${c.output.field ? ` naming ${c.output.field}` : ''}, failed at ${result.failedStep}: ${failedDetail(result)}`);
     }
   }
   writeFileSync(VECTORS_PATH, JSON.stringify(vectors, null, 2) + '\n');
