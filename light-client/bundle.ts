@@ -150,7 +150,7 @@ export function parseBundle(json: unknown): ProofBundle {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new BundleFormatError('bundle', `expected a JSON object, got ${describe(json)}`);
   const { format, version } = json as Record<string, unknown>;
   if (format !== BUNDLE_FORMAT) throw new BundleFormatError('format', `expected "${BUNDLE_FORMAT}", got ${describe(format)}`);
-  if (version === 1) throw new BundleFormatError('version', 'version 1 (hex) bundles are not supported by this verifier; fetch the bundle again');
+  if (version === 1) throw new BundleFormatError('version', 'version 1 (hex) bundles are not supported by this verifier; make a new one with pantheon proof');
   if (version !== BUNDLE_VERSION) throw new BundleFormatError('version', `unsupported version ${describe(version)}; this verifier reads version ${BUNDLE_VERSION}`);
   const top = object(json, 'bundle', ['format', 'version', 'chainId', 'genesisHash', 'commitment', 'block'], ['genesis', 'anchor']);
   try {

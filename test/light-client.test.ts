@@ -260,7 +260,7 @@ describe('version', () => {
   it('a version 1 (hex) bundle is refused at the format step, saying to fetch it again', () => {
     const error = formatErrorOf(() => parseBundle(v1));
     expect(error.field).toBe('version');
-    expect(error.message).toBe('version: version 1 (hex) bundles are not supported by this verifier; fetch the bundle again');
+    expect(error.message).toBe('version: version 1 (hex) bundles are not supported by this verifier; make a new one with pantheon proof');
     const r = verifyBundle(v1, caseOptions(vectors, anchored));
     expect(r.failedStep).toBe('format');
     expect(r.summary.verdict).toBe('INVALID');
@@ -369,7 +369,7 @@ describe('pantheon verify (the Command, run as a process)', () => {
     writeFileSync(v1Path, JSON.stringify({ ...anchoredBundle, version: 1 }));
     const r = run([v1Path, '--genesis-hash', vectors.genesisHash]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^\[FAIL\] format: .*\n +version: version 1 \(hex\) bundles are not supported by this verifier; fetch the bundle again$/m);
+    expect(r.stdout).toMatch(/^\[FAIL\] format: .*\n +version: version 1 \(hex\) bundles are not supported by this verifier; make a new one with pantheon proof$/m);
   });
 
   it('exit 2 without a trust root', () => {

@@ -358,7 +358,7 @@ export function buildProofVectors(chain: FixtureChain, attestation: AnchorAttest
     { description: 'valid anchored bundle with the pinned Bitcoin block = the last header', input: { base: 0, trust: { ...pin, pinnedBtcBlockHash: blockHashOf(btcHeaders[lastBtc]) } }, expect: 'ok', output: {} },
     { description: 'valid anchored bundle checked against the genesis file and the pinned hash together', input: { base: 0, trust: { ...pin, genesisFile: true } }, expect: 'ok', output: {} },
     { description: 'valid anchored bundle without the genesis, genesis file supplied', input: { base: 0, patch: [{ op: 'remove', path: '/genesis' }], trust: { genesisFile: true, nowMs } }, expect: 'ok', output: {} },
-    { description: 'version 1 (the hex format): rejected with "fetch the bundle again"', input: { base: 0, patch: [replace('/version', 1)], trust: pin }, expect: 'fail', output: format('version') },
+    { description: 'version 1 (the hex format): rejected with "make a new one with pantheon proof"', input: { base: 0, patch: [replace('/version', 1)], trust: pin }, expect: 'fail', output: format('version') },
     { description: 'unsupported version 3', input: { base: 0, patch: [replace('/version', 3)], trust: pin }, expect: 'fail', output: format('version') },
     { description: 'version as a string', input: { base: 0, patch: [replace('/version', '2')], trust: pin }, expect: 'fail', output: format('version') },
     { description: 'unknown field', input: { base: 0, patch: [{ op: 'add', path: '/note', value: 'trust me' }], trust: pin }, expect: 'fail', output: format('bundle') },
