@@ -86,7 +86,7 @@ export async function runDisk(count: number, log: (line: string) => void): Promi
     }
     const commitSeconds = (performance.now() - t1) / 1000;
     // Check: every commitment is in the log, and the store says where each one is.
-    if (live.logLeaves.length !== count) throw new Error(`disk: the commitment log holds ${live.logLeaves.length}, expected ${count}`);
+    if (live.log.size !== count) throw new Error(`disk: the commitment log holds ${live.log.size}, expected ${count}`);
     for (const i of [0, Math.floor(count / 2), count - 1]) {
       const { txId, decodeTx } = await import('../protocol/tx.ts');
       const loc = await store.txLocation(bytesToHex(txId(decodeTx(txs[i]))));

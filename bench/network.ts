@@ -42,6 +42,10 @@ export interface NetworkFigures {
   validatorsOnMachine: number;
   burstCommitments: number;
   submitSeconds: number;
+  /** POSTs in flight during the burst, and how long each took to be answered (202). */
+  submitConcurrency: number;
+  postMsP50: number;
+  postMsP99: number;
   commitmentsFinalPerSec: number;
   commitmentsFinalPerSecOverall: number;
   blocksDuringBurst: number;
@@ -147,8 +151,11 @@ export async function runNetwork(o: NetworkOptions): Promise<NetworkFigures> {
     const profStartUs = nowUs();
     const rejected: string[] = [];
     let submitDoneMs = 0;
+    const postMs: number[] = [];
     const submitting = pool(burstTxs, 8 * VALIDATORS, async (tx, i) => {
+      const sent = performance.now();
       const r = await post(urls[i % VALIDATORS], tx);
+      postMs.push(performance.now() - sent);
       if (r.status !== 202) rejected.push(`${r.status} ${r.body.error}`);
     }).then(() => void (submitDoneMs = performance.now() - t0));
     let size = base;
@@ -168,7 +175,7 @@ export async function runNetwork(o: NetworkOptions): Promise<NetworkFigures> {
     const s90 = at(0.9);
     const steady = s90.t > s10.t ? (s90.size - s10.size) / ((s90.t - s10.t) / 1000) : burstTxs.length / (doneMs / 1000);
     const endHeight = BigInt((await get(`${urls[0]}/v1/status`)).height);
-    o.log(`  burst final: ${burstTxs.length} in ${(doneMs / 1000).toFixed(1)} s (submitted in ${(submitDoneMs / 1000).toFixed(1)} s), steady ${steady.toFixed(1)}/s`);
+    o.log(`  burst final: ${burstTxs.length} in ${(doneMs / 1000).toFixed(1)} s (submitted in ${(submitDoneMs / 1000).toFixed(1)} s, POST answered in p50 ${percentile(postMs, 50).toFixed(0)} ms, p99 ${percentile(postMs, 99).toFixed(0)} ms), steady ${steady.toFixed(1)}/s`);
     await checkAgreement(urls, target);
     for (const i of [0, Math.floor(burstTxs.length / 2), burstTxs.length - 1]) {
       const st = await get(`${urls[VALIDATORS - 1]}/v1/tx/${bytesToHex(txId(decodeTx(burstTxs[i])))}`);
@@ -178,6 +185,9 @@ export async function runNetwork(o: NetworkOptions): Promise<NetworkFigures> {
       validatorsOnMachine: VALIDATORS,
       burstCommitments: burstTxs.length,
       submitSeconds: submitDoneMs / 1000,
+      submitConcurrency: 8 * VALIDATORS,
+      postMsP50: percentile(postMs, 50),
+      postMsP99: percentile(postMs, 99),
       commitmentsFinalPerSec: steady,
       commitmentsFinalPerSecOverall: burstTxs.length / (doneMs / 1000),
       blocksDuringBurst: Number(endHeight - baseHeight),

@@ -4,7 +4,8 @@
 import { BLOCK_EVIDENCE_MAX, blockHash, checkBlockBody, decodeBlock, encodeBlock, evidenceRoot, txRoot, type Block, type BlockHeader } from '../protocol/block.ts';
 import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
 import { checkEvidence, decodeEvidence, evidenceKey } from '../protocol/evidence.ts';
-import { leafHash, MerkleFrontier } from '../protocol/merkle.ts';
+import { leafHash } from '../protocol/merkle.ts';
+import { CommitmentLog } from './commitment-log.ts';
 import { applyTx, stateRoot, type Account, type Accounts } from '../protocol/state.ts';
 import { checkTxSignature, commitmentLeaf, decodeTx, txId, txSender, type SignedTx } from '../protocol/tx.ts';
 import type { ValidatorSet } from '../protocol/validators.ts';
@@ -39,9 +40,8 @@ export class Chain {
   height = 0n;
   lastHeader: BlockHeader | undefined;
   private readonly accounts: Accounts;
-  /** Every commitment-log leaf hash, for serving proofs; the frontier gives the root in O(log n). */
-  readonly logLeaves: Uint8Array[];
-  private frontier: MerkleFrontier;
+  /** The commitment log: its root in O(log n), and inclusion proofs from cached subtrees. */
+  readonly log: CommitmentLog;
   /** Hashes of committed blocks, height 1 first: attestations are checked against them. */
   private blockHashes: Uint8Array[] = [];
   /** Transaction ids whose signature has been checked once already (mempool or block). */
@@ -59,8 +59,7 @@ export class Chain {
     this.validatorSetHash = genesisValidatorSetHash(genesis);
     this.genesisHash = genesisHash(genesis);
     this.accounts = accounts;
-    this.logLeaves = logLeaves;
-    this.frontier = MerkleFrontier.fromLeaves(logLeaves);
+    this.log = new CommitmentLog(logLeaves);
   }
 
   static async load(genesis: Genesis, store: NodeStore): Promise<Chain> {
@@ -172,11 +171,11 @@ export class Chain {
       txIds.push(admitted.id);
       if (tx.payload.kind === 'anchorAttestation') attestations.push({ pantheonHeight: tx.payload.pantheonHeight, txId: admitted.id, bytes });
       if (tx.payload.kind === 'commitment') {
-        commitmentIds.push({ txId: admitted.id, logIndex: this.logLeaves.length + newLogLeaves.length });
+        commitmentIds.push({ txId: admitted.id, logIndex: this.log.size + newLogLeaves.length });
         newLogLeaves.push(leafHash(commitmentLeaf(this.chainId, bytes)));
       }
     }
-    const frontier = this.frontier.clone();
+    const frontier = this.log.frontierCopy();
     for (const leaf of newLogLeaves) frontier.append(leaf);
     const merged = new Map(this.accounts);
     for (const [k, a] of touched) merged.set(k, a);
@@ -316,7 +315,7 @@ export class Chain {
       txIds: run.txIds,
       commitmentIds: run.commitmentIds,
       newLogLeaves: run.newLogLeaves,
-      firstLogIndex: this.logLeaves.length,
+      firstLogIndex: this.log.size,
       changedAccounts: run.touched,
       evidenceKeys: run.evidenceKeys,
       attestations: run.attestations,
@@ -324,8 +323,7 @@ export class Chain {
     this.blockHashes.push(blockHash(block.header));
     for (const [k, a] of run.touched) this.accounts.set(k, a);
     for (const leaf of run.newLogLeaves) {
-      this.logLeaves.push(leaf);
-      this.frontier.append(leaf);
+      this.log.append(leaf);
     }
     this.height = block.header.height;
     this.lastHeader = block.header;

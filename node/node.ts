@@ -9,7 +9,6 @@ import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
 import { checkEvidence, decodeEvidence, evidenceKey } from '../protocol/evidence.ts';
 import { decodeProposalEnvelope, decodeVoteEnvelope } from '../protocol/gossip.ts';
 import { addressBytes, decodeAddress, type KeyPair } from '../protocol/keys.ts';
-import { inclusionProof } from '../protocol/merkle.ts';
 import { txId, txSender } from '../protocol/tx.ts';
 import { checkProposal, checkVote, decodeProposal, decodeVote, encodeVote } from '../protocol/vote.ts';
 import { sha256 } from '../protocol/hash.ts';
@@ -335,7 +334,7 @@ export class PantheonNode {
       height: this.chain.height.toString(),
       lastBlockHash: bytesToHex(this.chain.lastBlockHash),
       lastBlockTimeMs: last ? last.timeMs.toString() : null,
-      commitmentLogSize: this.chain.logLeaves.length,
+      commitmentLogSize: this.chain.log.size,
       validatorIndex: this.validatorIndex ?? null,
       consensus: { height: this.driver.height.toString(), round: this.driver.round, step: this.driver.step },
       peerId: this.network.peerId,
@@ -405,7 +404,7 @@ export class PantheonNode {
     const block = decodeBlock((await this.store.block(height))!);
     const certificate = (await this.store.certificate(height))!;
     const logSize = Number(block.header.commitmentLogSize);
-    const path = inclusionProof(this.chain.logLeaves.slice(0, logSize), location.logIndex);
+    const path = this.chain.log.inclusionProof(location.logIndex, logSize);
     return {
       status: 'final' as const,
       chainId: this.chain.chainId,

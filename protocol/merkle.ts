@@ -53,7 +53,14 @@ export function rootOf(leafHashes: readonly Uint8Array[], start = 0, end = leafH
 
 /** RFC 9162 2.1.3.1 PATH(m, D[n]). */
 export function inclusionProof(leafHashes: readonly Uint8Array[], index: number): Uint8Array[] {
-  const size = leafHashes.length;
+  return inclusionProofFrom(leafHashes.length, index, (start, end) => rootOf(leafHashes, start, end));
+}
+
+/** The root of leaves [start, end) of a tree: how a caller that caches subtrees supplies them. */
+export type RangeRoot = (start: number, end: number) => Uint8Array;
+
+/** RFC 9162 2.1.3.1 PATH(m, D[n]) for a tree of `size` leaves whose subtree roots come from `rangeRoot`. */
+export function inclusionProofFrom(size: number, index: number, rangeRoot: RangeRoot): Uint8Array[] {
   if (!Number.isInteger(index) || index < 0 || index >= size) {
     throw new RangeError(`leaf index ${index} is outside a tree of size ${size}`);
   }
@@ -65,10 +72,10 @@ export function inclusionProof(leafHashes: readonly Uint8Array[], index: number)
   while (end - start > 1) {
     const k = splitPoint(end - start);
     if (m < k) {
-      path.push(rootOf(leafHashes, start + k, end));
+      path.push(rangeRoot(start + k, end));
       end = start + k;
     } else {
-      path.push(rootOf(leafHashes, start, start + k));
+      path.push(rangeRoot(start, start + k));
       start += k;
       m -= k;
     }

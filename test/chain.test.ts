@@ -69,7 +69,7 @@ describe('chain rules', () => {
     const reopened = await openChain(dir);
     expect(reopened.chain.height).toBe(1n);
     expect(bytesToHex(reopened.chain.lastBlockHash)).toBe(bytesToHex(blockHash(block1.header)));
-    expect(reopened.chain.logLeaves).toHaveLength(1);
+    expect(reopened.chain.log.size).toBe(1);
     expect(await reopened.store.hasEvidence(evidenceKey(evidence))).toBe(true);
   });
 
