@@ -177,6 +177,14 @@ function printTable(f: Record<string, any>, d: Record<string, any>): void {
   ];
   const w = Math.max(...rows.map((r) => r[0].length));
   process.stdout.write('\n' + rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n');
+  if (d.disk) {
+    process.stdout.write(`\ndisk, bytes per commitment by key family (live keys, live values, LevelDB table-file estimate of the range):\n`);
+    for (const x of d.disk.diskFamilies) {
+      process.stdout.write(`  ${x.family.padEnd(10)} ${String(x.entries).padStart(8)} entries  key ${fmt(x.keyBytesPerCommitment).padStart(7)}  value ${fmt(x.valueBytesPerCommitment).padStart(7)}  table ${fmt(x.tableBytesPerCommitment).padStart(7)}\n`);
+    }
+    process.stdout.write(`disk, apparent bytes per commitment by file kind: ${Object.entries(d.disk.diskFiles).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}\n`);
+    process.stdout.write(d.disk.diskLevelStats.trimEnd() + '\n');
+  }
   if (Array.isArray(f.profileTop10)) {
     process.stdout.write('\nvalidator-1 CPU profile during the burst, top ten by self time:\n');
     for (const e of f.profileTop10) process.stdout.write(`  ${e.percent.toFixed(1).padStart(5)} %  ${e.function}  ${e.location}\n`);

@@ -1,8 +1,8 @@
-// The node's storage in `level` (docs/storage.md). Committing a block is ONE synced batch:
+// The node's storage in LevelDB (classic-level, docs/storage.md). Committing a block is ONE synced batch:
 // the block, its certificate, the transaction and commitment indexes, the commitment-log
 // leaves, the changed accounts, the removal of included mempool entries and the new height.
 // After kill -9 the database holds either all of a block or none of it.
-import { Level } from 'level';
+import { ClassicLevel } from 'classic-level';
 
 import type { Accounts, Account } from '../protocol/state.ts';
 import { hexToBytes } from '../protocol/bytes.ts';
@@ -34,15 +34,26 @@ export interface CommittedBlock {
   attestations: { pantheonHeight: bigint; txId: string; bytes: Uint8Array }[];
 }
 
+export interface FamilyUsage {
+  family: string;
+  entries: number;
+  keyBytes: number;
+  valueBytes: number;
+  /** LevelDB's approximateSize of the family's key range: table-file bytes, tombstones included. */
+  tableBytes: number;
+}
+
+const FAMILIES = ['meta', 'block', 'cert', 'bh', 'hash', 'tx', 'clog', 'acct', 'evidence', 'anchor', 'mempool', 'proposed'] as const;
+
 type Op = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
 
 export class NodeStore {
   private readonly pendingMempool: { key: string; value: Uint8Array; resolve: () => void; reject: (err: Error) => void }[] = [];
 
-  private constructor(private readonly db: Level<string, Uint8Array>) {}
+  private constructor(private readonly db: ClassicLevel<string, Uint8Array>) {}
 
   static async open(path: string): Promise<NodeStore> {
-    const db = new Level<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view' });
+    const db = new ClassicLevel<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view' });
     try {
       await db.open();
     } catch (err) {
@@ -54,6 +65,31 @@ export class NodeStore {
 
   close(): Promise<void> {
     return this.db.close();
+  }
+
+  /**
+   * Live entries and key/value bytes per key family, and LevelDB's estimate of the table-file
+   * bytes of each family's key range (deleted entries not yet compacted away included). For
+   * the disk benchmark; it reads every key.
+   */
+  async usage(): Promise<FamilyUsage[]> {
+    const out: FamilyUsage[] = [];
+    for (const family of FAMILIES) {
+      const u: FamilyUsage = { family, entries: 0, keyBytes: 0, valueBytes: 0, tableBytes: 0 };
+      for await (const [key, value] of this.db.iterator({ gte: `${family}/`, lt: `${family}0` })) {
+        u.entries++;
+        u.keyBytes += enc.encode(key).length;
+        u.valueBytes += value.length;
+      }
+      u.tableBytes = await this.db.approximateSize(`${family}/`, `${family}0`);
+      out.push(u);
+    }
+    return out;
+  }
+
+  /** LevelDB's own account of its files per level (`leveldb.stats`). */
+  levelStats(): string {
+    return this.db.getProperty('leveldb.stats');
   }
 
   private async getText(key: string): Promise<string | undefined> {
