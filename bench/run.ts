@@ -180,7 +180,7 @@ function printTable(f: Record<string, any>, d: Record<string, any>): void {
   if (d.disk) {
     process.stdout.write(`\ndisk, bytes per commitment by key family (live keys, live values, LevelDB table-file estimate of the range):\n`);
     for (const x of d.disk.diskFamilies) {
-      process.stdout.write(`  ${x.family.padEnd(10)} ${String(x.entries).padStart(8)} entries  key ${fmt(x.keyBytesPerCommitment).padStart(7)}  value ${fmt(x.valueBytesPerCommitment).padStart(7)}  table ${fmt(x.tableBytesPerCommitment).padStart(7)}\n`);
+      process.stdout.write(`  ${x.family.padEnd(12)} ${String(x.entries).padStart(8)} entries  key ${fmt(x.keyBytesPerCommitment).padStart(7)}  value ${fmt(x.valueBytesPerCommitment).padStart(7)}  table ${fmt(x.tableBytesPerCommitment).padStart(7)}\n`);
     }
     process.stdout.write(`disk, apparent bytes per commitment by file kind: ${Object.entries(d.disk.diskFiles).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}\n`);
     process.stdout.write(d.disk.diskLevelStats.trimEnd() + '\n');
