@@ -4,9 +4,12 @@
 // and committed with Chain.commit (one synced level batch per block, as the node does). As in
 // the node, each transaction is first written to the store's mempool (synced, as before an
 // HTTP 202) and deleted in the batch of the block that includes it.
-// Then `du` of the level directory, minus what it held at genesis, divided by the count, and
+// Then `du` of the LevelDB directory, minus what it held at genesis, divided by the count, and
 // where the bytes go: live key and value bytes per key family, LevelDB's table-file estimate
-// per family (deleted entries not yet compacted away included), and bytes per file kind.
+// per family (deleted entries not yet compacted away included), and bytes per file kind. The
+// same again after the store is opened and closed once more (a node restart), which is where
+// LevelDB would delete the half-written tables of a compaction that closing interrupted and
+// replay its log: closing waits for compactions (docs/storage.md), so the two should agree.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,8 +32,10 @@ const OPERATORS = 8;
 export interface DiskFigures {
   diskCommitments: number;
   diskBlocks: number;
-  /** `du` (allocated blocks) of the level directory, genesis subtracted, per commitment. */
+  /** `du` (allocated blocks) of the LevelDB directory once the store is closed, genesis subtracted, per commitment. */
   diskBytesPerCommitment: number;
+  /** The same after the store is opened and closed again (a restart). */
+  diskBytesPerCommitmentAfterRestart: number;
   /** Apparent size (du -b), per commitment. */
   diskApparentBytesPerCommitment: number;
   /** The encoded commitment transaction itself (signature and public key included). */
@@ -41,8 +46,13 @@ export interface DiskFigures {
   diskCommitSeconds: number;
   /** Per key family, per commitment: live entries, key and value bytes, table-file estimate. */
   diskFamilies: FamilyFigures[];
-  /** Apparent bytes per commitment by file kind (table files, write-ahead log, manifest, other). */
+  /**
+   * Apparent bytes per commitment by file kind: table files of the database, table files that
+   * are not (the output of a compaction that closing interrupted), write-ahead log, manifest,
+   * other; once closed, and after the restart.
+   */
   diskFiles: Record<string, number>;
+  diskFilesAfterRestart: Record<string, number>;
   /** `leveldb.stats` when the run ended: files and megabytes per level. */
   diskLevelStats: string;
 }
@@ -61,12 +71,18 @@ function familyFigures(usage: FamilyUsage[], count: number): FamilyFigures[] {
     .map((u) => ({ family: u.family, entries: u.entries, keyBytesPerCommitment: u.keyBytes / count, valueBytesPerCommitment: u.valueBytes / count, tableBytesPerCommitment: u.tableBytes / count }));
 }
 
-/** Apparent bytes by LevelDB file kind. */
-function fileKinds(path: string): Record<string, number> {
-  const kinds: Record<string, number> = { table: 0, log: 0, manifest: 0, other: 0 };
+/** The table files of the database's current version (`leveldb.sstables` lists them as ` <number>:<size>[...]`). */
+function liveTableNumbers(sstables: string): Set<number> {
+  return new Set([...sstables.matchAll(/^\s*(\d+):\d+\[/gm)].map((m) => Number(m[1])));
+}
+
+/** Apparent bytes by LevelDB file kind, per commitment; table files outside `live` are counted apart. */
+function fileKinds(path: string, live: Set<number>, count: number): Record<string, number> {
+  const kinds: Record<string, number> = { table: 0, 'table, not in the database': 0, log: 0, manifest: 0, other: 0 };
   for (const name of readdirSync(path)) {
-    const kind = /\.(ldb|sst)$/.test(name) ? 'table' : name.endsWith('.log') && name !== 'LOG' ? 'log' : name.startsWith('MANIFEST-') ? 'manifest' : 'other';
-    kinds[kind] += statSync(join(path, name)).size;
+    const table = /^(\d+)\.(ldb|sst)$/.exec(name);
+    const kind = table ? (live.has(Number(table[1])) ? 'table' : 'table, not in the database') : name.endsWith('.log') && name !== 'LOG' ? 'log' : name.startsWith('MANIFEST-') ? 'manifest' : 'other';
+    kinds[kind] += statSync(join(path, name)).size / count;
   }
   return kinds;
 }
@@ -130,16 +146,25 @@ export async function runDisk(count: number, log: (line: string) => void): Promi
     }
     if ((await store.loadMempool()).length !== 0) throw new Error('disk: mempool entries remain after every block committed');
     const families = familyFigures(await store.usage(), count);
-    const levelStats = store.levelStats();
+    const levelStats = store.leveldbProperty('leveldb.stats');
+    // Taken just before closing: a compaction that finishes in between shows as "not in the database".
+    const liveTables = liveTableNumbers(store.leveldbProperty('leveldb.sstables'));
     await store.close();
-    const files = Object.fromEntries(Object.entries(fileKinds(dbPath)).map(([k, v]) => [k, v / count]));
+    const files = fileKinds(dbPath, liveTables, count);
     const allocated = du(dbPath, false) - baseAllocated;
     const apparent = du(dbPath, true) - baseApparent;
     const perCommitment = allocated / count;
+
+    store = await NodeStore.open(dbPath);
+    const liveAfterRestart = liveTableNumbers(store.leveldbProperty('leveldb.sstables'));
+    await store.close();
+    const filesAfterRestart = fileKinds(dbPath, liveAfterRestart, count);
+    const allocatedAfterRestart = du(dbPath, false) - baseAllocated;
     return {
       diskCommitments: count,
       diskBlocks: blocks,
       diskBytesPerCommitment: perCommitment,
+      diskBytesPerCommitmentAfterRestart: allocatedAfterRestart / count,
       diskApparentBytesPerCommitment: apparent / count,
       commitmentTxBytes: txs[0].length,
       diskBytesPerCommitmentBeyondSigAndKey: perCommitment - SIGNATURE_SIZE - PUBLIC_KEY_SIZE,
@@ -147,6 +172,7 @@ export async function runDisk(count: number, log: (line: string) => void): Promi
       diskCommitSeconds: commitSeconds,
       diskFamilies: families,
       diskFiles: files,
+      diskFilesAfterRestart: filesAfterRestart,
       diskLevelStats: levelStats,
     };
   } finally {

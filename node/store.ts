@@ -54,6 +54,18 @@ const idKey = (family: number, idHex: string, what: string) => key(family, hexTo
 /** The bounds [gte, lt) of one family. */
 const familyRange = (family: number) => ({ gte: Uint8Array.of(family), lt: Uint8Array.of(family + 1) });
 
+/**
+ * After this many committed transactions (about 8 MB of ML-DSA-65 transactions) the key range
+ * of the mempool and proposed blocks is compacted: otherwise each included transaction's
+ * mempool copy (and each of our proposals) and its deletion marker stay in LevelDB's log,
+ * level-0 files and upper levels until background compaction happens to reach them
+ * (docs/storage.md, "Compaction").
+ */
+export const MEMPOOL_COMPACTION_TXS = 1_500;
+
+/** Bound on the compactions close() waits for; each level is at most one step of a cascade. */
+const CLOSE_COMPACTION_WAITS_MAX = 16;
+
 export interface TxLocation {
   height: string;
   index: number;
@@ -105,6 +117,10 @@ type Op = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; k
 export class NodeStore {
   private readonly pendingMempool: { key: Uint8Array; value: Uint8Array; resolve: () => void; reject: (err: Error) => void }[] = [];
 
+  private txsSinceCompaction = 0;
+  private compaction: Promise<void> | undefined;
+  private compactionError: Error | undefined;
+
   private constructor(private readonly db: ClassicLevel<Uint8Array, Uint8Array>) {}
 
   static async open(path: string): Promise<NodeStore> {
@@ -124,8 +140,28 @@ export class NodeStore {
     return new NodeStore(db);
   }
 
-  close(): Promise<void> {
-    return this.db.close();
+  /**
+   * Waits for our compaction and then for LevelDB's own before closing: a compaction that
+   * closing interrupts leaves its half-written tables on disk until the next open.
+   */
+  async close(): Promise<void> {
+    await this.compaction;
+    if (this.db.status === 'open') await this.untilNoCompaction();
+    await this.db.close();
+  }
+
+  /**
+   * A manual compaction of an empty key range queues behind the running compaction, if any
+   * (LevelDB runs one at a time); when the table files are the same before and after one,
+   * none was running. The first round also writes the memtable out as a level-0 table.
+   */
+  private async untilNoCompaction(): Promise<void> {
+    const empty = Uint8Array.of(0x00); // below every family and meta/: no key is in [00, 00]
+    for (let round = 0; round < CLOSE_COMPACTION_WAITS_MAX; round++) {
+      const before = this.db.getProperty('leveldb.sstables');
+      await this.db.compactRange(empty, empty);
+      if (this.db.getProperty('leveldb.sstables') === before) return;
+    }
   }
 
   async height(): Promise<bigint> {
@@ -177,6 +213,7 @@ export class NodeStore {
 
   /** The whole block in one synced batch (see the file comment). */
   async commitBlock(c: CommittedBlock): Promise<void> {
+    if (this.compactionError) throw new Error(`the database failed to compact its mempool and proposed-block ranges: ${this.compactionError.message}`);
     const ops: Op[] = [
       { type: 'put', key: heightKey(FAMILY.block, c.height), value: c.blockBytes },
       { type: 'put', key: heightKey(FAMILY.cert, c.height), value: c.certificateBytes },
@@ -199,6 +236,26 @@ export class NodeStore {
     for (const a of c.attestations) ops.push({ type: 'put', key: heightKey(FAMILY.anchor, a.pantheonHeight), value: a.bytes });
     for (const k of c.evidenceKeys) ops.push({ type: 'put', key: key(FAMILY.evidence, enc.encode(k)), value: u64(c.height) });
     await this.db.batch(ops, { sync: true });
+    this.compactMempoolEvery(c.txIds.length);
+  }
+
+  /**
+   * Starts a compaction of the mempool and proposed-block ranges (adjacent families) after
+   * MEMPOOL_COMPACTION_TXS committed transactions, one at a time, in the background: LevelDB
+   * keeps serving reads and writes meanwhile.
+   */
+  private compactMempoolEvery(committedTxs: number): void {
+    this.txsSinceCompaction += committedTxs;
+    if (this.txsSinceCompaction < MEMPOOL_COMPACTION_TXS || this.compaction) return;
+    this.txsSinceCompaction = 0;
+    this.compaction = this.db
+      .compactRange(familyRange(FAMILY.mempool).gte, familyRange(FAMILY.proposed).lt)
+      .catch((err: Error) => {
+        this.compactionError = err;
+      })
+      .finally(() => {
+        this.compaction = undefined;
+      });
   }
 
   /** Genesis accounts, written once before height 1. */
@@ -307,9 +364,9 @@ export class NodeStore {
     return out;
   }
 
-  /** LevelDB's own account of its files per level (`leveldb.stats`). */
-  levelStats(): string {
-    return this.db.getProperty('leveldb.stats');
+  /** A LevelDB property: `leveldb.stats` (files and megabytes per level), `leveldb.sstables` (the table files). */
+  leveldbProperty(name: 'leveldb.stats' | 'leveldb.sstables'): string {
+    return this.db.getProperty(name);
   }
 }
 

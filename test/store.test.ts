@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bytesToHex } from '../protocol/bytes.ts';
-import { NodeStore, STORE_VERSION, type CommittedBlock } from '../node/store.ts';
+import { MEMPOOL_COMPACTION_TXS, NodeStore, STORE_VERSION, type CommittedBlock } from '../node/store.ts';
 
 const stores: NodeStore[] = [];
 const newDir = () => join(mkdtempSync(join(tmpdir(), 'pantheon-store-')), 'db');
@@ -85,6 +85,26 @@ describe('node store', () => {
     // Same genesis: fine; another genesis: refused.
     await again.initGenesis(new Map(), GENESIS);
     await expect(again.initGenesis(new Map(), hash(0xef))).rejects.toThrow(/belongs to genesis ee/);
+  });
+
+  it(`compacts away the included mempool entries after ${MEMPOOL_COMPACTION_TXS} committed transactions`, async () => {
+    const path = newDir();
+    const store = await open(path);
+    const id = (i: number) => bytesToHex(new Uint8Array(32).fill(0).map((_, j) => (j < 4 ? (i >>> (8 * j)) & 0xff : 0x33)));
+    const perBlock = MEMPOOL_COMPACTION_TXS / 3;
+    const tx = new Uint8Array(5351).map((_, j) => (j * 131) & 0xff); // a commitment's size
+    for (let b = 0; b < 3; b++) {
+      const ids = Array.from({ length: perBlock }, (_, i) => id(b * perBlock + i));
+      await Promise.all(ids.map((x) => store.putMempoolTx(x, tx)));
+      await store.commitBlock(committed(BigInt(b + 1), { txIds: ids, blockBytes: new Uint8Array(perBlock * 5351) }));
+    }
+    await store.close(); // waits for the compaction the third block started
+    stores.pop();
+    const again = await open(path);
+    const mempool = (await again.usage()).find((u) => u.family === 'mempool')!;
+    expect(mempool.entries).toBe(0);
+    expect(mempool.tableBytes).toBeLessThan(1024); // without the compaction: hundreds of kilobytes of entries and deletion markers
+    expect(await again.txLocation(id(MEMPOOL_COMPACTION_TXS - 1))).toEqual({ height: '3', index: perBlock - 1 });
   });
 
   it('refuses a data directory written by layout version 1 (hex string keys), and leaves it closed and untouched', async () => {
