@@ -181,10 +181,21 @@ function printTable(f: Record<string, any>, d: Record<string, any>): void {
     ['verify ms, Chromium, anchored, 4 / 16 (<= 60)', `${fmt(f.verifyMsChromium4, 2)} / ${fmt(f.verifyMsChromium16, 2)}`],
     [`disk bytes / commitment (${d.disk?.diskCommitments ?? '-'} commitments)`, fmt(f.diskBytesPerCommitment)],
     ['  beyond signature + key (target <= 300)', fmt(d.disk?.diskBytesPerCommitmentBeyondSigAndKey)],
+    ['  after the store is opened and closed again', fmt(d.disk?.diskBytesPerCommitmentAfterRestart)],
     ['anchor vbytes at 1 / 100 / 10,000 commitments', `${fmt(f.anchorVbytes1, 0)} / ${fmt(f.anchorVbytes100, 0)} / ${fmt(f.anchorVbytes10000, 0)}`],
   ];
   const w = Math.max(...rows.map((r) => r[0].length));
   process.stdout.write('\n' + rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n');
+  if (d.disk) {
+    process.stdout.write(`\ndisk, bytes per commitment by key family (live keys, live values, LevelDB table-file estimate of the range):\n`);
+    for (const x of d.disk.diskFamilies) {
+      process.stdout.write(`  ${x.family.padEnd(12)} ${String(x.entries).padStart(8)} entries  key ${fmt(x.keyBytesPerCommitment).padStart(7)}  value ${fmt(x.valueBytesPerCommitment).padStart(7)}  table ${fmt(x.tableBytesPerCommitment).padStart(7)}\n`);
+    }
+    const kinds = (files: Record<string, number>) => Object.entries(files).map(([k, v]) => `${k} ${fmt(v)}`).join(', ');
+    process.stdout.write(`disk, apparent bytes per commitment by file kind: ${kinds(d.disk.diskFiles)}\n`);
+    process.stdout.write(`  after a restart: ${kinds(d.disk.diskFilesAfterRestart)}\n`);
+    process.stdout.write(d.disk.diskLevelStats.trimEnd() + '\n');
+  }
   if (Array.isArray(f.profileTop10)) {
     process.stdout.write('\nvalidator-1 CPU profile during the burst, top ten by self time:\n');
     for (const e of f.profileTop10) process.stdout.write(`  ${e.percent.toFixed(1).padStart(5)} %  ${e.function}  ${e.location}\n`);

@@ -21,16 +21,28 @@ export interface SignJob {
 function runWorker(job: SignJob): Promise<Uint8Array[]> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'sign-worker.ts')], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
+    // Lines are decoded as they arrive: 50,000 transactions as one string would pass V8's
+    // string length limit.
+    const txs: Uint8Array[] = [];
+    let partial = '';
     const err: Buffer[] = [];
-    child.stdout.on('data', (d) => out.push(d));
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
+      const lines = (partial + d).split('\n');
+      partial = lines.pop()!;
+      try {
+        for (const line of lines) txs.push(hexToBytes(line, 'tx'));
+      } catch (e) {
+        child.kill();
+        reject(e);
+      }
+    });
     child.stderr.on('data', (d) => err.push(d));
     child.on('error', reject);
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`sign-worker exited with ${code}: ${Buffer.concat(err).toString()}`));
-      const lines = Buffer.concat(out).toString('utf8').trim().split('\n').filter(Boolean);
-      if (lines.length !== job.txs.length) return reject(new Error(`sign-worker returned ${lines.length} transactions, expected ${job.txs.length}`));
-      resolve(lines.map((l) => hexToBytes(l, 'tx')));
+      if (partial !== '' || txs.length !== job.txs.length) return reject(new Error(`sign-worker returned ${txs.length} transactions, expected ${job.txs.length}`));
+      resolve(txs);
     });
     child.stdin.end(JSON.stringify(job));
   });

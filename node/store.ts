@@ -1,23 +1,92 @@
-// The node's storage in `level` (docs/storage.md). Committing a block is ONE synced batch:
-// the block, its certificate, the transaction and commitment indexes, the commitment-log
-// leaves, the changed accounts, the removal of included mempool entries and the new height.
-// After kill -9 the database holds either all of a block or none of it.
-import { Level } from 'level';
+// The node's storage in LevelDB (classic-level), layout version 2 (docs/storage.md).
+// Committing a block is ONE synced batch: the block, its certificate, the transaction index,
+// the block's commitment-log leaves, the changed accounts, the removal of included mempool
+// entries and the new height. After kill -9 the database holds either all of a block or none.
+// Keys are binary (a family byte, then big-endian heights or raw 32-byte ids) so that a
+// commitment costs its transaction in the block plus a few dozen bytes of index.
+import { ClassicLevel } from 'classic-level';
 
 import type { Accounts, Account } from '../protocol/state.ts';
-import { hexToBytes } from '../protocol/bytes.ts';
-import { Writer, Reader } from '../protocol/encoding.ts';
+import { bytesToHex, hexToBytes } from '../protocol/bytes.ts';
+import { Writer, Reader, decodeExact } from '../protocol/encoding.ts';
+
+/** The layout this code reads and writes; `meta/version` holds it. */
+export const STORE_VERSION = 2;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-export const heightKey = (h: bigint) => h.toString(16).padStart(16, '0');
+/** The first byte of every key outside `meta/` (whose keys are ASCII and start with 'm'). */
+const FAMILY = {
+  block: 0x01,
+  cert: 0x02,
+  blockHash: 0x03,
+  tx: 0x04,
+  logLeaves: 0x05,
+  account: 0x06,
+  evidence: 0x07,
+  anchor: 0x08,
+  mempool: 0x09,
+  proposed: 0x0a,
+} as const;
+
+const META = { version: enc.encode('meta/version'), genesis: enc.encode('meta/genesis'), height: enc.encode('meta/height'), signRecord: enc.encode('meta/sign-record') };
+const META_FIRST = enc.encode('meta/');
+const META_END = enc.encode('meta0');
+
+const u64 = (x: bigint) => new Writer().u64(x).finish();
+const readU64 = (bytes: Uint8Array, what: string) => decodeExact(bytes, what, (r) => r.u64(what));
+
+/** `family || rest...`: one key. */
+function key(family: number, ...rest: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(1 + rest.reduce((n, r) => n + r.length, 0));
+  out[0] = family;
+  let offset = 1;
+  for (const r of rest) {
+    out.set(r, offset);
+    offset += r.length;
+  }
+  return out;
+}
+
+const heightKey = (family: number, height: bigint) => key(family, u64(height));
+const idKey = (family: number, idHex: string, what: string) => key(family, hexToBytes(idHex, what, 32));
+/** The bounds [gte, lt) of one family. */
+const familyRange = (family: number) => ({ gte: Uint8Array.of(family), lt: Uint8Array.of(family + 1) });
+
+/**
+ * After this many committed transactions (about 8 MB of ML-DSA-65 transactions) the key range
+ * of the mempool and proposed blocks is compacted: otherwise each included transaction's
+ * mempool copy (and each of our proposals) and its deletion marker stay in LevelDB's log,
+ * level-0 files and upper levels until background compaction happens to reach them
+ * (docs/storage.md, "Compaction").
+ */
+export const MEMPOOL_COMPACTION_TXS = 1_500;
+
+/** Bound on the compactions close() waits for; each level is at most one step of a cascade. */
+const CLOSE_COMPACTION_WAITS_MAX = 16;
 
 export interface TxLocation {
   height: string;
   index: number;
   /** Position in the commitment log, for commitment transactions. */
   logIndex?: number;
+}
+
+/** `u64 height || u32 index`, then `u64 logIndex` for a commitment: 12 or 20 bytes. */
+function encodeTxLocation(height: bigint, index: number, logIndex: number | undefined): Uint8Array {
+  const w = new Writer().u64(height, 'height').u32(index, 'index');
+  if (logIndex !== undefined) w.u64(BigInt(logIndex), 'logIndex');
+  return w.finish();
+}
+
+function decodeTxLocation(bytes: Uint8Array): TxLocation {
+  if (bytes.length !== 12 && bytes.length !== 20) throw new Error(`stored tx location has ${bytes.length} bytes, expected 12 or 20`);
+  const r = new Reader(bytes);
+  const location: TxLocation = { height: r.u64('height').toString(), index: r.u32('index') };
+  if (bytes.length === 20) location.logIndex = Number(r.u64('logIndex'));
+  r.end('tx location');
+  return location;
 }
 
 export interface CommittedBlock {
@@ -34,118 +103,170 @@ export interface CommittedBlock {
   attestations: { pantheonHeight: bigint; txId: string; bytes: Uint8Array }[];
 }
 
-type Op = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
+export interface FamilyUsage {
+  family: string;
+  entries: number;
+  keyBytes: number;
+  valueBytes: number;
+  /** LevelDB's approximateSize of the family's key range: table-file bytes, deleted entries not yet compacted away included. */
+  tableBytes: number;
+}
+
+type Op = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
 
 export class NodeStore {
-  private readonly pendingMempool: { key: string; value: Uint8Array; resolve: () => void; reject: (err: Error) => void }[] = [];
+  private readonly pendingMempool: { key: Uint8Array; value: Uint8Array; resolve: () => void; reject: (err: Error) => void }[] = [];
 
-  private constructor(private readonly db: Level<string, Uint8Array>) {}
+  private txsSinceCompaction = 0;
+  private compaction: Promise<void> | undefined;
+  private compactionError: Error | undefined;
+
+  private constructor(private readonly db: ClassicLevel<Uint8Array, Uint8Array>) {}
 
   static async open(path: string): Promise<NodeStore> {
-    const db = new Level<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view' });
+    const db = new ClassicLevel<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view' });
     try {
       await db.open();
     } catch (err) {
       const cause = (err as { cause?: Error }).cause;
       throw new Error(`cannot open the database at ${path}: ${cause?.message ?? (err as Error).message} (is another node running on this data directory?)`);
     }
+    try {
+      await checkVersion(db, path);
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
     return new NodeStore(db);
   }
 
-  close(): Promise<void> {
-    return this.db.close();
+  /**
+   * Waits for our compaction and then for LevelDB's own before closing: a compaction that
+   * closing interrupts leaves its half-written tables on disk until the next open.
+   */
+  async close(): Promise<void> {
+    await this.compaction;
+    if (this.db.status === 'open') await this.untilNoCompaction();
+    await this.db.close();
   }
 
-  private async getText(key: string): Promise<string | undefined> {
-    const v = await this.db.get(key);
-    return v === undefined ? undefined : dec.decode(v);
-  }
-
-  private putText(key: string, value: string): Op {
-    return { type: 'put', key, value: enc.encode(value) };
+  /**
+   * A manual compaction of an empty key range queues behind the running compaction, if any
+   * (LevelDB runs one at a time); when the table files are the same before and after one,
+   * none was running. The first round also writes the memtable out as a level-0 table.
+   */
+  private async untilNoCompaction(): Promise<void> {
+    const empty = Uint8Array.of(0x00); // below every family and meta/: no key is in [00, 00]
+    for (let round = 0; round < CLOSE_COMPACTION_WAITS_MAX; round++) {
+      const before = this.db.getProperty('leveldb.sstables');
+      await this.db.compactRange(empty, empty);
+      if (this.db.getProperty('leveldb.sstables') === before) return;
+    }
   }
 
   async height(): Promise<bigint> {
-    return BigInt((await this.getText('meta/height')) ?? '0');
+    const v = await this.db.get(META.height);
+    return v === undefined ? 0n : readU64(v, 'meta/height');
   }
 
   async block(height: bigint): Promise<Uint8Array | undefined> {
-    return this.db.get(`block/${heightKey(height)}`);
+    return this.db.get(heightKey(FAMILY.block, height));
   }
 
   async certificate(height: bigint): Promise<Uint8Array | undefined> {
-    return this.db.get(`cert/${heightKey(height)}`);
-  }
-
-  async heightOfBlock(hashHex: string): Promise<bigint | undefined> {
-    const h = await this.getText(`hash/${hashHex}`);
-    return h === undefined ? undefined : BigInt(h);
+    return this.db.get(heightKey(FAMILY.cert, height));
   }
 
   async txLocation(txIdHex: string): Promise<TxLocation | undefined> {
-    const v = await this.getText(`tx/${txIdHex}`);
-    return v === undefined ? undefined : JSON.parse(v);
+    const v = await this.db.get(idKey(FAMILY.tx, txIdHex, 'transaction id'));
+    return v === undefined ? undefined : decodeTxLocation(v);
   }
 
   /** Every account, for the in-memory state at start-up. */
   async loadAccounts(): Promise<Accounts> {
     const accounts: Accounts = new Map();
-    for await (const [key, value] of this.db.iterator({ gte: 'acct/', lt: 'acct0' })) {
-      accounts.set(key.slice(5), decodeAccount(value));
+    for await (const [k, value] of this.db.iterator(familyRange(FAMILY.account))) {
+      accounts.set(bytesToHex(k.subarray(1)), decodeAccount(value));
     }
     return accounts;
   }
 
-  /** Leaf hashes of the commitment log, in order. */
+  /** Leaf hashes of the commitment log, in order (stored per block, 32 bytes each). */
   async loadLogLeaves(): Promise<Uint8Array[]> {
     const leaves: Uint8Array[] = [];
-    for await (const [, value] of this.db.iterator({ gte: 'clog/', lt: 'clog0' })) leaves.push(value);
+    for await (const [, value] of this.db.iterator(familyRange(FAMILY.logLeaves))) {
+      if (value.length % 32 !== 0) throw new Error(`stored commitment-log leaves have ${value.length} bytes, not a multiple of 32`);
+      for (let i = 0; i < value.length; i += 32) leaves.push(value.slice(i, i + 32));
+    }
     return leaves;
   }
 
   async loadBlockHashes(): Promise<Uint8Array[]> {
     const hashes: Uint8Array[] = [];
-    for await (const [, value] of this.db.iterator({ gte: 'bh/', lt: 'bh0' })) hashes.push(value);
+    for await (const [, value] of this.db.iterator(familyRange(FAMILY.blockHash))) hashes.push(value);
     return hashes;
   }
 
-  async hasEvidence(key: string): Promise<boolean> {
-    return (await this.db.get(`evidence/${key}`)) !== undefined;
+  async hasEvidence(evidenceKey: string): Promise<boolean> {
+    return (await this.db.get(key(FAMILY.evidence, enc.encode(evidenceKey)))) !== undefined;
   }
 
   /** The whole block in one synced batch (see the file comment). */
   async commitBlock(c: CommittedBlock): Promise<void> {
-    const h = heightKey(c.height);
+    if (this.compactionError) throw new Error(`the database failed to compact its mempool and proposed-block ranges: ${this.compactionError.message}`);
     const ops: Op[] = [
-      { type: 'put', key: `block/${h}`, value: c.blockBytes },
-      { type: 'put', key: `cert/${h}`, value: c.certificateBytes },
-      this.putText(`hash/${c.blockHashHex}`, c.height.toString()),
-      { type: 'put', key: `bh/${h}`, value: hexToBytes(c.blockHashHex, 'block hash', 32) },
-      this.putText('meta/height', c.height.toString()),
+      { type: 'put', key: heightKey(FAMILY.block, c.height), value: c.blockBytes },
+      { type: 'put', key: heightKey(FAMILY.cert, c.height), value: c.certificateBytes },
+      { type: 'put', key: heightKey(FAMILY.blockHash, c.height), value: hexToBytes(c.blockHashHex, 'block hash', 32) },
+      { type: 'put', key: META.height, value: u64(c.height) },
     ];
     const logIndexByTx = new Map(c.commitmentIds.map((x) => [x.txId, x.logIndex]));
     c.txIds.forEach((id, index) => {
-      const location: TxLocation = { height: c.height.toString(), index, ...(logIndexByTx.has(id) ? { logIndex: logIndexByTx.get(id) } : {}) };
-      ops.push(this.putText(`tx/${id}`, JSON.stringify(location)));
-      ops.push({ type: 'del', key: `mempool/${id}` });
+      ops.push({ type: 'put', key: idKey(FAMILY.tx, id, 'transaction id'), value: encodeTxLocation(c.height, index, logIndexByTx.get(id)) });
+      ops.push({ type: 'del', key: idKey(FAMILY.mempool, id, 'transaction id') });
     });
-    c.newLogLeaves.forEach((leaf, i) => ops.push({ type: 'put', key: `clog/${heightKey(BigInt(c.firstLogIndex + i))}`, value: leaf }));
-    for (const [address, account] of c.changedAccounts) ops.push({ type: 'put', key: `acct/${address}`, value: encodeAccount(account) });
+    // One entry per block holds the leaves it appended, in log order (block heights sort like log indexes).
+    if (c.newLogLeaves.length > 0) {
+      const leaves = new Uint8Array(32 * c.newLogLeaves.length);
+      c.newLogLeaves.forEach((leaf, i) => leaves.set(leaf, 32 * i));
+      ops.push({ type: 'put', key: heightKey(FAMILY.logLeaves, c.height), value: leaves });
+    }
+    for (const [address, account] of c.changedAccounts) ops.push({ type: 'put', key: idKey(FAMILY.account, address, 'address'), value: encodeAccount(account) });
     // The latest attestation of a height wins: after a Bitcoin reorg the anchor is attested again.
-    for (const a of c.attestations) ops.push({ type: 'put', key: `anchor/${heightKey(a.pantheonHeight)}`, value: a.bytes });
-    for (const key of c.evidenceKeys) ops.push(this.putText(`evidence/${key}`, c.height.toString()));
+    for (const a of c.attestations) ops.push({ type: 'put', key: heightKey(FAMILY.anchor, a.pantheonHeight), value: a.bytes });
+    for (const k of c.evidenceKeys) ops.push({ type: 'put', key: key(FAMILY.evidence, enc.encode(k)), value: u64(c.height) });
     await this.db.batch(ops, { sync: true });
+    this.compactMempoolEvery(c.txIds.length);
+  }
+
+  /**
+   * Starts a compaction of the mempool and proposed-block ranges (adjacent families) after
+   * MEMPOOL_COMPACTION_TXS committed transactions, one at a time, in the background: LevelDB
+   * keeps serving reads and writes meanwhile.
+   */
+  private compactMempoolEvery(committedTxs: number): void {
+    this.txsSinceCompaction += committedTxs;
+    if (this.txsSinceCompaction < MEMPOOL_COMPACTION_TXS || this.compaction) return;
+    this.txsSinceCompaction = 0;
+    this.compaction = this.db
+      .compactRange(familyRange(FAMILY.mempool).gte, familyRange(FAMILY.proposed).lt)
+      .catch((err: Error) => {
+        this.compactionError = err;
+      })
+      .finally(() => {
+        this.compaction = undefined;
+      });
   }
 
   /** Genesis accounts, written once before height 1. */
   async initGenesis(accounts: Accounts, genesisHashHex: string): Promise<void> {
-    const existing = await this.getText('meta/genesis');
+    const existing = await this.db.get(META.genesis);
     if (existing !== undefined) {
-      if (existing !== genesisHashHex) throw new Error(`this data directory belongs to genesis ${existing}, not ${genesisHashHex}`);
+      if (bytesToHex(existing) !== genesisHashHex) throw new Error(`this data directory belongs to genesis ${bytesToHex(existing)}, not ${genesisHashHex}`);
       return;
     }
-    const ops: Op[] = [...accounts].map(([address, account]) => ({ type: 'put', key: `acct/${address}`, value: encodeAccount(account) }));
-    ops.push(this.putText('meta/genesis', genesisHashHex));
+    const ops: Op[] = [...accounts].map(([address, account]) => ({ type: 'put', key: idKey(FAMILY.account, address, 'address'), value: encodeAccount(account) }));
+    ops.push({ type: 'put', key: META.genesis, value: hexToBytes(genesisHashHex, 'genesis hash', 32) });
     await this.db.batch(ops, { sync: true });
   }
 
@@ -157,7 +278,7 @@ export class NodeStore {
    */
   putMempoolTx(txIdHex: string, txBytes: Uint8Array): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pendingMempool.push({ key: `mempool/${txIdHex}`, value: txBytes, resolve, reject });
+      this.pendingMempool.push({ key: idKey(FAMILY.mempool, txIdHex, 'transaction id'), value: txBytes, resolve, reject });
       if (this.pendingMempool.length === 1) setImmediate(() => void this.flushMempool());
     });
   }
@@ -173,52 +294,103 @@ export class NodeStore {
   }
 
   async deleteMempoolTx(txIdHex: string): Promise<void> {
-    await this.db.del(`mempool/${txIdHex}`);
+    await this.db.del(idKey(FAMILY.mempool, txIdHex, 'transaction id'));
   }
 
   async loadMempool(): Promise<Uint8Array[]> {
     const out: Uint8Array[] = [];
-    for await (const [, value] of this.db.iterator({ gte: 'mempool/', lt: 'mempool0' })) out.push(value);
+    for await (const [, value] of this.db.iterator(familyRange(FAMILY.mempool))) out.push(value);
     return out;
   }
 
   // ---- the consensus last-sign record (written with sync before any signature leaves) -------
 
   async loadSignRecord(): Promise<string | undefined> {
-    return this.getText('meta/sign-record');
+    const v = await this.db.get(META.signRecord);
+    return v === undefined ? undefined : dec.decode(v);
   }
 
   async saveSignRecord(json: string): Promise<void> {
-    await this.db.put('meta/sign-record', enc.encode(json), { sync: true });
+    await this.db.put(META.signRecord, enc.encode(json), { sync: true });
   }
 
   // ---- our own proposed blocks: stored before the proposal is signed -----------------------
 
   async putProposedBlock(height: bigint, hashHex: string, blockBytes: Uint8Array): Promise<void> {
-    await this.db.put(`proposed/${heightKey(height)}/${hashHex}`, blockBytes, { sync: true });
+    await this.db.put(key(FAMILY.proposed, u64(height), hexToBytes(hashHex, 'block hash', 32)), blockBytes, { sync: true });
   }
 
   async proposedBlock(height: bigint, hashHex: string): Promise<Uint8Array | undefined> {
-    return this.db.get(`proposed/${heightKey(height)}/${hashHex}`);
+    return this.db.get(key(FAMILY.proposed, u64(height), hexToBytes(hashHex, 'block hash', 32)));
   }
 
   async deleteProposedBlocksBelow(height: bigint): Promise<void> {
-    await this.db.clear({ gte: 'proposed/', lt: `proposed/${heightKey(height)}` });
+    await this.db.clear({ gte: familyRange(FAMILY.proposed).gte, lt: heightKey(FAMILY.proposed, height) });
   }
 
   // ---- anchor attestations: committed attestation transactions, by anchored height --------
 
   /** The committed attestation transaction of the highest anchored height. */
   async latestAttestation(): Promise<Uint8Array | undefined> {
-    for await (const [, value] of this.db.iterator({ gte: 'anchor/', lt: 'anchor0', reverse: true, limit: 1 })) return value;
+    for await (const [, value] of this.db.iterator({ ...familyRange(FAMILY.anchor), reverse: true, limit: 1 })) return value;
     return undefined;
   }
 
   /** The committed attestation transaction of the first anchored height at or above `height`. */
   async attestationCovering(height: bigint): Promise<Uint8Array | undefined> {
-    for await (const [, value] of this.db.iterator({ gte: `anchor/${heightKey(height)}`, lt: 'anchor0', limit: 1 })) return value;
+    for await (const [, value] of this.db.iterator({ gte: heightKey(FAMILY.anchor, height), lt: familyRange(FAMILY.anchor).lt, limit: 1 })) return value;
     return undefined;
   }
+
+  // ---- for the disk benchmark --------------------------------------------------------------
+
+  /**
+   * Live entries and key/value bytes per key family, and LevelDB's estimate of the table-file
+   * bytes of each family's key range. It reads every key.
+   */
+  async usage(): Promise<FamilyUsage[]> {
+    const ranges: [string, { gte: Uint8Array; lt: Uint8Array }][] = [['meta', { gte: META_FIRST, lt: META_END }], ...Object.entries(FAMILY).map(([name, f]) => [name, familyRange(f)] as [string, { gte: Uint8Array; lt: Uint8Array }])];
+    const out: FamilyUsage[] = [];
+    for (const [family, range] of ranges) {
+      const u: FamilyUsage = { family, entries: 0, keyBytes: 0, valueBytes: 0, tableBytes: 0 };
+      for await (const [k, value] of this.db.iterator(range)) {
+        u.entries++;
+        u.keyBytes += k.length;
+        u.valueBytes += value.length;
+      }
+      u.tableBytes = await this.db.approximateSize(range.gte, range.lt);
+      out.push(u);
+    }
+    return out;
+  }
+
+  /** A LevelDB property: `leveldb.stats` (files and megabytes per level), `leveldb.sstables` (the table files). */
+  leveldbProperty(name: 'leveldb.stats' | 'leveldb.sstables'): string {
+    return this.db.getProperty(name);
+  }
+}
+
+/**
+ * A new (empty) database gets `meta/version`; any other must carry this code's version, so
+ * that a data directory written by another layout is refused instead of misread.
+ */
+async function checkVersion(db: ClassicLevel<Uint8Array, Uint8Array>, path: string): Promise<void> {
+  const stored = await db.get(META.version);
+  if (stored !== undefined) {
+    const version = stored.length === 4 ? new Reader(stored).u32('meta/version') : undefined;
+    if (version !== STORE_VERSION) {
+      throw new Error(`the database at ${path} has storage layout version ${version ?? `(unreadable: ${bytesToHex(stored)})`}; this node reads and writes version ${STORE_VERSION} (docs/storage.md)`);
+    }
+    return;
+  }
+  for await (const _ of db.keys({ limit: 1 })) {
+    // Layout 1 (hex string keys) had no version key.
+    throw new Error(
+      `the database at ${path} was written by storage layout version 1, which this node cannot read (it reads and writes version ${STORE_VERSION}, docs/storage.md). ` +
+        'Move the data directory aside and start with an empty one: the node syncs the chain from its peers.',
+    );
+  }
+  await db.put(META.version, new Writer().u32(STORE_VERSION).finish(), { sync: true });
 }
 
 function encodeAccount(a: Account): Uint8Array {
@@ -231,4 +403,3 @@ function decodeAccount(bytes: Uint8Array): Account {
   r.end('account');
   return account;
 }
-
