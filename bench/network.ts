@@ -18,7 +18,7 @@ import { sha256 } from '../protocol/hash.ts';
 import { addressBytes, addressOf, keyPairFromSeed } from '../protocol/keys.ts';
 import { encodeTx, signTx, txId, decodeTx } from '../protocol/tx.ts';
 import { readKeyFile } from '../node/keyfile.ts';
-import { nodeAddress, REPO_ROOT, startNodeProcess, stopNodeProcess, waitFor, type NodeProcess, type NodeSpec } from '../devnet/processes.ts';
+import { assertRunning, nodeAddress, REPO_ROOT, startNodeProcess, stopNodeProcess, waitFor, type NodeProcess, type NodeSpec } from '../devnet/processes.ts';
 import { signCommitments, type SignJobTx } from './signer.ts';
 import { summariseProfile, type ProfileSummary } from './profile.ts';
 import { percentile, sleep } from './stats.ts';
@@ -111,7 +111,7 @@ export async function runNetwork(o: NetworkOptions): Promise<NetworkFigures> {
       const n = o.profile && i === Math.min(1, VALIDATORS - 1) ? startProfiledNode(spec, profileDir) : startNodeProcess(spec);
       nodes.push(n);
       await waitFor(`validator-${i} to start (log ${n.spec.logPath})`, async () => {
-        if (n.child.exitCode !== null) throw new Error(`validator-${i} exited with ${n.child.exitCode}`);
+        assertRunning(n);
         return nodeAddress(dataDir) && (await get(`${n.url}/v1/status`));
       }, 60_000);
     }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { startRegtestNode, type RegtestNode } from '../anchor/regtest-node.ts';
 import { api } from '../node/client.ts';
-import { nodeAddress, REPO_ROOT, startNodeProcess, stopNodeProcess, waitFor, type NodeProcess } from './processes.ts';
+import { assertRunning, nodeAddress, REPO_ROOT, startNodeProcess, stopNodeProcess, waitFor, type NodeProcess } from './processes.ts';
 
 export const VALIDATORS = 4;
 export const P2P_PORT_BASE = 27000;
@@ -92,7 +92,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
       });
       nodes.push(n);
       await waitFor(`validator-${i} to start (log: ${n.spec.logPath})`, async () => {
-        if (n.child.exitCode !== null) throw new Error(`validator-${i} exited with code ${n.child.exitCode}; see ${n.spec.logPath}`);
+        assertRunning(n);
         return nodeAddress(dataDir) && (await api(n.url, '/v1/status'));
       }, 60_000);
     }

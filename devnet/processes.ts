@@ -54,6 +54,17 @@ export function nodeAddress(dataDir: string): string | undefined {
   }
 }
 
+/** Thrown by a waitFor probe when waiting longer cannot help (the process is gone). */
+export class WaitAborted extends Error {}
+
+/** Aborts a wait when the node process has exited, quoting the last line of its log. */
+export function assertRunning(node: NodeProcess): void {
+  if (node.child.exitCode === null && node.child.signalCode === null) return;
+  const lines = existsSync(node.spec.logPath) ? readFileSync(node.spec.logPath, 'utf8').trim().split('\n') : [];
+  const last = lines.length ? `: ${lines[lines.length - 1]}` : '';
+  throw new WaitAborted(`${node.spec.name} exited (${node.child.exitCode ?? node.child.signalCode})${last} (log: ${node.spec.logPath})`);
+}
+
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, intervalMs = 250): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -62,6 +73,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
       const v = await probe();
       if (v !== undefined && v !== false) return v as T;
     } catch (err) {
+      if (err instanceof WaitAborted) throw err;
       lastError = err;
     }
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
