@@ -8,13 +8,16 @@ import { inclusionProof, leafHash, rootOf, verifyInclusion } from '../protocol/m
 const leaves = Array.from({ length: 300 }, (_, i) => leafHash(new TextEncoder().encode(`leaf ${i}`)));
 
 describe('CommitmentLog', () => {
-  it('gives the same root and the same inclusion paths as the plain computation, for every size up to 300 and every index', () => {
+  // Every size up to 130 (two cached levels, 64 and 128) and sizes around 192 and 256, every index.
+  const SIZES = [...Array.from({ length: 130 }, (_, i) => i + 1), 191, 192, 193, 255, 256, 257, 300];
+
+  it('gives the same root for every size up to 300, and the same inclusion paths as the plain computation at every index of 137 sizes', () => {
     const log = new CommitmentLog();
     for (let n = 1; n <= leaves.length; n++) {
       log.append(leaves[n - 1]);
       expect(log.root()).toEqual(rootOf(leaves.slice(0, n)));
     }
-    for (let size = 1; size <= leaves.length; size++) {
+    for (const size of SIZES) {
       const prefix = leaves.slice(0, size);
       const root = rootOf(prefix);
       for (let i = 0; i < size; i++) {
