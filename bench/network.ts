@@ -10,7 +10,7 @@
 // same commitment log size and the same block hash.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../anchor/regtest-node.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bytesToHex } from '../protocol/bytes.ts';
@@ -55,17 +55,6 @@ export interface NetworkFigures {
   latencyP99Ms?: number;
   latencyMaxMs?: number;
   profile?: ProfileSummary;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function get(url: string): Promise<any> {

@@ -226,7 +226,8 @@ export class PantheonNode {
     }
     const id = bytesToHex(txId(tx));
     if (this.mempool.has(id)) return { ok: false, error: 'transaction is already in the mempool', duplicate: true };
-    const account = this.chain.account(bytesToHex(txSender(tx)));
+    const sender = bytesToHex(txSender(tx));
+    const account = this.chain.account(sender);
     if (account && tx.nonce < account.nonce) {
       // Only a used nonce can belong to a committed transaction: look it up just then.
       if (await this.store.txLocation(id)) return { ok: false, error: 'transaction is already committed', duplicate: true };
@@ -236,7 +237,7 @@ export class PantheonNode {
     // Against the balance left after the sender's pending transactions, so a queue of
     // transactions that can never all be paid does not fill the mempool.
     const cost = tx.fee + (tx.payload.kind === 'transfer' ? tx.payload.amount : 0n);
-    const pending = this.mempool.pendingCost(bytesToHex(txSender(tx)));
+    const pending = this.mempool.pendingCost(sender);
     if (account.balance < pending + cost) return { ok: false, error: `the sender's balance ${account.balance} cannot pay ${cost} (fee and amount) after ${pending} already pending` };
     const badSignature = this.chain.checkSignatureOnce(bytes, tx);
     if (badSignature) return { ok: false, error: badSignature, invalid: true };

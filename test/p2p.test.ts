@@ -6,7 +6,7 @@
 // messages twice (from A and via B), which is where duplicate suppression shows.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../anchor/regtest-node.ts';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -106,17 +106,6 @@ async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undef
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const server = createServer();
-    server.once('error', rej);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => res(port));
-    });
-  });
-}
 
 /** Publishes fresh messages from `from` until `to` has received one: the mesh is formed. */
 async function untilMeshDelivers(from: Peer, to: Peer, label: string, topic = 'tx'): Promise<void> {
