@@ -2,11 +2,11 @@
 // validator, the last-sign record beside it, each checked on its own and against the other
 // before anything else starts. Every refusal names the damaged file and what to do; nothing
 // is deleted or created over.
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { SignRecord } from '../consensus/index.ts';
 import { decodeCertificate } from '../protocol/certificate.ts';
-import { DatabaseDamaged, levelDirState, WHAT_TO_DO } from './leveldb-files.ts';
+import { DatabaseDamaged, levelDirState, NOT_WRITTEN, UNTOUCHED, WHAT_TO_DO } from './leveldb-files.ts';
 import type { Logger } from './log.ts';
 import { readSignRecordFile, signRecordPath, SIGN_RECORD_FORMAT, SIGN_RECORD_VERSION, writeSignRecordFile } from './sign-record-file.ts';
 import { NodeStore } from './store.ts';
@@ -46,27 +46,44 @@ export async function openDataDir(o: DataDirOptions): Promise<OpenedDataDir> {
     body = recordBody();
     writeSignRecordFile(recordPath, body);
   }
+  if (o.validator && body === undefined && !o.unsafeNoSignRecord) {
+    throw new Error(
+      `this validator's data directory holds a database (${dbPath}) but no last-sign record (${recordPath}): ` +
+        `without it the node cannot know what it signed last and could sign twice. ${UNTOUCHED} Restore the file, or, accepting the risk of a double sign, start once with --unsafe-no-sign-record after the network has passed the height this validator last signed at.`,
+    );
+  }
   const store = await NodeStore.open(dbPath, { signHeightAtCreation: body?.record?.height ?? 0n });
   try {
-    for (const t of store.tornFiles) o.log('warn', 'the database log ended inside a record: the last write before a crash was cut; LevelDB drops it', { file: t.file, offset: t.offset });
-    const { height } = await checkStoredChain(store, { path: dbPath, chainId: o.chainId, genesisHash: o.genesisHash });
-    if (!o.validator) return { store, signRecord: undefined, signRecordPath: recordPath };
+    for (const t of store.tornFiles) o.log('warn', 'the database log ended inside a record: the last write before a crash was cut; LevelDB drops it', { file: t.file, offset: t.offset, copy: t.keptAt });
+    const kept = store.tornFiles.length ? ` The log as it was before LevelDB replayed it is kept at ${store.tornFiles.map((t) => t.keptAt).join(', ')}.` : '';
+    const { height } = await withNote(checkStoredChain(store, { path: dbPath, chainId: o.chainId, genesisHash: o.genesisHash }), kept);
+    // The checks passed: a torn write was only the last one, which LevelDB rightly dropped.
+    const dropTornCopies = () => store.tornFiles.forEach((t) => rmSync(dirname(t.keptAt), { recursive: true, force: true }));
+    if (!o.validator) {
+      dropTornCopies();
+      return { store, signRecord: undefined, signRecordPath: recordPath };
+    }
     if (body === undefined) {
-      if (!o.unsafeNoSignRecord) {
-        throw new Error(
-          `this validator's database at ${dbPath} holds a chain (height ${height}) but there is no last-sign record at ${recordPath}: ` +
-            'without it the node cannot know what it signed last and could sign twice. Restore the file, or, accepting the risk of a double sign, start once with --unsafe-no-sign-record after the network has passed the height this validator last signed at.',
-        );
-      }
       o.log('error', 'STARTING WITHOUT A LAST-SIGN RECORD (--unsafe-no-sign-record): this validator may sign twice at a height it signed before the record was lost', { record: recordPath, height });
       body = recordBody();
       writeSignRecordFile(recordPath, body);
     }
     const record = body.record ?? undefined;
-    if (record) await checkRecordAgainstChain(store, record, { dbPath, recordPath, height, validatorIndex: o.validator.index });
+    if (record) await withNote(checkRecordAgainstChain(store, record, { dbPath, recordPath, height, validatorIndex: o.validator.index }), kept);
+    dropTornCopies();
     return { store, signRecord: record, signRecordPath: recordPath };
   } catch (err) {
     await store.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Adds `note` to a refusal's message. */
+async function withNote<T>(check: Promise<T>, note: string): Promise<T> {
+  try {
+    return await check;
+  } catch (err) {
+    if (note && err instanceof Error) err.message += note;
     throw err;
   }
 }
@@ -83,7 +100,7 @@ async function checkRecordAgainstChain(store: NodeStore, record: SignRecord, o: 
   if (record.height > o.height + 1n && record.height > createdAt) {
     throw new DatabaseDamaged(
       `the database at ${o.dbPath} is behind this validator's last-sign record: it holds committed height ${o.height}, but ${o.recordPath} says this validator signed at height ${record.height}, which it does only after committing height ${record.height - 1n}. ` +
-        `The database lost committed blocks (a truncated or rolled-back LevelDB log). ${WHAT_TO_DO}`,
+        `The database lost committed blocks (a truncated or rolled-back LevelDB log). ${NOT_WRITTEN} ${WHAT_TO_DO}`,
     );
   }
   const from = record.height + 1n > o.height - BigInt(CERTIFICATE_SCAN_HEIGHTS_MAX) ? record.height + 1n : o.height - BigInt(CERTIFICATE_SCAN_HEIGHTS_MAX) + 1n;

@@ -82,7 +82,11 @@ export function levelDirState(path: string): LevelDirState {
 export class DatabaseDamaged extends Error {}
 
 export const WHAT_TO_DO =
-  'Nothing was changed or deleted. Restore the directory from a backup, or move it aside and start the node with an empty one: it re-syncs the chain from its peers, and its last-sign record (outside the database) keeps it from signing twice (docs/storage.md, "Damage").';
+  'Restore the directory from a backup, or move it aside and start the node with an empty one: it re-syncs the chain from its peers, and its last-sign record (outside the database) keeps it from signing twice (docs/storage.md, "Damage").';
+/** For refusals before LevelDB opened the directory. */
+export const UNTOUCHED = 'The node opened, changed and deleted nothing.';
+/** For refusals after it: LevelDB replays its log into a table at every open, the node writes nothing. */
+export const NOT_WRITTEN = 'The node wrote nothing to it (LevelDB, as at every open, moved its log into a table file).';
 
 /**
  * Refuses a non-empty database directory that LevelDB would "recover" by losing data: no
@@ -92,17 +96,17 @@ export const WHAT_TO_DO =
  */
 export function checkLevelFiles(path: string, dir: LevelDirState): { tornFiles: { file: string; offset: number }[] } {
   if (!dir.files.includes('CURRENT')) {
-    throw new DatabaseDamaged(`the database at ${path} has no CURRENT file (${join(path, 'CURRENT')}), which names the MANIFEST listing its tables: the database is damaged. ${WHAT_TO_DO}`);
+    throw new DatabaseDamaged(`the database at ${path} has no CURRENT file (${join(path, 'CURRENT')}), which names the MANIFEST listing its tables: the database is damaged. ${UNTOUCHED} ${WHAT_TO_DO}`);
   }
   const current = readFileSync(join(path, 'CURRENT'), 'utf8');
-  if (!/^MANIFEST-\d+\n$/.test(current)) throw new DatabaseDamaged(`the database at ${path} is damaged: ${join(path, 'CURRENT')} does not name a MANIFEST (${JSON.stringify(current.slice(0, 40))}). ${WHAT_TO_DO}`);
+  if (!/^MANIFEST-\d+\n$/.test(current)) throw new DatabaseDamaged(`the database at ${path} is damaged: ${join(path, 'CURRENT')} does not name a MANIFEST (${JSON.stringify(current.slice(0, 40))}). ${UNTOUCHED} ${WHAT_TO_DO}`);
   const manifest = current.trim();
-  if (!dir.files.includes(manifest)) throw new DatabaseDamaged(`the database at ${path} is damaged: ${join(path, manifest)}, named by CURRENT, is missing. ${WHAT_TO_DO}`);
+  if (!dir.files.includes(manifest)) throw new DatabaseDamaged(`the database at ${path} is damaged: ${join(path, manifest)}, named by CURRENT, is missing. ${UNTOUCHED} ${WHAT_TO_DO}`);
   const tornFiles: { file: string; offset: number }[] = [];
   for (const name of [manifest, ...dir.files.filter((f) => f.endsWith('.log'))]) {
     const file = join(path, name);
     const scan = scanLogFormat(readFileSync(file));
-    if (scan.kind === 'corrupt') throw new DatabaseDamaged(`the database at ${path} is damaged: ${file}, record at byte ${scan.offset}: ${scan.why}. ${WHAT_TO_DO}`);
+    if (scan.kind === 'corrupt') throw new DatabaseDamaged(`the database at ${path} is damaged: ${file}, record at byte ${scan.offset}: ${scan.why}. ${UNTOUCHED} ${WHAT_TO_DO}`);
     // A crash inside a write leaves a torn last record, which LevelDB drops as never written;
     // whether more was lost is for LevelDB (the MANIFEST) and the node's checks (the log) to say.
     if (scan.kind === 'tornTail') tornFiles.push({ file, offset: scan.offset });

@@ -10,7 +10,7 @@ import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
 import { decodeCertificate } from '../protocol/certificate.ts';
 import { MerkleFrontier } from '../protocol/merkle.ts';
 import { stateRoot } from '../protocol/state.ts';
-import { DatabaseDamaged, WHAT_TO_DO } from './leveldb-files.ts';
+import { DatabaseDamaged, NOT_WRITTEN, WHAT_TO_DO } from './leveldb-files.ts';
 import type { NodeStore } from './store.ts';
 
 /** Problems named in one refusal; the rest are counted. */
@@ -113,5 +113,5 @@ export async function checkStoredChain(store: NodeStore, o: { path: string; chai
   }
   const shown = problems.slice(0, PROBLEMS_SHOWN_MAX).join('; ');
   const more = problems.length > PROBLEMS_SHOWN_MAX ? `; and ${problems.length - PROBLEMS_SHOWN_MAX} more` : '';
-  throw new DatabaseDamaged(`the database at ${o.path} is damaged (LevelDB lost or mangled entries in its log or table files): ${shown}${more}. ${WHAT_TO_DO}`);
+  throw new DatabaseDamaged(`the database at ${o.path} is damaged (LevelDB lost or mangled entries in its log or table files): ${shown}${more}. ${NOT_WRITTEN} ${WHAT_TO_DO}`);
 }

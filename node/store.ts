@@ -4,9 +4,12 @@
 // entries and the new height. After kill -9 the database holds either all of a block or none.
 // Keys are binary (a family byte, then big-endian heights or raw 32-byte ids) so that a
 // commitment costs its transaction in the block plus a few dozen bytes of index.
+import { readFileSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 
-import { checkLevelFiles, DatabaseDamaged, levelDirState, WHAT_TO_DO } from './leveldb-files.ts';
+import { writeFileAtomic } from './files.ts';
+import { checkLevelFiles, DatabaseDamaged, levelDirState, UNTOUCHED, WHAT_TO_DO } from './leveldb-files.ts';
 
 import type { Accounts, Account } from '../protocol/state.ts';
 import { bytesToHex, hexToBytes } from '../protocol/bytes.ts';
@@ -132,7 +135,7 @@ export class NodeStore {
     /** Whether this open created the database (the directory was empty or absent). */
     readonly created: boolean,
     /** Write-ahead log files whose last record was cut, as found before LevelDB replayed them. */
-    readonly tornFiles: readonly { file: string; offset: number }[],
+    readonly tornFiles: readonly { file: string; offset: number; keptAt: string }[],
   ) {}
 
   /**
@@ -144,7 +147,10 @@ export class NodeStore {
    */
   static async open(path: string, options: { signHeightAtCreation?: bigint } = {}): Promise<NodeStore> {
     const dir = levelDirState(path);
-    const { tornFiles } = dir.empty ? { tornFiles: [] } : checkLevelFiles(path, dir);
+    const torn = dir.empty ? [] : checkLevelFiles(path, dir).tornFiles;
+    // LevelDB replays a torn log and then deletes it: keep its bytes, in case the checks after
+    // the open find that more than the last write was lost.
+    const tornFiles = torn.map((t) => ({ ...t, keptAt: keepCopy(t.file, `${path}-torn-${Date.now()}`) }));
     const db = new ClassicLevel<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view', createIfMissing: dir.empty, errorIfExists: dir.empty });
     try {
       await db.open();
@@ -152,8 +158,10 @@ export class NodeStore {
       const cause = (err as { cause?: Error & { code?: string } }).cause;
       const message = cause?.message ?? (err as Error).message;
       if (cause?.code === 'LEVEL_LOCKED') throw new Error(`cannot open the database at ${path}: another process holds its lock; is another node running on this data directory? (${message})`);
-      const torn = tornFiles.length ? ` (${tornFiles.map((t) => `${t.file} ends inside a record at byte ${t.offset}`).join('; ')})` : '';
-      throw new DatabaseDamaged(`the database at ${path} is damaged: LevelDB refuses to open it: ${message}${torn}. ${WHAT_TO_DO}`);
+      const tornNote = tornFiles.length ? ` (${tornFiles.map((t) => `${t.file} ends inside a record at byte ${t.offset}`).join('; ')})` : '';
+      // Nothing was replayed: the copies of torn files are not needed.
+      for (const t of tornFiles) rmSync(dirname(t.keptAt), { recursive: true, force: true });
+      throw new DatabaseDamaged(`the database at ${path} is damaged: LevelDB refuses to open it: ${message}${tornNote}. ${UNTOUCHED} ${WHAT_TO_DO}`);
     }
     try {
       await checkVersion(db, path, options.signHeightAtCreation ?? 0n);
@@ -433,6 +441,13 @@ async function checkVersion(db: ClassicLevel<Uint8Array, Uint8Array>, path: stri
     ],
     { sync: true },
   );
+}
+
+/** Copies `file` into `dir` (created), fsync'd; returns the copy's path. */
+function keepCopy(file: string, dir: string): string {
+  const copy = join(dir, basename(file));
+  writeFileAtomic(copy, readFileSync(file));
+  return copy;
 }
 
 function encodeAccount(a: Account): Uint8Array {
