@@ -49,7 +49,8 @@ export async function openDataDir(o: DataDirOptions): Promise<OpenedDataDir> {
   if (o.validator && body === undefined && !o.unsafeNoSignRecord) {
     throw new Error(
       `this validator's data directory holds a database (${dbPath}) but no last-sign record (${recordPath}): ` +
-        `without it the node cannot know what it signed last and could sign twice. ${UNTOUCHED} Restore the file, or, accepting the risk of a double sign, start once with --unsafe-no-sign-record after the network has passed the height this validator last signed at.`,
+        `without it the node cannot know what it signed last and could sign twice. ${UNTOUCHED} Restore the file, or, accepting the risk of a double sign, start once with --unsafe-no-sign-record after the network has passed the height this validator last signed at. ` +
+        '(A data directory of storage layout 2 or older kept the record inside the database: this node cannot read it; start on an empty data directory, e.g. `npm run devnet -- --reset`.)',
     );
   }
   const store = await NodeStore.open(dbPath, { signHeightAtCreation: body?.record?.height ?? 0n });

@@ -125,6 +125,30 @@ describe('the sign record file', () => {
   });
 });
 
+describe('docs/vectors/sign-record.json', () => {
+  const vectors = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'docs', 'vectors', 'sign-record.json'), 'utf8')) as { cases: { description: string; input: { file: string; expect: { chainId: string; validator: string } }; expect: string; output: Record<string, unknown> }[] };
+  it('reads every case as the vector says, negative ones included', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pantheon-signer-'));
+    for (const [i, c] of vectors.cases.entries()) {
+      const path = join(dir, `case-${i}.json`);
+      writeFileSync(path, c.input.file);
+      if (c.expect === 'ok') {
+        const body = readSignRecordFile(path, c.input.expect)!;
+        expect(JSON.parse(c.input.file).checksum, c.description).toBe(c.output.checksum);
+        expect(body.record === null ? null : body.record.height.toString(), c.description).toBe(c.output.height);
+        if (body.record) expect([body.record.round, body.record.step], c.description).toEqual([c.output.round, c.output.step]);
+      } else {
+        expect(c.expect).toBe('SignRecordDamaged');
+        expect(() => readSignRecordFile(path, c.input.expect), c.description).toThrow(SignRecordDamaged);
+        expect(() => readSignRecordFile(path, c.input.expect), c.description).toThrow(`the last-sign record ${path} is damaged: `);
+        expect(() => readSignRecordFile(path, c.input.expect), c.description).toThrow(c.output.error as string);
+      }
+    }
+    expect(vectors.cases.filter((c) => c.expect === 'ok').length).toBe(2);
+    expect(vectors.cases.filter((c) => c.expect !== 'ok').length).toBe(6);
+  });
+});
+
 describe('the LevelDB log scan', () => {
   it('computes CRC-32C and LevelDB\'s mask', () => {
     expect(crc32c(new TextEncoder().encode('123456789'))).toBe(0xe3069283); // the standard check value
