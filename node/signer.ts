@@ -18,7 +18,7 @@ import type { KeyPair } from '../protocol/keys.ts';
 import { signProposal, signVote, type Proposal, type UnsignedProposal, type UnsignedVote, type Vote } from '../protocol/vote.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
-import { writeSignRecordFile, type SignRecordBody } from './sign-record-file.ts';
+import { SIGN_RECORD_FORMAT, SIGN_RECORD_VERSION, writeSignRecordFile, type SignRecordBody } from './sign-record-file.ts';
 
 export const SIGNER_REFUSALS_METRIC = 'pantheon_signer_refusals_total';
 
@@ -83,7 +83,7 @@ export class GuardedSigner {
   persist(next: SignRecord): SignerDecision {
     const decision = checkRecordAdvance(this.durable, next);
     if (!decision.ok) return this.refuse('record', decision.reason);
-    const body: SignRecordBody = { format: 'pantheon/sign-record', version: 1, chainId: this.o.chainId, validator: this.o.validator, record: next };
+    const body: SignRecordBody = { format: SIGN_RECORD_FORMAT, version: SIGN_RECORD_VERSION, chainId: this.o.chainId, validator: this.o.validator, record: next };
     writeSignRecordFile(this.o.path, body);
     this.durable = structuredClone(next);
     return decision;
