@@ -132,8 +132,6 @@ export class NodeStore {
 
   private constructor(
     private readonly db: ClassicLevel<Uint8Array, Uint8Array>,
-    /** Whether this open created the database (the directory was empty or absent). */
-    readonly created: boolean,
     /** Write-ahead log files whose last record was cut, as found before LevelDB replayed them. */
     readonly tornFiles: readonly { file: string; offset: number; keptAt: string }[],
   ) {}
@@ -155,12 +153,12 @@ export class NodeStore {
     try {
       await db.open();
     } catch (err) {
+      // Nothing was replayed: the copies of torn files are not needed.
+      for (const t of tornFiles) rmSync(dirname(t.keptAt), { recursive: true, force: true });
       const cause = (err as { cause?: Error & { code?: string } }).cause;
       const message = cause?.message ?? (err as Error).message;
       if (cause?.code === 'LEVEL_LOCKED') throw new Error(`cannot open the database at ${path}: another process holds its lock; is another node running on this data directory? (${message})`);
       const tornNote = tornFiles.length ? ` (${tornFiles.map((t) => `${t.file} ends inside a record at byte ${t.offset}`).join('; ')})` : '';
-      // Nothing was replayed: the copies of torn files are not needed.
-      for (const t of tornFiles) rmSync(dirname(t.keptAt), { recursive: true, force: true });
       throw new DatabaseDamaged(`the database at ${path} is damaged: LevelDB refuses to open it: ${message}${tornNote}. ${UNTOUCHED} ${WHAT_TO_DO}`);
     }
     try {
@@ -169,7 +167,7 @@ export class NodeStore {
       await db.close();
       throw err;
     }
-    return new NodeStore(db, dir.empty, tornFiles);
+    return new NodeStore(db, tornFiles);
   }
 
   /** The height of the last-sign record when this database was created (0 when there was none). */

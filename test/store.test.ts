@@ -1,11 +1,12 @@
 // The node store's layout (docs/storage.md, version 3): what one block batch writes reads back
 // the same after a reopen, and a data directory of another layout version is refused, not misread.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bytesToHex } from '../protocol/bytes.ts';
+import { DatabaseDamaged } from '../node/leveldb-files.ts';
 import { MEMPOOL_COMPACTION_TXS, NodeStore, STORE_VERSION, type CommittedBlock } from '../node/store.ts';
 
 const stores: NodeStore[] = [];
@@ -127,5 +128,24 @@ describe('node store', () => {
     await raw.put('meta/version', Uint8Array.of(0, 0, 0, 2));
     await raw.close();
     await expect(NodeStore.open(path)).rejects.toThrow(/has storage layout version 2; this node reads and writes version 3/);
+  });
+
+  it('blames a second open on another node only when LevelDB reports its lock', async () => {
+    const path = newDir();
+    await open(path);
+    await expect(NodeStore.open(path)).rejects.toThrow(/another process holds its lock; is another node running on this data directory\?/);
+  });
+
+  it('never creates a database over a non-empty directory, and names what is missing', async () => {
+    const path = newDir();
+    await (await open(path)).close();
+    stores.pop();
+    rmSync(join(path, 'CURRENT'));
+    const before = readdirSync(path).sort();
+    const err = await NodeStore.open(path).then(() => undefined, (e: Error) => e);
+    expect(err).toBeInstanceOf(DatabaseDamaged);
+    expect(err!.message).toContain(`has no CURRENT file (${join(path, 'CURRENT')})`);
+    expect(err!.message).not.toMatch(/another node/);
+    expect(readdirSync(path).sort()).toEqual(before);
   });
 });
