@@ -12,6 +12,8 @@
 // - an earlier (height, round, step): refused;
 // - a signature: only for exactly the durable record's message, or one of the messages of
 //   its resend set (identical sign bytes to ones already signed), never at a committed height.
+//   (privval hands back the stored signature for identical sign bytes; a hedged ML-DSA
+//   signature of the same bytes differs, but it signs the same message, not a second one.)
 import { compareHrs, isResendOfRecord, type SignRecord, type SignTarget } from '../consensus/index.ts';
 import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
 import type { KeyPair } from '../protocol/keys.ts';
