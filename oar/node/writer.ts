@@ -95,6 +95,8 @@ interface Waiter {
 
 export class OarWriter {
   private closed = false;
+  /** Writes that reached the disk (one fdatasync each) and the frames they carried: group commit shows as frames > batches. */
+  readonly stats = { batches: 0, frames: 0 };
   private failure?: Error;
   private batch: Uint8Array[] = [];
   private waiters: Waiter[] = [];
@@ -369,6 +371,8 @@ export class OarWriter {
           written += bytesWritten;
         }
         await this.file.datasync();
+        this.stats.batches++;
+        this.stats.frames += frames.length;
         for (const w of waiters) w.resolve();
       } catch (err) {
         // Memory is now ahead of the disk: refuse everything until the record is reopened and recovered.
