@@ -133,7 +133,7 @@ describe(`OAR writer under kill -9 (seed ${SEED}, ${KILLS} kills; replay with OA
     expect(summary.entries).toBeGreaterThanOrEqual(acked.size);
     expect(summary.outcomes).toBeGreaterThan(0);
     console.log(`oar-crash: ${KILLS} kills, ${summary.entries} entries (${acked.size} acknowledged, ${acted.size} actions), ${summary.outcomes} outcomes, ${summary.openIntents.length} intents left open by kills, ${torn} restarts found a torn tail`);
-  }, 600_000);
+  }, 1_500_000);
 
   it('a process killed inside a guarded action leaves its intent sealed and no outcome', async () => {
     const hangDir = mkdtempSync(join(tmpdir(), 'oar-hang-'));
