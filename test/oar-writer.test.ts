@@ -192,6 +192,22 @@ describe('OarWriter', () => {
   });
 });
 
+describe('a disk error while sealing', () => {
+  it('rejects the waiting calls, refuses further calls, and the record reopens without the unsealed entry', async () => {
+    const w = await openWriter();
+    await w.intend({ actor: 'a', actorVersion: 'v1', payload: 1 });
+    // Close the file under the writer: its next write fails as a failing disk would.
+    await (w as unknown as { file: { close(): Promise<void> } }).file.close();
+    await expect(w.intend({ actor: 'a', actorVersion: 'v1', payload: 2 })).rejects.toThrow(/the entry was not sealed/);
+    await expect(w.intend({ actor: 'a', actorVersion: 'v1', payload: 3 })).rejects.toThrow(/stopped after a disk error .*reopen the record/);
+    (w as unknown as { lock: { release(): void } }).lock.release();
+    const again = await openWriter();
+    expect(again.size).toBe(1);
+    expect(again.recoveredTornTail).toBeUndefined();
+    await again.close();
+  });
+});
+
 describe('crash recovery (seeded property test: random appends, then a crash tears the unsynced tail)', () => {
   const seed = Number(process.env.OAR_PROPERTY_SEED ?? Math.floor(Math.random() * 2 ** 31));
   it(`keeps every sealed entry and cuts, reports and keeps aside a torn tail (seed ${seed})`, async () => {

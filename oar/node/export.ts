@@ -43,6 +43,7 @@ export async function exportRecord(source: string, outPath: string, options: Exp
   let withheld = 0;
   let wroteHeader = false;
   let firstSequence = since;
+  const checkpointsWritten = new Set<number>();
   const emit = async (data: Uint8Array) => {
     await out.write(data);
     bytes += data.length;
@@ -78,8 +79,12 @@ export async function exportRecord(source: string, outPath: string, options: Exp
         }
         prev = entryHash(header!.chainId, item.signedBytes);
         if (e.kind === 'key-change') key = e.newPublicKey;
-      } else if (wroteHeader) {
-        await emit(item.type === 'checkpoint' ? encodeCheckpointFrame(item.size, item.root) : encodeBundleFrame(item.size, item.bundle));
+      } else if (wroteHeader && item.type === 'checkpoint') {
+        await emit(encodeCheckpointFrame(item.size, item.root));
+        checkpointsWritten.add(item.size);
+      } else if (item.type === 'bundle' && checkpointsWritten.has(item.size)) {
+        // A bundle goes with its checkpoint: one for a checkpoint before the export's start stays out.
+        await emit(encodeBundleFrame(item.size, item.bundle));
       }
     }
     const summary: RecordSummary = verifier.finish();
