@@ -139,6 +139,9 @@ describe('OarWriter', () => {
         child.on('exit', () => reject(new Error(`child exited: ${out}`)));
       });
       await expect(OarWriter.open({ dir: childDir, chainId: CHILD_CHAIN_ID, logId: CHILD_LOG_ID, key: keyPairFromSeed(CHILD_KEY_SEED) })).rejects.toThrow(new RegExp(`held by writer process ${child.pid}`));
+      // The record stays readable by other processes while its writer holds it.
+      const held = await entries(recordPath(childDir));
+      expect(held.map((e) => e.signed.entry.kind)).toEqual(['intent']);
     } finally {
       child.kill('SIGKILL');
       await exited;
