@@ -1,8 +1,8 @@
 // kill -9 against the OAR writer (issue 14): real child processes append from several
 // concurrent actors and are killed at seeded random moments. After every kill the record on
 // disk must hold every entry whose call returned (same sequence, same hash), every action that
-// began must have its intent on disk, the chain must verify, and no outcome may lack its
-// intent. A second test kills a process inside a guarded action and finds the intent sealed.
+// began must have its intent on disk, and the whole chain must verify (every link and
+// signature, no outcome without its open intent). A second test kills a process inside a guarded action and finds the intent sealed.
 // OAR_CRASH_SEED replays a run; OAR_CRASH_KILLS raises the count (default 50, about a minute).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { keyPairFromSeed } from '../protocol/keys.ts';
 import { installFastCrypto } from '../node/fast-crypto.ts';
 import { useMlDsa65Verifier } from '../protocol/keys.ts';
 import { useSha256 } from '../protocol/hash.ts';
-import { entryHash, OarWriter, verifyRecord, type ParsedEntry } from '../oar/index.ts';
+import { entryHash, OarWriter, RecordVerifier, verifyRecord, type ParsedEntry } from '../oar/index.ts';
 import { fileChunks, recordPath, readRecordFile } from '../oar/node/record-file.ts';
 import { Prng } from './sim/prng.ts';
 import { CHILD_CHAIN_ID, CHILD_KEY_SEED, CHILD_LOG_ID } from './helpers/oar-child-config.ts';
@@ -61,17 +61,23 @@ function startChild(dir: string, actors: number, mode: 'loop' | 'hang'): Run {
   return { lines, exit, child, waitFor, go: () => child.stdin!.write('go\n') };
 }
 
-/** Entry hashes of the record on disk by sequence, read as another process would while nothing writes. */
+/**
+ * The record on disk as another process reads it after the kill (before any writer recovers
+ * it), verified end to end: every link, every signature, every outcome after its open intent.
+ */
 async function entriesOnDisk(dir: string): Promise<{ hashes: string[]; kinds: string[] }> {
   const hashes: string[] = [];
   const kinds: string[] = [];
+  const verifier = new RecordVerifier({ chainId: CHILD_CHAIN_ID, publicKey: keyPairFromSeed(CHILD_KEY_SEED).publicKey, signatures: 'all' });
   for await (const item of readRecordFile(recordPath(dir), { allowPartialTail: true })) {
+    verifier.push(item);
     if (item.type !== 'entry') continue;
     const e = (item as ParsedEntry).signed.entry;
     expect(e.sequence).toBe(hashes.length);
     hashes.push(bytesToHex(entryHash(CHILD_CHAIN_ID, item.signedBytes)));
     kinds.push(e.kind);
   }
+  expect(verifier.finish().entries).toBe(hashes.length);
   return { hashes, kinds };
 }
 
