@@ -250,8 +250,10 @@ describe('crash recovery (seeded property test: random appends, then a crash tea
         bytes[cutAt] ^= 0x40;
         writeFileSync(recordPath(dir), bytes);
       }
-      const reopened = await openWriter();
+      const told: number[] = [];
+      const reopened = await openWriter({ onTornTail: (t) => told.push(t.sequence) });
       const torn = reopened.recoveredTornTail;
+      expect(told).toEqual([torn?.sequence]);
       expect(torn, `round ${round}: damage ${damage} at byte ${cutAt} was not detected`).toBeDefined();
       expect(torn!.sequence).toBeGreaterThanOrEqual(sealed);
       expect(reopened.size).toBe(torn!.sequence);

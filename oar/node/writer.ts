@@ -52,6 +52,8 @@ export interface OarWriterOptions {
   nowMs?: () => number;
   /** Signer; by default liboqs when it passes a self-test against noble, else noble. */
   sign?: MlDsa65Sign;
+  /** Told when opening cut a torn tail; by default a warning on stderr, so it is never silent. */
+  onTornTail?: (torn: TornTail) => void;
 }
 
 /** What a sealed intent hands its action: proof the intent is on disk, and what closes it. */
@@ -144,6 +146,7 @@ export class OarWriter {
       }
       const { summary, torn } = await recoverRecordFile(path, { chainId: options.chainId });
       assertMatches(summary, options);
+      if (torn) (options.onTornTail ?? warnTornTail)(torn);
       const file = await open(path, 'a');
       const sign = options.sign ?? (await fastSigner());
       const open_ = new Map(summary.openIntents.map((i) => [i.sequence, i]));
@@ -392,6 +395,10 @@ function checkActor(input: IntentInput): void {
   if (actor) throw new OarInputError(`actor: ${actor}`);
   const version = actorProblem(input.actorVersion, ACTOR_VERSION_MAX);
   if (version) throw new OarInputError(`actorVersion: ${version}`);
+}
+
+function warnTornTail(torn: TornTail): void {
+  process.stderr.write(`oar: the record ended in a torn write: cut from entry ${torn.sequence} (byte ${torn.offset}, ${torn.bytesCut} bytes, kept in ${torn.savedTo}): ${torn.reason}\n`);
 }
 
 function errorText(err: unknown): string {
