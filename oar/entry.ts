@@ -60,6 +60,17 @@ export interface SignedEntry {
   signature: Uint8Array;
 }
 
+/** A version this build does not read: a newer writer's data, never a torn write to cut. */
+export class UnsupportedVersionError extends DecodeError {
+  constructor(
+    field: string,
+    detail: string,
+    readonly version: number,
+  ) {
+    super(field, detail);
+  }
+}
+
 // Actor names are free text for people to read, but never control characters (which could
 // hide or rewrite what a terminal shows an auditor).
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -146,9 +157,7 @@ function readActor(r: Reader, max: number, field: string): string {
 /** Reads one signed entry from `r`: the body, then the signature. */
 export function readSignedEntry(r: Reader): SignedEntry {
   const version = r.u8('version');
-  if (version !== ENTRY_VERSION) {
-    throw new DecodeError('version', `entry format version ${version} is not supported (this build reads version ${ENTRY_VERSION})`);
-  }
+  if (version !== ENTRY_VERSION) throw new UnsupportedVersionError('version', `entry format version ${version} is not supported (this build reads version ${ENTRY_VERSION})`, version);
   const logId = r.string(LOG_ID_MAX, 'logId');
   if (!LOG_ID_PATTERN.test(logId)) throw new DecodeError('logId', `must be 1-${LOG_ID_MAX} printable ASCII characters without spaces`);
   const sequence = readSafeInt(r, SEQUENCE_MAX, 'sequence');

@@ -9,7 +9,7 @@ import { decodeExact, DecodeError, Reader, Writer } from '../protocol/encoding.t
 import { assertValidChainId, CHAIN_ID_PATTERN } from '../protocol/hash.ts';
 import { PUBLIC_KEY_SIZE } from '../protocol/keys.ts';
 import { LOG_ID_MAX, LOG_ID_PATTERN } from '../protocol/tx.ts';
-import { assertValidLogId, encodeSignedEntry, entryHash, HASH_SIZE, readSignedEntry, SALT_SIZE, SEQUENCE_MAX, type SignedEntry } from './entry.ts';
+import { assertValidLogId, UnsupportedVersionError, encodeSignedEntry, entryHash, HASH_SIZE, readSignedEntry, SALT_SIZE, SEQUENCE_MAX, type SignedEntry } from './entry.ts';
 
 /** "pan-oar\n": names the file type before anything is parsed. */
 export const RECORD_MAGIC = Uint8Array.from([0x70, 0x61, 0x6e, 0x2d, 0x6f, 0x61, 0x72, 0x0a]);
@@ -89,6 +89,8 @@ export class RecordFormatError extends Error {
     readonly offset: number,
     readonly field: string,
     detail: string,
+    /** Set when the fault is a format version this build does not read. */
+    readonly unsupportedVersion?: number,
   ) {
     super(`record byte ${offset}: ${field}: ${detail}`);
     this.name = 'RecordFormatError';
@@ -254,7 +256,7 @@ export class RecordParser {
       }
       const version = (pre[8] << 8) | pre[9];
       if (version !== RECORD_VERSION) {
-        throw new RecordFormatError(8, 'version', `record format version ${version} is not supported (this build reads version ${RECORD_VERSION})`);
+        throw new RecordFormatError(8, 'version', `record format version ${version} is not supported (this build reads version ${RECORD_VERSION})`, version);
       }
       this.sawPreamble = true;
       this.offset = RECORD_PREAMBLE_SIZE;
@@ -284,7 +286,7 @@ export class RecordParser {
       if (type === FRAME_TYPES.checkpoint) return { type: 'checkpoint', ...decodeCheckpointBody(body), offset, end };
       return { type: 'bundle', ...decodeBundleBody(body), offset, end };
     } catch (err) {
-      if (err instanceof DecodeError) throw new RecordFormatError(offset, err.field, err.message.slice(err.field.length + 2));
+      if (err instanceof DecodeError) throw new RecordFormatError(offset, err.field, err.message.slice(err.field.length + 2), err instanceof UnsupportedVersionError ? err.version : undefined);
       throw err;
     }
   }

@@ -110,6 +110,14 @@ describe('OarWriter', () => {
     // The wrong chain, the wrong log id.
     await refusedUnchanged(() => OarWriter.open({ dir, chainId: 'pantheon-other', key: owner }), /the record is for chain "pantheon-test-1", not "pantheon-other"/);
     await refusedUnchanged(() => OarWriter.open({ dir, chainId: CHAIN, logId: 'acme/other', key: owner }), /is log "acme\/loans", not "acme\/other"/);
+    // An entry of another entry format version (a newer writer's) is refused, not cut as a torn tail.
+    const original = readFileSync(recordPath(dir));
+    const lastEntry = (await entries()).at(-1)!;
+    const newer = Buffer.from(original);
+    newer[lastEntry.offset + 5] = 2;
+    writeFileSync(recordPath(dir), newer);
+    await refusedUnchanged(() => OarWriter.open({ dir, chainId: CHAIN, key: owner }), /entry format version 2 is not supported \(this build reads version 1\); the record is left unchanged/);
+    writeFileSync(recordPath(dir), original);
     // A record written by another format version.
     const bytes = readFileSync(recordPath(dir));
     bytes[9] = 2;
