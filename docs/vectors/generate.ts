@@ -15,6 +15,7 @@ import { blockHash, encodeBlock, encodeHeader, evidenceRoot, txRoot, type Block 
 import { applyTx, stateRoot } from '../../protocol/state.ts';
 import type { SignRecord } from '../../consensus/index.ts';
 import { encodeSignRecordFile, SIGN_RECORD_FORMAT, SIGN_RECORD_VERSION } from '../../node/sign-record-file.ts';
+import { writeOarVectors } from './generate-oar.ts';
 import { createGenesis, encodeGenesis, genesisAccounts, genesisHash, genesisToJson, genesisValidatorSetHash } from '../../genesis/genesis.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -300,3 +301,6 @@ write('genesis.json', 'Genesis files (docs/genesis.md): a valid one with its can
     { description: 'another format version', input: { file: encodeSignRecordFile({ ...base, version: 2, record }), expect: expectFor }, expect: 'SignRecordDamaged', output: { error: 'version 2, this node reads pantheon/sign-record version 1' } },
   ]);
 }
+
+// ---- OAR (docs/oar.md) ------------------------------------------------------------------------
+writeOarVectors(write);
