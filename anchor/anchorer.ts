@@ -23,6 +23,24 @@ import { AnchorWallet, P2WPKH_DUST_SAT, outpointKey, type SignedAnchorTx, type W
 
 export type { AnchorAttestation };
 
+/** What the anchorer reports to the node's metrics (node/metrics.ts). */
+export interface AnchorFigures {
+  /** Pantheon height carried by the newest anchor found in a block of the best Bitcoin chain (0: none). */
+  anchoredHeight: number;
+  /** Confirmations of that anchor (0: none). */
+  confirmations: number;
+  /** Fee and virtual size of the newest anchor transaction signed (0: none). */
+  feeSat: number;
+  vbytes: number;
+  /** Balance of the wallet's unspent outputs, as the wallet tracks them. */
+  walletBalanceSat: number;
+  /** Anchor transactions signed and not yet in a block. */
+  unconfirmed: number;
+  /** Since this process started: new anchor transactions and BIP 125 fee bumps broadcast. */
+  anchorsSent: number;
+  rbfBumps: number;
+}
+
 export interface AnchorerConfig {
   /** Holds anchor-key.json and anchorer-state.json. */
   dataDir: string;
@@ -126,6 +144,9 @@ export class Anchorer {
   private readonly incrementalRelay: number;
   private readonly statePath: string;
   private readonly log: (line: string) => void;
+  /** Since this process started (the metrics' counters). */
+  private anchorsSent = 0;
+  private rbfBumps = 0;
 
   private constructor(
     private readonly config: AnchorerConfig,
@@ -208,6 +229,24 @@ export class Anchorer {
         .map((a) => ({ seq: a.seq, txid: a.versions[a.current].txid, pantheonHeight: a.versions[a.current].pantheonHeight, interval: a.versions[a.current].interval })),
       confirming: anchors.filter((a) => a.status === 'confirmed').map((a) => ({ seq: a.seq, txid: a.block!.txid, blockHeight: a.block!.height })),
       attested: anchors.filter((a) => a.status === 'attested').length,
+    };
+  }
+
+  /** The figures the node's metrics export (node/metrics.ts AnchorFigures); cheap, no RPC. */
+  figures(): AnchorFigures {
+    const anchors = this.state.anchors;
+    const inBlock = anchors.filter((a) => (a.status === 'confirmed' || a.status === 'attested') && a.block).sort((a, b) => a.seq - b.seq).at(-1);
+    const newest = anchors.at(-1);
+    const signed = newest?.versions.at(-1);
+    return {
+      anchoredHeight: inBlock ? Number(inBlock.versions[inBlock.current].pantheonHeight) : 0,
+      confirmations: inBlock ? Math.max(0, this.wallet.height - inBlock.block!.height + 1) : 0,
+      feeSat: signed ? Number(signed.feeSat) : 0,
+      vbytes: signed?.vsize ?? 0,
+      walletBalanceSat: Number(this.wallet.balanceSat()),
+      unconfirmed: anchors.filter((a) => a.status === 'unconfirmed').length,
+      anchorsSent: this.anchorsSent,
+      rbfBumps: this.rbfBumps,
     };
   }
 
@@ -439,6 +478,7 @@ export class Anchorer {
     this.state.lastInterval = interval;
     this.persist(); // durable before it leaves the process
     const accepted = await this.broadcast(anchor.versions[0]);
+    this.anchorsSent++;
     this.log(`anchor seq ${anchor.seq} for interval ${interval}: tx ${tx.txid} Pantheon height ${latest.height} fee ${tx.feeSat} sat (${feeRate} sat/vB) ${accepted ? 'in mempool' : 'NOT in mempool yet (will rebroadcast)'}`);
   }
 
@@ -464,6 +504,7 @@ export class Anchorer {
     this.state.lastInterval = interval;
     this.persist(); // durable before it leaves the process
     if (await this.broadcast(version)) {
+      this.rbfBumps++;
       anchor.current = anchor.versions.length - 1;
       this.persist();
       this.log(`anchor seq ${anchor.seq} replaced (BIP 125) for interval ${interval}: tx ${tx.txid} Pantheon height ${latest.height} fee ${tx.feeSat} sat replaces ${current.txid}`);

@@ -17,7 +17,7 @@ import { Chain } from './chain.ts';
 import { ConsensusDriver } from './consensus-driver.ts';
 import { createLogger, type Logger } from './log.ts';
 import { DEFAULT_MEMPOOL_LIMITS, Mempool } from './mempool.ts';
-import { Metrics } from './metrics.ts';
+import { NodeMetrics } from './metrics.ts';
 import { installFastCrypto } from './fast-crypto.ts';
 import { createNetwork, type Network, type Verdict } from './p2p/index.ts';
 import { NodeStore } from './store.ts';
@@ -54,12 +54,14 @@ const SEEN_VOTES_MAX = 10_000;
 
 export class PantheonNode {
   readonly log: Logger;
-  readonly metrics = new Metrics();
+  readonly metrics = new NodeMetrics();
   private readonly seenVotes = new Set<string>();
   private startedAtMs = Date.now();
   private anchorer: Anchorer | undefined;
   private bitcoinRpc: BitcoinRpc | undefined;
   private anchorPoll: NodeJS.Timeout | undefined;
+  /** Header time of the newest committed block, for the block-interval histogram. */
+  private lastBlockTimeMs: number | undefined;
 
   private constructor(
     readonly config: NodeConfig,
@@ -103,12 +105,12 @@ export class PantheonNode {
       });
       const syncer = new Syncer(chain, driver, network, log, config.syncIntervalMs ?? 1000, (block, hashHex, txIds, evidenceKeys) => node?.afterCommit(block, hashHex, txIds, evidenceKeys));
       node = new PantheonNode(config, store, chain, mempool, network, driver, syncer, validatorIndex, log);
+      node.connectMetrics();
       await node.reloadMempool();
       node.attachGossip();
       syncer.start();
       if (config.anchor) await node.startAnchoring(config.anchor);
       await driver.start();
-      node.metrics.set('pantheon_height', Number(chain.height));
       log('info', 'node started', { chainId: chain.chainId, height: chain.height, validator: validatorIndex ?? 'none', peerId: network.peerId, addresses: network.addresses() });
       return node;
     } catch (err) {
@@ -130,9 +132,30 @@ export class PantheonNode {
   private afterCommit(block: Block, hashHex: string, txIds: readonly string[], evidenceKeys: readonly string[]): void {
     for (const id of txIds) this.mempool.remove(id);
     for (const key of evidenceKeys) this.driver.evidencePool.delete(key);
-    this.metrics.set('pantheon_height', Number(block.header.height));
-    this.metrics.add('pantheon_transactions_committed_total', block.txs.length);
+    this.metrics.markCommitted(txIds, Number(block.header.timeMs), this.lastBlockTimeMs);
+    this.lastBlockTimeMs = Number(block.header.timeMs);
     this.anchorer?.tick({ height: block.header.height, root: hexToBytes(hashHex, 'block hash', 32) }).catch((err) => this.log('warn', 'anchor tick failed', { error: (err as Error).message }));
+  }
+
+  private connectMetrics(): void {
+    const { chain, driver, network, mempool, syncer, store, metrics } = this;
+    this.lastBlockTimeMs = chain.lastHeader ? Number(chain.lastHeader.timeMs) : undefined;
+    chain.commitSecondsObserver = (seconds) => metrics.blockCommitSeconds.observe(seconds);
+    metrics.observe({
+      chainHeight: () => Number(chain.height),
+      consensusHeight: () => Number(driver.height),
+      consensusRound: () => driver.round,
+      peers: () => network.peers().length,
+      mempoolTransactions: () => mempool.size,
+      mempoolBytes: () => mempool.byteSize,
+      commitmentLogLeaves: () => chain.log.size,
+      syncBestPeerHeight: () => Number(syncer.progress.bestPeerHeight),
+      attestedHeight: async () => {
+        const latest = await store.latestAttestation();
+        return latest ? Number((decodeTx(latest).payload as AnchorAttestationPayload).pantheonHeight) : 0;
+      },
+      anchor: () => this.anchorer?.figures(),
+    });
   }
 
   // ---- anchoring ----------------------------------------------------------------------------
@@ -147,7 +170,7 @@ export class PantheonNode {
       intervalHeights: o.intervalHeights,
       confirmations: o.confirmations,
       onAttestation: (a) => this.submitAttestation(a),
-      log: (line) => this.log('info', line, { component: 'anchor' }),
+      log: (line) => (line.startsWith('ERROR: ') ? this.log('error', line.slice(7), { component: 'anchor' }) : this.log('info', line, { component: 'anchor' })),
     });
     this.log('info', 'anchoring enabled', { bitcoinAddress: this.anchorer.address, intervalHeights: o.intervalHeights, confirmations: o.confirmations });
     this.anchorPoll = setInterval(() => this.anchorer?.poll().catch((err) => this.log('warn', 'anchor poll failed', { error: (err as Error).message })), o.pollMs ?? 2000);
@@ -245,7 +268,8 @@ export class PantheonNode {
     if (!added.ok) return { ok: false, error: added.error, duplicate: added.duplicate };
     if (options.persist) await this.store.putMempoolTx(id, bytes);
     if (options.gossip) await this.network.publish('tx', bytes).catch((err) => this.log('warn', 'gossip publish failed', { error: (err as Error).message }));
-    this.metrics.add('pantheon_transactions_admitted_total', 1);
+    this.metrics.transactionsAdmitted.inc();
+    if (options.persist) this.metrics.markSubmitted(id);
     return { ok: true, txId: id };
   }
 
@@ -254,7 +278,7 @@ export class PantheonNode {
   private attachGossip(): void {
     const verdict = (name: string, v: Verdict, from: string, why?: string): Verdict => {
       if (v === 'reject') {
-        this.metrics.add('pantheon_gossip_rejected_total', 1);
+        this.metrics.gossipRejected.inc();
         this.log('warn', `rejected ${name} from peer`, { peer: from, error: why });
       }
       return v;
