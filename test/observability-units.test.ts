@@ -115,14 +115,14 @@ describe('metrics registry', () => {
 
 describe('Grafana dashboard (devnet/grafana/pantheon-devnet.json)', () => {
   const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8'));
-  const panels: { type: string; title: string; targets?: { expr: string }[] }[] = dashboard.panels;
+  const panels: { id: number; type: string; title: string; targets?: { expr: string }[] }[] = dashboard.panels;
   const exprs = panels.flatMap((p) => (p.targets ?? []).map((t) => ({ title: p.title, expr: t.expr })));
 
   it('is a dashboard Grafana can import: panels with Prometheus queries and a data source variable', () => {
     expect(dashboard.uid).toBe('pantheon-devnet');
     expect(dashboard.schemaVersion).toBeGreaterThanOrEqual(36);
     expect(dashboard.templating.list.some((v: { type: string; query: string }) => v.type === 'datasource' && v.query === 'prometheus')).toBe(true);
-    const ids = panels.map((p: { id?: number }) => p.id);
+    const ids = panels.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
     for (const p of panels.filter((p) => p.type !== 'row')) {
       expect(p.targets?.length, p.title).toBeGreaterThan(0);
