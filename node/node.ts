@@ -170,7 +170,7 @@ export class PantheonNode {
       intervalHeights: o.intervalHeights,
       confirmations: o.confirmations,
       onAttestation: (a) => this.submitAttestation(a),
-      log: (line) => (line.startsWith('ERROR: ') ? this.log('error', line.slice(7), { component: 'anchor' }) : this.log('info', line, { component: 'anchor' })),
+      log: (line, level) => this.log(level ?? 'info', line, { component: 'anchor' }),
     });
     this.log('info', 'anchoring enabled', { bitcoinAddress: this.anchorer.address, intervalHeights: o.intervalHeights, confirmations: o.confirmations });
     this.anchorPoll = setInterval(() => this.anchorer?.poll().catch((err) => this.log('warn', 'anchor poll failed', { error: (err as Error).message })), o.pollMs ?? 2000);
@@ -206,7 +206,8 @@ export class PantheonNode {
     const tx = signTx({ chainId: this.chain.chainId, senderPublicKey: key.publicKey, nonce, fee: this.chain.genesis.params.minFee, payload }, key.secretKey);
     const r = await this.admit(encodeTx(tx), { persist: true, gossip: true });
     if (!r.ok && !r.duplicate) throw new Error(`attestation transaction refused: ${r.error}`);
-    this.log('info', 'anchor attested', { pantheonHeight: a.pantheonHeight, bitcoinTx: a.txid, bitcoinBlock: a.blockHash, bitcoinHeight: a.blockHeight, confirmations: a.confirmations });
+    // The anchorer has logged the attestation at info already.
+    this.log('debug', 'anchor attested', { pantheonHeight: a.pantheonHeight, bitcoinTx: a.txid, bitcoinBlock: a.blockHash, bitcoinHeight: a.blockHeight, confirmations: a.confirmations });
   }
 
   /** The committed attestation covering `height`, when its Bitcoin block is still on our best chain (if we have a Bitcoin view). */
