@@ -88,7 +88,7 @@ describe('/metrics of a running node', () => {
     const families = await waitFor('the anchor of the commitment to be attested', async () => {
       const f = await scrape();
       return valueOf(f, 'pantheon_anchor_attested_height') >= finalHeight ? f : undefined;
-    }, 90_000, 500);
+    }, 180_000, 500);
     expect(countOf(families, 'pantheon_submit_to_final_seconds')).toBeGreaterThanOrEqual(1);
     expect(countOf(families, 'pantheon_block_interval_seconds')).toBeGreaterThanOrEqual(1);
     expect(countOf(families, 'pantheon_block_commit_seconds')).toBeGreaterThanOrEqual(1);
@@ -103,7 +103,7 @@ describe('/metrics of a running node', () => {
     expect(valueOf(families, 'pantheon_anchor_vbytes')).toBeGreaterThan(100); // one P2WPKH input, OP_RETURN, change
     expect(valueOf(families, 'pantheon_anchor_wallet_balance_satoshis')).toBeGreaterThan(0);
     expect(valueOf(families, 'pantheon_anchor_transactions_sent_total')).toBeGreaterThanOrEqual(1);
-  }, 150_000);
+  }, 240_000);
 
   it('logs a client that hangs up mid-request at debug, without a stack, and counts it', async () => {
     const before = valueOf(await scrape(), 'pantheon_http_client_disconnects_total');
