@@ -114,7 +114,7 @@ export function startHttpApi(node: PantheonNode, host: string, port: number): Pr
     // A client that goes away before its answer is routine (a cancelled curl, a scraper's
     // timeout): counted, and logged at debug without a stack.
     res.once('close', () => {
-      if (res.writableFinished) return;
+      if (res.writableEnded) return; // answered (even if we then cut the connection, as after a 413)
       node.metrics.clientDisconnects.inc();
       node.log('debug', 'http client disconnected before the answer', { method: req.method, url: req.url });
     });

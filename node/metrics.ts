@@ -145,11 +145,6 @@ export class NodeMetrics {
     }
   }
 
-  /** A submitted transaction left the mempool without being committed. */
-  forgetSubmitted(txId: string): void {
-    this.submittedAtMs.delete(txId);
-  }
-
   countSignerRefusal(): void {
     this.signerRefusals.inc();
   }
