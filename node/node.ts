@@ -18,6 +18,7 @@ import { ConsensusDriver } from './consensus-driver.ts';
 import { createLogger, type Logger } from './log.ts';
 import { DEFAULT_MEMPOOL_LIMITS, Mempool } from './mempool.ts';
 import { NodeMetrics } from './metrics.ts';
+import { PassWatch } from './pass-watch.ts';
 import { installFastCrypto } from './fast-crypto.ts';
 import { createNetwork, type Network, type Verdict } from './p2p/index.ts';
 import { NodeStore } from './store.ts';
@@ -60,6 +61,7 @@ export class PantheonNode {
   private anchorer: Anchorer | undefined;
   private bitcoinRpc: BitcoinRpc | undefined;
   private anchorPoll: NodeJS.Timeout | undefined;
+  private anchorPasses: PassWatch | undefined;
   /** Header time of the newest committed block, for the block-interval histogram. */
   private lastBlockTimeMs: number | undefined;
 
@@ -134,7 +136,7 @@ export class PantheonNode {
     for (const key of evidenceKeys) this.driver.evidencePool.delete(key);
     this.metrics.markCommitted(txIds, Number(block.header.timeMs), this.lastBlockTimeMs);
     this.lastBlockTimeMs = Number(block.header.timeMs);
-    this.anchorer?.tick({ height: block.header.height, root: hexToBytes(hashHex, 'block hash', 32) }).catch((err) => this.log('warn', 'anchor tick failed', { error: (err as Error).message }));
+    if (this.anchorer) this.anchorPasses!.watch(this.anchorer.tick({ height: block.header.height, root: hexToBytes(hashHex, 'block hash', 32) }));
   }
 
   private connectMetrics(): void {
@@ -163,6 +165,7 @@ export class PantheonNode {
   private async startAnchoring(o: AnchorOptions): Promise<void> {
     if (!this.config.validatorKey) throw new Error('anchoring needs --key: the validator key signs the attestation transactions');
     this.bitcoinRpc = new BitcoinRpc(o.rpc);
+    this.anchorPasses = new PassWatch(this.log, 'anchor pass');
     this.anchorer = await Anchorer.open({
       dataDir: join(this.config.dataDir, 'anchor'),
       chainId: this.chain.chainId,
@@ -173,7 +176,7 @@ export class PantheonNode {
       log: (line, level) => this.log(level ?? 'info', line, { component: 'anchor' }),
     });
     this.log('info', 'anchoring enabled', { bitcoinAddress: this.anchorer.address, intervalHeights: o.intervalHeights, confirmations: o.confirmations });
-    this.anchorPoll = setInterval(() => this.anchorer?.poll().catch((err) => this.log('warn', 'anchor poll failed', { error: (err as Error).message })), o.pollMs ?? 2000);
+    this.anchorPoll = setInterval(() => this.anchorer && this.anchorPasses!.watch(this.anchorer.poll()), o.pollMs ?? 2000);
   }
 
   get anchorAddress(): string | undefined {

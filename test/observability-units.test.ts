@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NodeMetrics, type MetricSources } from '../node/metrics.ts';
-import { createLogger, isLogThreshold } from '../node/log.ts';
+import { createLogger, isLogThreshold, type LogLevel } from '../node/log.ts';
+import { PassWatch } from '../node/pass-watch.ts';
 import { countOf, familyOf, metricNamesIn, parseExposition, valueOf } from './helpers/prometheus.ts';
 import { findSecrets } from './helpers/secret-scan.ts';
 import { REQUIRED_SERIES } from './helpers/required-metrics.ts';
@@ -196,5 +197,31 @@ describe('logger', () => {
     const log = createLogger('node', { pretty: true, write: (l) => lines.push(l) });
     log('info', 'committed', { height: 7n });
     expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}\[node\] committed height=7$/);
+  });
+});
+
+describe('anchor pass failures (node/pass-watch.ts)', () => {
+  it('logs a shared pass once, an outage once at warn with repeats at debug, and its end at info', async () => {
+    const lines: [LogLevel, string][] = [];
+    const watch = new PassWatch((level, msg) => lines.push([level, msg]), 'anchor pass');
+    const settle = () => new Promise((r) => setTimeout(r, 0));
+    const down = Promise.reject(new Error('bitcoin rpc getblockcount: connect ECONNREFUSED'));
+    for (let i = 0; i < 30; i++) watch.watch(down); // thirty polls waiting on one pass
+    await settle();
+    expect(lines).toEqual([['warn', 'anchor pass failed']]);
+    for (let i = 0; i < 5; i++) {
+      watch.watch(Promise.reject(new Error('bitcoin rpc getblockcount: connect ECONNREFUSED')));
+      await settle();
+    }
+    expect(lines.slice(1).every(([level]) => level === 'debug')).toBe(true);
+    watch.watch(Promise.reject(new Error('another error')));
+    await settle();
+    expect(lines.at(-1)).toEqual(['warn', 'anchor pass failed']);
+    watch.watch(Promise.resolve());
+    await settle();
+    expect(lines.at(-1)).toEqual(['info', 'anchor pass succeeds again']);
+    watch.watch(Promise.resolve());
+    await settle();
+    expect(lines.length).toBe(8); // warn, 5 debug, warn, info: a success after a success logs nothing
   });
 });
