@@ -19,12 +19,12 @@ import type { Network } from './p2p/index.ts';
 import type { NodeStore } from './store.ts';
 
 const PENDING_BLOCKS_MAX = 64;
+const EVIDENCE_POOL_MAX = 256;
 
 /** Empty blocks come every block interval on an idle chain: logged at debug, so idle logs stay quiet. */
 function isEmptyBlock(block: Block): boolean {
   return block.txs.length === 0 && block.evidence.length === 0;
 }
-const EVIDENCE_POOL_MAX = 256;
 
 export interface DriverOptions {
   chain: Chain;
