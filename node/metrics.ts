@@ -98,7 +98,7 @@ export class NodeMetrics {
     gauge('pantheon_anchor_confirmations', 'Bitcoin confirmations of that anchor (0: none).', anchor((a) => a.confirmations));
     gauge('pantheon_anchor_fee_satoshis', 'Fee of the newest anchor transaction signed.', anchor((a) => a.feeSat));
     gauge('pantheon_anchor_vbytes', 'Virtual size of the newest anchor transaction signed.', anchor((a) => a.vbytes));
-    gauge('pantheon_anchor_wallet_balance_satoshis', 'Confirmed balance of the anchor wallet.', anchor((a) => a.walletBalanceSat));
+    gauge('pantheon_anchor_wallet_balance_satoshis', 'Value of the unspent outputs the anchor wallet has seen in blocks (immature coinbases included).', anchor((a) => a.walletBalanceSat));
     gauge('pantheon_anchor_unconfirmed_transactions', 'Anchor transactions signed and not yet in a block.', anchor((a) => a.unconfirmed));
     // Monotone within the process, kept by the anchorer; copied here at scrape time.
     const anchorCounter = (name: string, help: string, read: (a: AnchorFigures) => number) =>
