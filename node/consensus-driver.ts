@@ -21,6 +21,11 @@ import type { NodeStore } from './store.ts';
 const PENDING_BLOCKS_MAX = 64;
 const EVIDENCE_POOL_MAX = 256;
 
+/** Empty blocks come every block interval on an idle chain: logged at debug, so idle logs stay quiet. */
+function isEmptyBlock(block: Block): boolean {
+  return block.txs.length === 0 && block.evidence.length === 0;
+}
+
 export interface DriverOptions {
   chain: Chain;
   store: NodeStore;
@@ -183,7 +188,7 @@ export class ConsensusDriver {
         const make = () => encodeProposalEnvelope({ proposal: proposalBytes, block: blockBytes, sentAtMs: BigInt(Date.now()) });
         this.lastSent.set('proposal', { topic: 'proposal', make });
         await network.publish('proposal', make());
-        log('info', 'proposed', { height: e.proposal.height, round: e.proposal.round, txs: block.txs.length, block: hashHex.slice(0, 16) });
+        log(isEmptyBlock(block) ? 'debug' : 'info', 'proposed', { height: e.proposal.height, round: e.proposal.round, txs: block.txs.length, block: hashHex.slice(0, 16) });
         this.input({ kind: 'proposal', proposal });
         return;
       }
@@ -232,7 +237,7 @@ export class ConsensusDriver {
         await store.deleteProposedBlocksBelow(e.height + 1n);
         this.pendingBlocks.clear();
         this.lastSent.clear();
-        log('info', 'committed', { height: e.height, round: e.round, txs: block.txs.length, block: hashHex.slice(0, 16), signers: e.certificate.signatures.length });
+        log(isEmptyBlock(block) ? 'debug' : 'info', 'committed', { height: e.height, round: e.round, txs: block.txs.length, block: hashHex.slice(0, 16), signers: e.certificate.signatures.length });
         this.o.onCommitted(block, hashHex, run.txIds, run.evidenceKeys);
         this.schedule(chain.genesis.params.blockIntervalMs, { kind: 'startHeight', height: e.height + 1n });
         return;

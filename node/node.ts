@@ -16,7 +16,8 @@ import { Chain } from './chain.ts';
 import { ConsensusDriver } from './consensus-driver.ts';
 import { createLogger, type Logger } from './log.ts';
 import { DEFAULT_MEMPOOL_LIMITS, Mempool } from './mempool.ts';
-import { Metrics } from './metrics.ts';
+import { NodeMetrics } from './metrics.ts';
+import { PassWatch } from './pass-watch.ts';
 import { installFastCrypto } from './fast-crypto.ts';
 import { createNetwork, type Network, type Verdict } from './p2p/index.ts';
 import { openDataDir } from './data-dir.ts';
@@ -57,12 +58,15 @@ const SEEN_VOTES_MAX = 10_000;
 
 export class PantheonNode {
   readonly log: Logger;
-  readonly metrics: Metrics;
+  readonly metrics: NodeMetrics;
   private readonly seenVotes = new Set<string>();
   private startedAtMs = Date.now();
   private anchorer: Anchorer | undefined;
   private bitcoinRpc: BitcoinRpc | undefined;
   private anchorPoll: NodeJS.Timeout | undefined;
+  private anchorPasses: PassWatch | undefined;
+  /** Header time of the newest committed block, for the block-interval histogram. */
+  private lastBlockTimeMs: number | undefined;
 
   private constructor(
     readonly config: NodeConfig,
@@ -74,7 +78,7 @@ export class PantheonNode {
     readonly syncer: Syncer,
     readonly validatorIndex: number | undefined,
     log: Logger,
-    metrics: Metrics,
+    metrics: NodeMetrics,
   ) {
     this.log = log;
     this.metrics = metrics;
@@ -99,10 +103,10 @@ export class PantheonNode {
     let syncer: Syncer | undefined;
     try {
       const chain = await Chain.load(config.genesis, store);
-      const metrics = new Metrics();
+      const metrics = new NodeMetrics();
       const signer =
         config.validatorKey && validatorAddress !== undefined
-          ? new GuardedSigner({ key: config.validatorKey, path: signRecordPath, chainId: chain.chainId, validator: validatorAddress, record: signRecord, committedHeight: () => chain.height, log, metrics })
+          ? new GuardedSigner({ key: config.validatorKey, path: signRecordPath, chainId: chain.chainId, validator: validatorAddress, record: signRecord, committedHeight: () => chain.height, log, onRefusal: () => metrics.countSignerRefusal() })
           : undefined;
       const mempool = new Mempool(DEFAULT_MEMPOOL_LIMITS, config.genesis.params.minFee);
       network = await createNetwork({ dataDir: config.dataDir, chainId: chain.chainId, listen: config.p2pListen, bootstrap: config.peers, log: (event, fields) => log('debug', event, fields) });
@@ -120,12 +124,12 @@ export class PantheonNode {
       });
       syncer = new Syncer(chain, driver, network, log, config.syncIntervalMs ?? 1000, (block, hashHex, txIds, evidenceKeys) => node?.afterCommit(block, hashHex, txIds, evidenceKeys));
       node = new PantheonNode(config, store, chain, mempool, network, driver, syncer, validatorIndex, log, metrics);
+      node.connectMetrics();
       await node.reloadMempool();
       node.attachGossip();
       syncer.start();
       if (config.anchor) await node.startAnchoring(config.anchor);
       await driver.start();
-      node.metrics.set('pantheon_height', Number(chain.height));
       log('info', 'node started', { chainId: chain.chainId, height: chain.height, validator: validatorIndex ?? 'none', peerId: network.peerId, addresses: network.addresses() });
       return node;
     } catch (err) {
@@ -150,9 +154,30 @@ export class PantheonNode {
   private afterCommit(block: Block, hashHex: string, txIds: readonly string[], evidenceKeys: readonly string[]): void {
     for (const id of txIds) this.mempool.remove(id);
     for (const key of evidenceKeys) this.driver.evidencePool.delete(key);
-    this.metrics.set('pantheon_height', Number(block.header.height));
-    this.metrics.add('pantheon_transactions_committed_total', block.txs.length);
-    this.anchorer?.tick({ height: block.header.height, root: hexToBytes(hashHex, 'block hash', 32) }).catch((err) => this.log('warn', 'anchor tick failed', { error: (err as Error).message }));
+    this.metrics.markCommitted(txIds, Number(block.header.timeMs), this.lastBlockTimeMs);
+    this.lastBlockTimeMs = Number(block.header.timeMs);
+    if (this.anchorer) this.anchorPasses!.watch(this.anchorer.tick({ height: block.header.height, root: hexToBytes(hashHex, 'block hash', 32) }));
+  }
+
+  private connectMetrics(): void {
+    const { chain, driver, network, mempool, syncer, store, metrics } = this;
+    this.lastBlockTimeMs = chain.lastHeader ? Number(chain.lastHeader.timeMs) : undefined;
+    chain.commitSecondsObserver = (seconds) => metrics.blockCommitSeconds.observe(seconds);
+    metrics.observe({
+      chainHeight: () => Number(chain.height),
+      consensusHeight: () => Number(driver.height),
+      consensusRound: () => driver.round,
+      peers: () => network.peers().length,
+      mempoolTransactions: () => mempool.size,
+      mempoolBytes: () => mempool.byteSize,
+      commitmentLogLeaves: () => chain.log.size,
+      syncBestPeerHeight: () => Number(syncer.progress.bestPeerHeight),
+      attestedHeight: async () => {
+        const latest = await store.latestAttestation();
+        return latest ? Number((decodeTx(latest).payload as AnchorAttestationPayload).pantheonHeight) : 0;
+      },
+      anchor: () => this.anchorer?.figures(),
+    });
   }
 
   // ---- anchoring ----------------------------------------------------------------------------
@@ -160,6 +185,7 @@ export class PantheonNode {
   private async startAnchoring(o: AnchorOptions): Promise<void> {
     if (!this.config.validatorKey) throw new Error('anchoring needs --key: the validator key signs the attestation transactions');
     this.bitcoinRpc = new BitcoinRpc(o.rpc);
+    this.anchorPasses = new PassWatch(this.log, 'anchor pass');
     this.anchorer = await Anchorer.open({
       dataDir: join(this.config.dataDir, 'anchor'),
       chainId: this.chain.chainId,
@@ -167,10 +193,10 @@ export class PantheonNode {
       intervalHeights: o.intervalHeights,
       confirmations: o.confirmations,
       onAttestation: (a) => this.submitAttestation(a),
-      log: (line) => this.log('info', line, { component: 'anchor' }),
+      log: (line, level) => this.log(level ?? 'info', line, { component: 'anchor' }),
     });
     this.log('info', 'anchoring enabled', { bitcoinAddress: this.anchorer.address, intervalHeights: o.intervalHeights, confirmations: o.confirmations });
-    this.anchorPoll = setInterval(() => this.anchorer?.poll().catch((err) => this.log('warn', 'anchor poll failed', { error: (err as Error).message })), o.pollMs ?? 2000);
+    this.anchorPoll = setInterval(() => this.anchorer && this.anchorPasses!.watch(this.anchorer.poll()), o.pollMs ?? 2000);
   }
 
   get anchorAddress(): string | undefined {
@@ -203,7 +229,8 @@ export class PantheonNode {
     const tx = signTx({ chainId: this.chain.chainId, senderPublicKey: key.publicKey, nonce, fee: this.chain.genesis.params.minFee, payload }, key.secretKey);
     const r = await this.admit(encodeTx(tx), { persist: true, gossip: true });
     if (!r.ok && !r.duplicate) throw new Error(`attestation transaction refused: ${r.error}`);
-    this.log('info', 'anchor attested', { pantheonHeight: a.pantheonHeight, bitcoinTx: a.txid, bitcoinBlock: a.blockHash, bitcoinHeight: a.blockHeight, confirmations: a.confirmations });
+    // The anchorer has logged the attestation at info already.
+    this.log('debug', 'anchor attested', { pantheonHeight: a.pantheonHeight, bitcoinTx: a.txid, bitcoinBlock: a.blockHash, bitcoinHeight: a.blockHeight, confirmations: a.confirmations });
   }
 
   /** The committed attestation covering `height`, when its Bitcoin block is still on our best chain (if we have a Bitcoin view). */
@@ -265,7 +292,8 @@ export class PantheonNode {
     if (!added.ok) return { ok: false, error: added.error, duplicate: added.duplicate };
     if (options.persist) await this.store.putMempoolTx(id, bytes);
     if (options.gossip) await this.network.publish('tx', bytes).catch((err) => this.log('warn', 'gossip publish failed', { error: (err as Error).message }));
-    this.metrics.add('pantheon_transactions_admitted_total', 1);
+    this.metrics.transactionsAdmitted.inc();
+    if (options.persist) this.metrics.markSubmitted(id);
     return { ok: true, txId: id };
   }
 
@@ -274,7 +302,7 @@ export class PantheonNode {
   private attachGossip(): void {
     const verdict = (name: string, v: Verdict, from: string, why?: string): Verdict => {
       if (v === 'reject') {
-        this.metrics.add('pantheon_gossip_rejected_total', 1);
+        this.metrics.gossipRejected.inc();
         this.log('warn', `rejected ${name} from peer`, { peer: from, error: why });
       }
       return v;

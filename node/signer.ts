@@ -19,10 +19,7 @@ import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
 import type { KeyPair } from '../protocol/keys.ts';
 import { signProposal, signVote, type Proposal, type UnsignedProposal, type UnsignedVote, type Vote } from '../protocol/vote.ts';
 import type { Logger } from './log.ts';
-import type { Metrics } from './metrics.ts';
 import { SIGN_RECORD_FORMAT, SIGN_RECORD_VERSION, writeSignRecordFile, type SignRecordBody } from './sign-record-file.ts';
-
-export const SIGNER_REFUSALS_METRIC = 'pantheon_signer_refusals_total';
 
 export type SignerDecision = { ok: true } | { ok: false; reason: string };
 
@@ -38,7 +35,8 @@ export interface SignerOptions {
   /** The node's committed height: nothing at or below it is ever signed again. */
   committedHeight: () => bigint;
   log: Logger;
-  metrics: Metrics;
+  /** Called once per refusal (the node counts them in `pantheon_signer_refusals_total`). */
+  onRefusal: () => void;
 }
 
 const describe = (t: SignTarget) => `(height ${t.height}, round ${t.round}, ${t.step}, block ${bytesToHex(t.blockHash).slice(0, 16)})`;
@@ -73,7 +71,6 @@ export class GuardedSigner {
 
   constructor(private readonly o: SignerOptions) {
     this.durable = o.record;
-    o.metrics.add(SIGNER_REFUSALS_METRIC, 0); // shown from the start, so an alert can watch it
   }
 
   /** The last record that reached the disk. */
@@ -106,7 +103,7 @@ export class GuardedSigner {
   }
 
   private refuse(what: string, reason: string): SignerDecision {
-    this.o.metrics.add(SIGNER_REFUSALS_METRIC, 1);
+    this.o.onRefusal();
     this.o.log('error', `SIGNER REFUSED a ${what}: signing it could be a double sign`, { reason, record: this.o.path });
     return { ok: false, reason };
   }

@@ -14,9 +14,8 @@ import { TAGS } from '../protocol/hash.ts';
 import { addressBytes, keyPairFromSeed, verify } from '../protocol/keys.ts';
 import { encodeProposalBody, encodeVoteBody, NO_ROUND } from '../protocol/vote.ts';
 import { crc32c, maskCrc, scanLogFormat } from '../node/leveldb-files.ts';
-import { Metrics } from '../node/metrics.ts';
 import { readSignRecordFile, SignRecordDamaged } from '../node/sign-record-file.ts';
-import { GuardedSigner, SIGNER_REFUSALS_METRIC } from '../node/signer.ts';
+import { GuardedSigner } from '../node/signer.ts';
 
 const CHAIN = 'pantheon-test-1';
 const key = keyPairFromSeed(new Uint8Array(32).fill(7));
@@ -32,10 +31,10 @@ function record(height: bigint, round: number, step: SignStep, blockHash: Uint8A
 }
 
 function newSigner(path: string, committed = 0n, initial?: SignRecord) {
-  const metrics = new Metrics();
+  let refused = 0;
   const lines: string[] = [];
-  const signer = new GuardedSigner({ key, path, chainId: CHAIN, validator, record: initial, committedHeight: () => committed, metrics, log: (level, msg, fields) => lines.push(`${level} ${msg} ${JSON.stringify(fields)}`) });
-  const refusals = () => Number(/pantheon_signer_refusals_total (\d+)/.exec(metrics.render())?.[1]);
+  const signer = new GuardedSigner({ key, path, chainId: CHAIN, validator, record: initial, committedHeight: () => committed, onRefusal: () => refused++, log: (level, msg, fields) => lines.push(`${level} ${msg} ${JSON.stringify(fields)}`) });
+  const refusals = () => refused;
   return { signer, lines, refusals };
 }
 
