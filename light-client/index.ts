@@ -1,4 +1,4 @@
-// The offline verifier as a library (`import { verifyBundle } from 'pantheon/verify'`): the
+// The offline verifier as a library, the package's pantheon/verify entry point: the
 // same pure functions as `pantheon verify` and verify.html. No network, no clock of its own
 // (pass nowMs), no Node-only imports: it runs in a browser as well as in Node.
 export { verifyBundle, type VerifyOptions, type VerifyResult } from './verify.ts';

@@ -2,8 +2,8 @@
 // --json errors are JSON, a --node URL without a scheme is refused, hex ids in either case,
 // every --wait bounded by --timeout and ended when the node goes away, line-based progress
 // when stderr is not a terminal. Against one real validator process (no anchorer).
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -163,6 +163,42 @@ describe('against a running node without an anchorer', () => {
     // Bounded by the 5 s unreachable window plus polling, far below the 600 s timeout.
     expect(Date.now() - killedAtMs).toBeLessThan(120_000);
   }, 180_000);
+});
+
+describe('the build the command runs', () => {
+  // A copy of bin/ beside a dist/ stamp and one source file, so the repository's own build is untouched.
+  function layout(): string {
+    const root = mkdtempSync(join(tmpdir(), 'pantheon-stale-'));
+    mkdirSync(join(root, 'bin'));
+    mkdirSync(join(root, 'node'));
+    for (const f of ['pantheon.js', 'build-state.js']) copyFileSync(join(REPO, 'bin', f), join(root, 'bin', f));
+    writeFileSync(join(root, 'package.json'), '{"type": "module"}');
+    writeFileSync(join(root, 'node', 'client.ts'), 'export {};\n');
+    return root;
+  }
+
+  it('refuses to run without a build, saying how to make one', () => {
+    const root = layout();
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'pantheon.js'), '--help'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('pantheon is not built (no dist/build.json): run `npm run build`');
+  });
+
+  it('refuses a build older than the sources, naming the changed file', () => {
+    const root = layout();
+    mkdirSync(join(root, 'dist'));
+    writeFileSync(join(root, 'dist', 'build.json'), JSON.stringify({ startedAtMs: Date.now() - 60_000, sourceDirs: ['node'] }));
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'pantheon.js'), '--version'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('the build in dist/ is older than the sources (node/client.ts changed after it): run `npm run build`');
+    // Built after the last change: it runs (here a stand-in main, since this copy has no compiled CLI).
+    writeFileSync(join(root, 'dist', 'build.json'), JSON.stringify({ startedAtMs: Date.now() + 1000, sourceDirs: ['node'] }));
+    mkdirSync(join(root, 'dist', 'node', 'cli'), { recursive: true });
+    writeFileSync(join(root, 'dist', 'node', 'cli', 'main.js'), 'export async function main(argv) { process.stdout.write(`ran ${argv.join(" ")}`); return 0; }\n');
+    const ok = spawnSync(process.execPath, [join(root, 'bin', 'pantheon.js'), '--version'], { encoding: 'utf8' });
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toBe('ran --version');
+  });
 });
 
 describe('progress reporter', () => {
