@@ -111,6 +111,23 @@ try {
 } catch (err) {
   unreachable = err instanceof NodeUnreachableError;
 }
+// pantheon/oar (when the package exports it): an OAR written by the operator, its checkpoint
+// root committed to the chain through the client.
+const pkg = JSON.parse(readFileSync(new URL('./node_modules/pantheon/package.json', import.meta.url), 'utf8'));
+if (pkg.exports['./oar']) {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const oar = await import('pantheon/oar');
+  const writer = await oar.OarWriter.open({ dir: mkdtempSync(join(tmpdir(), 'outside-oar-')), chainId: status.chainId, logId: 'outside/oar', key, create: true });
+  const permit = await writer.intend({ actor: 'outside-agent', actorVersion: '1.0.0', payload: { action: 'send report' } });
+  await writer.outcome(permit, { payload: { sent: true } });
+  const checkpoint = await writer.checkpoint();
+  await writer.close();
+  const committed = await pantheon.submitCommitment({ logId: 'outside/oar', root: checkpoint.root, treeSize: checkpoint.size, key });
+  out.oar = { size: checkpoint.size, status: (await pantheon.waitForTx(committed.txId, 'final', { timeoutMs: 90_000 })).status };
+  out.entries.push('./oar');
+}
 const fresh = generateKeyPair();
 Object.assign(out, {
   chainId: status.chainId,
@@ -140,6 +157,7 @@ console.log(JSON.stringify(out));
     expect(out.timeout.message).toContain('is an anchorer configured on this network?');
     expect(out.unreachable).toBe(true);
     expect(out.freshPublicKeyBytes).toBe(1952);
+    if (pkg.exports['./oar']) expect(out.oar).toEqual({ size: 2, status: 'final' });
   }, 180_000);
 
   it('type-checks a TypeScript consumer against the shipped declarations', () => {
