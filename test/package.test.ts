@@ -71,7 +71,8 @@ describe('npm pack', () => {
   });
 
   it('installs into an outside project on this Node without an engine warning', () => {
-    expect(installLog).not.toMatch(/EBADENGINE/);
+    // On Node 20 this fails by design: two dependencies declare Node 22 (README, Runtime).
+    expect(installLog, `npm ran on Node ${process.version}; the project's runtime is Node 22`).not.toMatch(/EBADENGINE/);
   });
 });
 
