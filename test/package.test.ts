@@ -77,7 +77,7 @@ describe('npm pack', () => {
 });
 
 describe('an outside program', () => {
-  it('uses every entry point: client (submit, status, tx status, proof, bounded waits) and verifier', () => {
+  it('uses every entry point: client (submit, status, tx status, proof, bounded waits), OAR writer and verifier', () => {
     const entries = Object.keys(pkg.exports).filter((e) => e !== './package.json');
     writeFileSync(
       join(project, 'program.mjs'),
@@ -167,6 +167,8 @@ console.log(JSON.stringify(out));
       `
 import { PantheonClient, type TxStatus, type WaitOptions } from 'pantheon';
 import { verifyBundle, type VerifyResult } from 'pantheon/verify';
+import { OarWriter, type OarWriterOptions } from 'pantheon/oar';
+export const openRecord = (options: OarWriterOptions): Promise<OarWriter> => OarWriter.open(options);
 const client = new PantheonClient('http://127.0.0.1:28000');
 const options: WaitOptions = { timeoutMs: 1000 };
 export async function check(id: string): Promise<boolean> {
