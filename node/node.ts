@@ -2,7 +2,6 @@
 // message from the network is decoded and checked (size, chain id, signature, nonce, fee)
 // before it is forwarded or used; bad ones are rejected (the peer's score drops), duplicates
 // and stale ones ignored quietly.
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { blockHash, checkBlockBody, decodeBlock, encodeHeader, type Block } from '../protocol/block.ts';
 import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
@@ -12,7 +11,7 @@ import { addressBytes, decodeAddress, type KeyPair } from '../protocol/keys.ts';
 import { txId, txSender } from '../protocol/tx.ts';
 import { checkProposal, checkVote, decodeProposal, decodeVote, encodeVote } from '../protocol/vote.ts';
 import { sha256 } from '../protocol/hash.ts';
-import { genesisHash, genesisToJson, type Genesis } from '../genesis/genesis.ts';
+import { genesisHash, genesisToJson, genesisValidatorSet, type Genesis } from '../genesis/genesis.ts';
 import { Chain } from './chain.ts';
 import { ConsensusDriver } from './consensus-driver.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -20,7 +19,9 @@ import { DEFAULT_MEMPOOL_LIMITS, Mempool } from './mempool.ts';
 import { Metrics } from './metrics.ts';
 import { installFastCrypto } from './fast-crypto.ts';
 import { createNetwork, type Network, type Verdict } from './p2p/index.ts';
-import { NodeStore } from './store.ts';
+import { openDataDir } from './data-dir.ts';
+import { GuardedSigner } from './signer.ts';
+import type { NodeStore } from './store.ts';
 import { Syncer } from './syncer.ts';
 import { Anchorer, type AnchorAttestation } from '../anchor/anchorer.ts';
 import { BitcoinRpc, type BitcoinRpcOptions } from '../anchor/rpc.ts';
@@ -41,6 +42,8 @@ export interface NodeConfig {
   anchor?: AnchorOptions;
   /** The Bitcoin network this chain anchors into, named in the proofs it serves. */
   bitcoinNetwork: BitcoinNetworkName;
+  /** Start a validator whose data directory lost its last-sign record (the operator accepts the double-signing risk). */
+  unsafeNoSignRecord?: boolean;
 }
 
 export interface AnchorOptions {
@@ -54,7 +57,7 @@ const SEEN_VOTES_MAX = 10_000;
 
 export class PantheonNode {
   readonly log: Logger;
-  readonly metrics = new Metrics();
+  readonly metrics: Metrics;
   private readonly seenVotes = new Set<string>();
   private startedAtMs = Date.now();
   private anchorer: Anchorer | undefined;
@@ -71,24 +74,38 @@ export class PantheonNode {
     readonly syncer: Syncer,
     readonly validatorIndex: number | undefined,
     log: Logger,
+    metrics: Metrics,
   ) {
     this.log = log;
+    this.metrics = metrics;
   }
 
   static async start(config: NodeConfig): Promise<PantheonNode> {
     const log = config.log ?? createLogger('node');
     await installFastCrypto();
-    mkdirSync(config.dataDir, { recursive: true });
-    const store = await NodeStore.open(join(config.dataDir, 'db'));
+    const validatorAddress = config.validatorKey && bytesToHex(addressBytes(config.validatorKey.publicKey));
+    const validatorIndex = validatorAddress === undefined ? undefined : genesisValidatorSet(config.genesis).indexByAddress.get(validatorAddress);
+    if (validatorAddress !== undefined && validatorIndex === undefined) throw new Error('the validator key is not in the genesis validator set');
+    // Storage and the sign record are checked before anything network-facing exists.
+    const { store, signRecord, signRecordPath } = await openDataDir({
+      dataDir: config.dataDir,
+      chainId: config.genesis.chainId,
+      genesisHash: genesisHash(config.genesis),
+      validator: validatorAddress === undefined ? undefined : { address: validatorAddress, index: validatorIndex! },
+      unsafeNoSignRecord: config.unsafeNoSignRecord,
+      log,
+    });
+    let network: Network | undefined;
+    let syncer: Syncer | undefined;
     try {
       const chain = await Chain.load(config.genesis, store);
-      let validatorIndex: number | undefined;
-      if (config.validatorKey) {
-        validatorIndex = chain.validators.indexByAddress.get(bytesToHex(addressBytes(config.validatorKey.publicKey)));
-        if (validatorIndex === undefined) throw new Error('the validator key is not in the genesis validator set');
-      }
+      const metrics = new Metrics();
+      const signer =
+        config.validatorKey && validatorAddress !== undefined
+          ? new GuardedSigner({ key: config.validatorKey, path: signRecordPath, chainId: chain.chainId, validator: validatorAddress, record: signRecord, committedHeight: () => chain.height, log, metrics })
+          : undefined;
       const mempool = new Mempool(DEFAULT_MEMPOOL_LIMITS, config.genesis.params.minFee);
-      const network = await createNetwork({ dataDir: config.dataDir, chainId: chain.chainId, listen: config.p2pListen, bootstrap: config.peers, log: (event, fields) => log('debug', event, fields) });
+      network = await createNetwork({ dataDir: config.dataDir, chainId: chain.chainId, listen: config.p2pListen, bootstrap: config.peers, log: (event, fields) => log('debug', event, fields) });
       let node: PantheonNode | undefined;
       const driver = new ConsensusDriver({
         chain,
@@ -96,13 +113,13 @@ export class PantheonNode {
         network,
         mempool,
         log,
-        validator: config.validatorKey && validatorIndex !== undefined ? { key: config.validatorKey, index: validatorIndex } : undefined,
+        validator: signer && validatorIndex !== undefined ? { index: validatorIndex, signer } : undefined,
         rebroadcastMs: config.rebroadcastMs ?? 2000,
         onCommitted: (block, hashHex, txIds, evidenceKeys) => node?.afterCommit(block, hashHex, txIds, evidenceKeys),
         onMissingBlock: () => node?.syncer.poke(),
       });
-      const syncer = new Syncer(chain, driver, network, log, config.syncIntervalMs ?? 1000, (block, hashHex, txIds, evidenceKeys) => node?.afterCommit(block, hashHex, txIds, evidenceKeys));
-      node = new PantheonNode(config, store, chain, mempool, network, driver, syncer, validatorIndex, log);
+      syncer = new Syncer(chain, driver, network, log, config.syncIntervalMs ?? 1000, (block, hashHex, txIds, evidenceKeys) => node?.afterCommit(block, hashHex, txIds, evidenceKeys));
+      node = new PantheonNode(config, store, chain, mempool, network, driver, syncer, validatorIndex, log, metrics);
       await node.reloadMempool();
       node.attachGossip();
       syncer.start();
@@ -112,6 +129,9 @@ export class PantheonNode {
       log('info', 'node started', { chainId: chain.chainId, height: chain.height, validator: validatorIndex ?? 'none', peerId: network.peerId, addresses: network.addresses() });
       return node;
     } catch (err) {
+      // Whatever started stops, so a failed start exits instead of lingering half-up.
+      syncer?.stop();
+      await network?.stop().catch(() => undefined);
       await store.close().catch(() => undefined);
       throw err;
     }

@@ -59,6 +59,11 @@ export const nodeCommand: Command = {
     '  --anchor-interval N            Pantheon blocks per anchor interval (default 10)',
     '  --anchor-confirmations K       Bitcoin confirmations before attesting (default 6)',
     '',
+    'Damaged data directories (docs/storage.md, "Damage"):',
+    '  --unsafe-no-sign-record  start a validator whose database has no last-sign record (DIR/sign-record.json);',
+    '                           it may then sign twice at a height it signed before: use only once the network',
+    '                           has passed the height this validator last signed at',
+    '',
     'On start it writes DIR/node.json with its HTTP URL and libp2p addresses. SIGINT/SIGTERM stop it cleanly.',
   ].join('\n'),
   options: {
@@ -70,6 +75,7 @@ export const nodeCommand: Command = {
     peer: { type: 'string', multiple: true },
     'log-format': { type: 'string' },
     debug: { type: 'boolean', default: false },
+    'unsafe-no-sign-record': { type: 'boolean', default: false },
     'bitcoin-rpc': { type: 'string' },
     'bitcoin-rpc-user': { type: 'string' },
     'bitcoin-rpc-password': { type: 'string' },
@@ -98,6 +104,7 @@ export const nodeCommand: Command = {
       log,
       anchor: anchorOptions(values),
       bitcoinNetwork: bitcoinNetwork(values['bitcoin-network']),
+      unsafeNoSignRecord: values['unsafe-no-sign-record'] as boolean,
     });
     let server;
     try {
