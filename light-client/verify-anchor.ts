@@ -19,6 +19,8 @@ import {
   type BlockHeader as BitcoinHeader,
 } from '../anchor/verify-bitcoin.ts';
 import type { BitcoinAnchorProof } from './bundle.ts';
+import type { Genesis, BitcoinCheckpoint } from '../genesis/genesis.ts';
+import { assertMeetsWorkFloor, workFloor, WORK_FLOOR_DIVISOR_DEFAULT, type WorkFloor } from './bitcoin-assurance.ts';
 import type { CheckedHeader } from './verify-header.ts';
 import { fail } from './steps.ts';
 
@@ -35,6 +37,32 @@ const BTC_FUTURE_DRIFT_S = 2 * 60 * 60;
 export function assertNoWitness(rawTx: Uint8Array): void {
   const tx = Transaction.fromRaw(rawTx, { allowUnknownOutputs: true, allowUnknownInputs: true, disableScriptCheck: true });
   if (!equalBytes(tx.toBytes(true, false), rawTx)) fail('rawTx must be the transaction serialized without witness data (the bytes its txid hashes), in canonical form');
+}
+
+/**
+ * Step "bitcoin-network": the genesis, not the bundle, says which Bitcoin network the chain
+ * anchors into, so a bundle cannot pick a network whose work is free. On mainnet it sets the
+ * work floor from the checkpoint (the auditor's, else the genesis's).
+ */
+export function checkBitcoinNetwork(
+  btc: BitcoinAnchorProof,
+  genesis: Genesis,
+  opts: { btcCheckpoint?: BitcoinCheckpoint; workFloorDivisor?: number },
+): { network: Genesis['bitcoin']['network']; floor?: WorkFloor } {
+  const network = genesis.bitcoin.network;
+  if (btc.network !== network) fail(`the bundle claims Bitcoin ${btc.network}, but the trusted genesis anchors chain "${genesis.chainId}" into ${network}`);
+  if (network !== 'mainnet') {
+    if (opts.btcCheckpoint) fail(`a Bitcoin checkpoint was pinned, but the genesis anchors into ${network}, where no work floor applies (checkpoints are for mainnet)`);
+    return { network };
+  }
+  const checkpoint = opts.btcCheckpoint ?? genesis.bitcoin.checkpoint;
+  // parseGenesis requires a checkpoint on mainnet; this guards a Genesis built by hand.
+  if (!checkpoint) fail('the genesis anchors into mainnet but pins no checkpoint, so no work floor can be set');
+  try {
+    return { network, floor: workFloor(checkpoint, opts.workFloorDivisor ?? WORK_FLOOR_DIVISOR_DEFAULT, opts.btcCheckpoint ? 'auditor' : 'genesis') };
+  } catch (err) {
+    fail((err as Error).message);
+  }
 }
 
 export function checkBitcoinTx(btc: BitcoinAnchorProof, chainId: string, anchored: CheckedHeader): { txid: Uint8Array } {
@@ -83,7 +111,7 @@ export interface BitcoinHeaderFacts {
   confirmations: number;
 }
 
-export function checkBitcoinHeaders(btc: BitcoinAnchorProof, opts: { nowMs?: number; minConfirmations: number }): BitcoinHeaderFacts {
+export function checkBitcoinHeaders(btc: BitcoinAnchorProof, opts: { nowMs?: number; minConfirmations: number; floor?: WorkFloor }): BitcoinHeaderFacts {
   if (POW_LIMITS[btc.network] === undefined) fail(`unknown Bitcoin network "${btc.network}"`);
   const headers: BitcoinHeader[] = [];
   let chainwork = 0n;
@@ -91,6 +119,8 @@ export function checkBitcoinHeaders(btc: BitcoinAnchorProof, opts: { nowMs?: num
     const header = parseBlockHeader(raw);
     const what = i === 0 ? 'anchoring block header' : `header ${i} after the anchoring block`;
     try {
+      // The floor first: a header below it is refused for its claimed difficulty alone, mined or not.
+      if (opts.floor) assertMeetsWorkFloor(header.bits, opts.floor);
       assertValidProofOfWork(header, btc.network);
     } catch (err) {
       fail(`${what} ${hashToDisplayHex(header.hash)}: ${(err as Error).message}`);
