@@ -29,9 +29,12 @@ export function workFloor(checkpoint: BitcoinCheckpoint, divisor: number, pinned
   return { checkpoint, pinnedBy, divisor, target: scaled < POW_LIMITS.mainnet ? scaled : POW_LIMITS.mainnet };
 }
 
-/** Difficulty as Bitcoin Core reports it: the pow limit's target over this target. */
+/** Difficulty 1: the target of bits 1d00ffff, which Bitcoin Core divides by (slightly below the pow limit). */
+const DIFFICULTY_1_TARGET = 0xffffn << 208n;
+
+/** Difficulty as Bitcoin Core's getblockheader reports it: the difficulty-1 target over this target. */
 export function difficultyOf(target: bigint): string {
-  return formatRatio(POW_LIMITS.mainnet, target);
+  return formatRatio(DIFFICULTY_1_TARGET, target);
 }
 
 /** Expected hashes to find one header at this target: 2^256 / (target + 1). */
@@ -91,6 +94,7 @@ function formatRatio(a: bigint, b: bigint): string {
   const thousandths = (a * 1000n) / b;
   const whole = thousandths / 1000n;
   const frac = (thousandths % 1000n).toString().padStart(3, '0');
+  if (thousandths === 0n) return (Number(a) / Number(b)).toPrecision(2); // regtest: about 4.7e-10
   return whole >= 1000n ? whole.toString() : `${whole}.${frac}`;
 }
 
