@@ -69,8 +69,8 @@ export function forgeCost(chainwork: bigint, checkpoint: BitcoinCheckpoint | und
   if (!checkpoint) return { hashes: chainwork };
   // The network finds work(checkpoint) hashes' worth of block every 600 s.
   const perBlock = workOfTarget(bitsToTarget(checkpoint.bits));
-  const milliHours = (chainwork * BigInt(BLOCK_SPACING_S) * 1000n) / (perBlock * 3600n);
-  return { hashes: chainwork, networkHours: Number(milliHours) / 1000 };
+  const microHours = (chainwork * BigInt(BLOCK_SPACING_S) * 1_000_000n) / (perBlock * 3600n);
+  return { hashes: chainwork, networkHours: Number(microHours) / 1_000_000 };
 }
 
 /** "about 2.6 × 10^10": two significant figures, rounded down so the cost is never overstated. */
