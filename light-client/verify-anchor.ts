@@ -1,6 +1,8 @@
-// Steps "bitcoin-tx", "bitcoin-merkle", "bitcoin-headers" and "bitcoin-pin": the hash of the
-// anchored Pantheon block H sits in an OP_RETURN (docs/anchor.md) of a transaction that is in
-// a Bitcoin block, and that block is followed by headers carrying proof of work. The pure
+// Steps "bitcoin-network", "bitcoin-tx", "bitcoin-merkle", "bitcoin-headers" and "bitcoin-pin":
+// the bundle anchors into the network the genesis names, the hash of the anchored Pantheon
+// block H sits in an OP_RETURN (docs/anchor.md) of a transaction that is in a Bitcoin block,
+// and that block is followed by headers carrying proof of work, on mainnet at least the work
+// floor (light-client/bitcoin-assurance.ts). The pure
 // Bitcoin checks are anchor/verify-bitcoin.ts, the same code the anchorer self-checks with.
 import { Transaction } from '@scure/btc-signer';
 import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
