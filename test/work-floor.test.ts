@@ -16,14 +16,18 @@ import { reportText } from '../light-client/summary.ts';
 import { forgeCost, formatHashes, formatNetworkTime, workFloor, difficultyOf, WORK_FLOOR_DIVISOR_DEFAULT } from '../light-client/bitcoin-assurance.ts';
 import { parseCheckpoint, parseGenesis } from '../genesis/genesis.ts';
 import { assertNoDuplicateNames, parseStrictJson } from '../protocol/strict-json.ts';
-import { caseBundle, fixtureBundle, loadProofVectors, mainnetFixtureChain } from './helpers/bundle-fixture.ts';
+import { caseBundle, fixtureBundle, fixtureChain, loadProofVectors, mainnetFixtureChain } from './helpers/bundle-fixture.ts';
 import { forgeAnchor, MAINNET_CHECKPOINT_840000 } from './helpers/forged-anchor.ts';
 import { pantheon } from './helpers/cli.ts';
 
 const REAL_MAINNET_LIMIT = POW_LIMITS.mainnet;
+const REAL_TESTNET_LIMIT = POW_LIMITS.testnet;
 const REGTEST_LIMIT = POW_LIMITS.regtest;
 const setMainnetLimit = (limit: bigint) => ((POW_LIMITS as Record<string, bigint>).mainnet = limit);
-afterEach(() => setMainnetLimit(REAL_MAINNET_LIMIT));
+afterEach(() => {
+  setMainnetLimit(REAL_MAINNET_LIMIT);
+  (POW_LIMITS as Record<string, bigint>).testnet = REAL_TESTNET_LIMIT;
+});
 
 const mainnet = mainnetFixtureChain();
 const nowMs = Date.UTC(2026, 11, 1);
@@ -70,6 +74,19 @@ describe('a forged low-work mainnet anchor', () => {
       expect(r.failedStep).toBe('bitcoin-network');
       expect(r.steps.find((s) => s.name === 'bitcoin-network')!.detail).toBe(`the bundle claims Bitcoin ${network}, but the trusted genesis anchors chain "pantheon-proof-1" into mainnet`);
     }
+  });
+});
+
+describe('testnet', () => {
+  it('a testnet anchor that passes every check is VERIFIED with the testnet headline, never plain', () => {
+    (POW_LIMITS as Record<string, bigint>).testnet = REGTEST_LIMIT; // testnet's own limit needs 2^32 hashes a header
+    const testnet = fixtureChain({ bitcoin: { network: 'testnet' } });
+    const bundle = fixtureBundle(testnet, forgeAnchor(testnet, { bits: 0x207fffff, mine: true }));
+    const r = verifyBundle(bundle, { genesisHash: testnet.genesisHashHex, nowMs });
+    expect(r.ok, reportText(r)).toBe(true);
+    expect(r.summary.headline).toMatch(/with 6 confirmation\(s\); Bitcoin: testnet, a test network without value at stake$/);
+    expect(r.summary.bitcoinAssurance).toMatchObject({ level: 'test-network', network: 'testnet', costToForge: '12 hashes: testnet, a test network without value at stake (its blocks may be at minimum difficulty)' });
+    expect(r.summary.bitcoinAssurance!.workFloor).toBeUndefined();
   });
 });
 
