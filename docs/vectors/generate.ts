@@ -13,6 +13,7 @@ import { consistencyProof, inclusionProof, leafHash, rootOf } from '../../protoc
 import { commitmentLeaf, encodeTx, encodeTxBody, signTx, txId, txLeaf, type CommitmentPayload, type UnsignedTx } from '../../protocol/tx.ts';
 import { blockHash, encodeBlock, encodeHeader, evidenceRoot, txRoot, type Block } from '../../protocol/block.ts';
 import { applyTx, stateRoot } from '../../protocol/state.ts';
+import { writeOarVectors } from './generate-oar.ts';
 import { createGenesis, encodeGenesis, genesisAccounts, genesisHash, genesisToJson, genesisValidatorSetHash, parseGenesis } from '../../genesis/genesis.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -297,3 +298,6 @@ write('genesis.json', 'Genesis files, version 2 (docs/genesis.md): valid ones wi
     { description: 'block with evidence its header does not commit to', input: { block: hex(encodeBlock({ ...block, evidence: [new Uint8Array(10)] })) }, expect: 'BodyMismatch', output: { error: 'evidenceRoot does not match the evidence' } },
   ]);
 }
+
+// ---- OAR (docs/oar.md) ------------------------------------------------------------------------
+writeOarVectors(write);
