@@ -19,7 +19,8 @@ function parseHostPort(text: string, flag: string): { host: string; port: number
   return { host: m[1], port: Number(m[2]) };
 }
 
-function bitcoinNetwork(value: unknown): BitcoinNetworkName {
+function bitcoinNetwork(value: unknown): BitcoinNetworkName | undefined {
+  if (value === undefined) return undefined;
   if (value !== 'regtest' && value !== 'testnet' && value !== 'mainnet') throw new UsageError(`--bitcoin-network must be regtest, testnet or mainnet, got "${value}"`);
   return value;
 }
@@ -57,7 +58,7 @@ export const nodeCommand: Command = {
     'Anchoring into Bitcoin (a validator only; one anchorer per network):',
     '  --bitcoin-rpc URL              bitcoind-compatible JSON-RPC, e.g. http://127.0.0.1:18443',
     '  --bitcoin-rpc-user U / --bitcoin-rpc-password P, or --bitcoin-rpc-cookie FILE',
-    '  --bitcoin-network N            the network the chain anchors into, named in served proofs: regtest (default), testnet or mainnet',
+    '  --bitcoin-network N            optional check: the genesis names the network (regtest, testnet or mainnet); another one here refuses to start',
     '  --anchor-interval N            Pantheon blocks per anchor interval (default 10)',
     '  --anchor-confirmations K       Bitcoin confirmations before attesting (default 6)',
     '',
@@ -83,7 +84,7 @@ export const nodeCommand: Command = {
     'bitcoin-rpc-user': { type: 'string' },
     'bitcoin-rpc-password': { type: 'string' },
     'bitcoin-rpc-cookie': { type: 'string' },
-    'bitcoin-network': { type: 'string', default: 'regtest' },
+    'bitcoin-network': { type: 'string' },
     'anchor-interval': { type: 'string', default: '10' },
     'anchor-confirmations': { type: 'string', default: '6' },
   },
