@@ -18,6 +18,7 @@ export const TAGS = {
   proposal: 'pantheon/proposal/v1',
   vote: 'pantheon/vote/v1',
   anchorChainId: 'pantheon/anchor-chain-id/v1',
+  validatorPeer: 'pantheon/validator-peer/v1',
 } as const;
 
 export type Tag = (typeof TAGS)[keyof typeof TAGS];

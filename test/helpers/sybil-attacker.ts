@@ -1,0 +1,103 @@
+// An attacker as one OS process holding many fresh libp2p identities, for test/p2p-attack.test.ts.
+// Each identity is a full Pantheon network stack (node/p2p, real TCP, Noise, Yamux, gossipsub,
+// the hello) with its own peer key, dialing the validators from the attacker's address. None
+// has a validator proof unless `claimValidator` is set, in which case each claims that genesis
+// index with a signature by a key that is not the validator's.
+//   node --import tsx test/helpers/sybil-attacker.ts '<json config>'
+// config: { dataDir, chainId, count, bootstrap: string[], claimValidator?: number }
+// stdout, one JSON object per line: {"event":"ready","peerIds":[…]} then command results.
+// stdin commands (JSON lines with "id"):
+//   {"cmd":"connected"}                      → {"connected": [number of peers per identity]}
+//   {"cmd":"flood","messages":5000,"minFee":"1000"} → publishes that many useless messages, half
+//      transactions from unfunded keys, half votes for height 1 (long committed), spread over
+//      the identities, and answers {"published", "failed", "tookMs"}.
+import '../../node/polyfills.ts';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { createNetwork, type Network } from '../../node/p2p/index.ts';
+import { encodeVoteEnvelope } from '../../protocol/gossip.ts';
+import { keyPairFromSeed, PUBLIC_KEY_SIZE, SIGNATURE_SIZE } from '../../protocol/keys.ts';
+import { encodeTx } from '../../protocol/tx.ts';
+import { encodeVote } from '../../protocol/vote.ts';
+
+const config = JSON.parse(process.argv[2] ?? '{}') as { dataDir: string; chainId: string; count: number; bootstrap: string[]; claimValidator?: number };
+const emit = (obj: Record<string, unknown>) => process.stdout.write(JSON.stringify(obj) + '\n');
+const bytes = (n: number) => new Uint8Array(randomBytes(n));
+
+// A key that is in no genesis: its "proof" is a well-formed signature that cannot verify.
+const impostorKey = config.claimValidator === undefined ? undefined : keyPairFromSeed(bytes(32));
+// Created together: the identities start dialing within moments of each other, as in an attack.
+const networks: Network[] = await Promise.all(
+  Array.from({ length: config.count }, (_, i) =>
+    createNetwork({
+      dataDir: join(config.dataDir, `sybil-${i}`),
+      chainId: config.chainId,
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      bootstrap: config.bootstrap,
+      validator: impostorKey ? { index: config.claimValidator!, secretKey: impostorKey.secretKey } : undefined,
+      log: (event, fields) => process.stderr.write(JSON.stringify({ identity: i, event, ...fields }) + '\n'),
+    }),
+  ),
+);
+// Subscribed like any node, so the identities join the validators' meshes.
+for (const n of networks) for (const topic of ['tx', 'vote'] as const) n.setHandler(topic, () => 'ignore');
+emit({ event: 'ready', peerIds: networks.map((n) => n.peerId) });
+
+/** A transaction from a fresh key nobody funded: well-formed; the node drops it before the signature. */
+function unfundedTx(minFee: bigint): Uint8Array {
+  return encodeTx({
+    chainId: config.chainId,
+    senderPublicKey: bytes(PUBLIC_KEY_SIZE),
+    nonce: 0n,
+    fee: minFee,
+    payload: { kind: 'commitment', logId: 'sybil/flood', treeSize: 1n, root: bytes(32) },
+    signature: bytes(SIGNATURE_SIZE),
+  });
+}
+
+/** A well-formed vote for height 1, committed long before the attack. */
+function staleVote(): Uint8Array {
+  const vote = encodeVote({ chainId: config.chainId, type: 'precommit', height: 1n, round: 0, blockHash: bytes(32), validatorIndex: 0, signature: bytes(SIGNATURE_SIZE) });
+  return encodeVoteEnvelope({ vote, sentAtMs: BigInt(Date.now()) });
+}
+
+async function flood(messages: number, minFee: bigint): Promise<Record<string, unknown>> {
+  const started = Date.now();
+  let published = 0;
+  let failed = 0;
+  let lastError: string | undefined;
+  // Only identities that a validator let in can deliver anything.
+  const senders = networks.filter((n) => n.peers().length > 0);
+  if (senders.length === 0) throw new Error('no identity is connected to any validator');
+  for (let i = 0; i < messages; i++) {
+    const sender = senders[i % senders.length];
+    const [topic, data] = i % 2 === 0 ? (['tx', unfundedTx(minFee)] as const) : (['vote', staleVote()] as const);
+    try {
+      await sender.publish(topic, data);
+      published++;
+    } catch (err) {
+      failed++;
+      lastError = (err as Error).message;
+    }
+    // Let the streams drain now and then rather than queueing megabytes at once.
+    if (i % 100 === 99) await new Promise((r) => setImmediate(r));
+  }
+  return { published, failed, lastError, senders: senders.map((n) => n.peerId), tookMs: Date.now() - started };
+}
+
+createInterface({ input: process.stdin }).on('line', (line) => {
+  const cmd = JSON.parse(line) as { id: string; cmd: string; messages?: number; minFee?: string };
+  const run = async (): Promise<Record<string, unknown>> => {
+    if (cmd.cmd === 'connected') return { connected: networks.map((n) => n.peers().length) };
+    if (cmd.cmd === 'flood') return flood(cmd.messages ?? 0, BigInt(cmd.minFee ?? '0'));
+    throw new Error(`unknown command ${cmd.cmd}`);
+  };
+  run().then(
+    (out) => emit({ event: 'result', id: cmd.id, ok: true, ...out }),
+    (err: Error) => emit({ event: 'result', id: cmd.id, ok: false, error: err.message }),
+  );
+});
+process.stdin.on('close', () => {
+  Promise.all(networks.map((n) => n.stop().catch(() => undefined))).finally(() => process.exit(0));
+});
