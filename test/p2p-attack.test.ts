@@ -52,7 +52,7 @@ class Helper {
     });
     helpers.push(this);
   }
-  ready(timeoutMs = 90_000): Promise<Line> {
+  ready(timeoutMs = 240_000): Promise<Line> {
     return waitFor('the helper to be ready', () => this.lines.find((l) => l.event === 'ready'), timeoutMs);
   }
   async command(cmd: Record<string, unknown>, timeoutMs = 60_000): Promise<Line> {
@@ -178,8 +178,9 @@ describe('hostile peers against four validators (real processes)', () => {
       sybilIds = new Set((await attacker.ready()).peerIds);
       expect(sybilIds.size).toBe(SYBILS);
       // Give the identities time to dial, be let in or turned away, and join meshes.
-      await waitFor('some identities to be connected', async () => (await attacker.command({ cmd: 'connected' })).connected.some((c: number) => c > 0), 90_000, 1_000);
-      await new Promise((r) => setTimeout(r, 8_000));
+      // Ready means every wave has dialed; give the last ones a moment to be let in or turned away.
+      await waitFor('some identities to be connected', async () => (await attacker.command({ cmd: 'connected' })).connected.some((c: number) => c > 0), 60_000, 1_000);
+      await new Promise((r) => setTimeout(r, 5_000));
     });
     const gapMs = await longestBlockGapMs(nodes[0], range.from, range.to);
     console.log(`[sybil] ${SYBILS} identities: heights ${range.from}..${range.to}, ${range.ids.length} commitments final, longest gap between blocks ${gapMs} ms`);
@@ -199,6 +200,7 @@ describe('hostile peers against four validators (real processes)', () => {
   }, 180_000);
 
   it(`keeps finalising through a flood of ${FLOOD_MESSAGES} useless messages, and penalises the senders`, async () => {
+    expect(attacker, 'the Sybil test starts the attacker').toBeDefined();
     let flood: Line | undefined;
     const range = await underAttack('flood', async () => {
       flood = await attacker.command({ cmd: 'flood', messages: FLOOD_MESSAGES, minFee: minFee.toString() }, 120_000);
@@ -224,10 +226,10 @@ describe('hostile peers against four validators (real processes)', () => {
     // No validator was penalised by any other.
     expect(lines.filter((l) => l.msg === 'p2p_peer_penalised' && !senders.has(l.peer) && !sybilIds.has(l.peer))).toEqual([]);
     for (const n of nodes) for (const v of (await peersOf(n)).filter((p) => p.validatorIndex !== null)) expect(v.score).toBeGreaterThan(0);
-    attacker.stop();
   }, 240_000);
 
   it('gives no validator privileges to a peer that claims a validator index it cannot prove', async () => {
+    attacker?.stop(); // the attacks are over, pass or fail
     const impostor = new Helper('sybil-attacker.ts', { dataDir: join(dir, 'impostor'), chainId: CHAIN, count: 1, bootstrap: [nodeAddress(nodes[1].spec.dataDir)!], claimValidator: 0 });
     const [peerId] = (await impostor.ready()).peerIds;
     const line = await waitFor('node 1 to log the failed proof', () => logLines(nodes[1]).find((l) => l.msg === 'p2p_validator_proof_invalid' && l.peer === peerId), 30_000);

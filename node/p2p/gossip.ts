@@ -7,6 +7,7 @@ import type { PeerScoreParams, PeerScoreThresholds, TopicScoreParams } from '@li
 import { TOPICS, topicName, type Topic } from './topics.ts';
 import type { LogFn } from './identity.ts';
 import type { PeerPolicy } from './peer-policy.ts';
+import type { GossipsubDropCounter } from './gossipsub-drops.ts';
 
 /**
  * 'reject': invalid, the sender's gossipsub score drops (P4). 'useless': well-formed but of no
@@ -97,7 +98,7 @@ export function contentMessageId(msg: Message): Uint8Array {
   return new Uint8Array(createHash('sha256').update(msg.data).digest());
 }
 
-export function gossipsubOptions(chainId: string, policy: PeerPolicy): Partial<GossipsubOpts> {
+export function gossipsubOptions(chainId: string, policy: PeerPolicy, drops: GossipsubDropCounter): Partial<GossipsubOpts> {
   const names = TOPICS.map((t) => topicName(chainId, t));
   const scoreParams: Partial<PeerScoreParams> = {
     topics: Object.fromEntries(names.map((n) => [n, TOPIC_SCORE])) as PeerScoreParams['topics'],
@@ -133,6 +134,9 @@ export function gossipsubOptions(chainId: string, policy: PeerPolicy): Partial<G
     floodPublish: false,
     scoreParams,
     scoreThresholds: SCORE_THRESHOLDS,
+    // Only to learn why gossipsub dropped messages itself (gossipsub-drops.ts).
+    metricsRegister: drops.register,
+    metricsTopicStrToLabel: drops.topicLabels,
   };
 }
 
@@ -141,7 +145,10 @@ export class DropLog {
   private counts = new Map<string, { peer: string; topic: string; reason: string; count: number }>();
   private timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(private readonly log: LogFn) {}
+  constructor(
+    private readonly log: LogFn,
+    private readonly gossipsubDrops?: GossipsubDropCounter,
+  ) {}
 
   note(peer: string, topic: string, reason: string): void {
     const key = `${peer}\u0000${topic}\u0000${reason}`;
@@ -163,6 +170,7 @@ export class DropLog {
   flush(): void {
     for (const e of this.counts.values()) this.log('p2p_gossip_dropped', { peer: e.peer, topic: e.topic, reason: e.reason, count: e.count, intervalMs: DROP_LOG_INTERVAL_MS }, 'info');
     this.counts.clear();
+    for (const [reason, count] of this.gossipsubDrops?.take() ?? []) this.log('p2p_gossip_dropped_by_gossipsub', { reason, count, intervalMs: DROP_LOG_INTERVAL_MS }, 'info');
   }
 
   stop(): void {

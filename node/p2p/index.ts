@@ -19,6 +19,7 @@ import { loadOrCreatePeerKey, type LogFn } from './identity.ts';
 import { TOPICS, isTopic, syncProtocolId, topicName, type Topic } from './topics.ts';
 import { DropLog, GOSSIP_DATA_BYTES_MAX, GossipDispatcher, gossipsubOptions, type GossipsubRuntime, type VerdictWithReason } from './gossip.ts';
 import { OUTSIDER_CONNECTIONS_MAX, PeerPolicy } from './peer-policy.ts';
+import { GossipsubDropCounter } from './gossipsub-drops.ts';
 import { PeerGuard } from './peer-guard.ts';
 import { PROTOCOL_VERSION, signValidatorProof, type Hello } from './hello-codec.ts';
 import { BootstrapDialer, parseBootstrap } from './bootstrap.ts';
@@ -145,6 +146,7 @@ export async function createNetwork(options: NetworkOptions): Promise<Network> {
   }
   const policy = new PeerPolicy(bootstrapPeers.map((p) => p.peerId.toString()));
   const guard = new PeerGuard({ chainId, protocolVersion, ownHello, validatorPublicKeys, policy, log });
+  const gossipsubDrops = new GossipsubDropCounter(TOPICS.map((t) => topicName(chainId, t)));
   const validatorSlots = Math.max(VALIDATOR_SLOTS_MIN, 2 * (validatorPublicKeys.length + bootstrapPeers.length));
 
   const libp2p = await createLibp2p({
@@ -164,12 +166,12 @@ export async function createNetwork(options: NetworkOptions): Promise<Network> {
       identify: identify(),
       // The connection monitor pings peers to detect dead connections; peers must answer.
       ping: ping(),
-      pubsub: gossipsub(gossipsubOptions(chainId, policy)),
+      pubsub: gossipsub(gossipsubOptions(chainId, policy, gossipsubDrops)),
     },
     start: false,
   });
   const pubsub = libp2p.services.pubsub as GossipsubRuntime;
-  const drops = new DropLog(log);
+  const drops = new DropLog(log, gossipsubDrops);
   const dispatcher = new GossipDispatcher(pubsub, chainId, policy, (peer) => guard.addressOf(peer), drops, log);
   await guard.attach(libp2p, pubsub);
   const syncServer = new SyncServer(log);

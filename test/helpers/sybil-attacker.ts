@@ -27,19 +27,30 @@ const bytes = (n: number) => new Uint8Array(randomBytes(n));
 
 // A key that is in no genesis: its "proof" is a well-formed signature that cannot verify.
 const impostorKey = config.claimValidator === undefined ? undefined : keyPairFromSeed(bytes(32));
-// Created together: the identities start dialing within moments of each other, as in an attack.
-const networks: Network[] = await Promise.all(
-  Array.from({ length: config.count }, (_, i) =>
-    createNetwork({
-      dataDir: join(config.dataDir, `sybil-${i}`),
-      chainId: config.chainId,
-      listen: ['/ip4/127.0.0.1/tcp/0'],
-      bootstrap: config.bootstrap,
-      validator: impostorKey ? { index: config.claimValidator!, secretKey: impostorKey.secretKey } : undefined,
-      log: (event, fields) => process.stderr.write(JSON.stringify({ identity: i, event, ...fields }) + '\n'),
+// Created in waves of IDENTITIES_PER_WAVE: libp2p admits only 5 new connections per second from
+// one address anyway, and on a loaded 2-core machine 45 simultaneous handshakes would all miss
+// their dial timeout. Each wave waits until its identities are connected or WAVE_WAIT_MS passed.
+const IDENTITIES_PER_WAVE = 5;
+const WAVE_WAIT_MS = 5_000;
+const networks: Network[] = [];
+for (let first = 0; first < config.count; first += IDENTITIES_PER_WAVE) {
+  const wave = await Promise.all(
+    Array.from({ length: Math.min(IDENTITIES_PER_WAVE, config.count - first) }, (_, k) => {
+      const i = first + k;
+      return createNetwork({
+        dataDir: join(config.dataDir, `sybil-${i}`),
+        chainId: config.chainId,
+        listen: ['/ip4/127.0.0.1/tcp/0'],
+        bootstrap: config.bootstrap,
+        validator: impostorKey ? { index: config.claimValidator!, secretKey: impostorKey.secretKey } : undefined,
+        log: (event, fields) => process.stderr.write(JSON.stringify({ identity: i, event, ...fields }) + '\n'),
+      });
     }),
-  ),
-);
+  );
+  networks.push(...wave);
+  const deadline = Date.now() + WAVE_WAIT_MS;
+  while (Date.now() < deadline && wave.some((n) => n.peers().length === 0)) await new Promise((r) => setTimeout(r, 250));
+}
 // Subscribed like any node, so the identities join the validators' meshes.
 for (const n of networks) for (const topic of ['tx', 'vote'] as const) n.setHandler(topic, () => 'ignore');
 emit({ event: 'ready', peerIds: networks.map((n) => n.peerId) });
