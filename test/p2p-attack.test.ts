@@ -16,6 +16,8 @@ import { freePort } from '../anchor/regtest-node.ts';
 import { nodeAddress, startNodeProcess, stopNodeProcess, waitFor, type NodeProcess } from '../devnet/processes.ts';
 import { api } from '../node/client.ts';
 import { OUTSIDER_CONNECTIONS_PER_ADDRESS_MAX } from '../node/p2p/peer-policy.ts';
+import { loadOrCreatePeerKey } from '../node/p2p/identity.ts';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { PROTOCOL_VERSION } from '../node/p2p/hello-codec.ts';
 import { decodeHeader } from '../protocol/block.ts';
 import { bytesToHex, hexToBytes } from '../protocol/bytes.ts';
@@ -139,17 +141,22 @@ beforeAll(async () => {
   treasuryKeyPath = out.treasuryKey;
   minFee = BigInt(JSON.parse(readFileSync(out.genesis, 'utf8')).params.minFee);
   const ports = await Promise.all([0, 1, 2, 3].flatMap(() => [freePort(), freePort()]));
-  // Each validator lists the others it can already name; the later ones list the earlier ones.
+  // Peer keys made up front, so all four start at once, each listing the other three.
+  const addresses = await Promise.all(
+    [0, 1, 2, 3].map(async (i) => {
+      const dataDir = join(dir, `node-${i}`);
+      mkdirSync(dataDir, { recursive: true });
+      const peerId = peerIdFromPrivateKey(await loadOrCreatePeerKey(dataDir, () => undefined)).toString();
+      return `/ip4/127.0.0.1/tcp/${ports[2 * i]}/p2p/${peerId}`;
+    }),
+  );
   for (const i of [0, 1, 2, 3]) {
-    const dataDir = join(dir, `node-${i}`);
-    mkdirSync(dataDir, { recursive: true });
-    const peers = nodes.map((n) => nodeAddress(n.spec.dataDir)!).filter(Boolean);
-    const n = startNodeProcess({ name: `node-${i}`, dataDir, genesisPath: out.genesis, keyPath: join(dir, `validator-${i}.key`), p2pPort: ports[2 * i], httpPort: ports[2 * i + 1], peers, logPath: join(dir, `node-${i}.log`), extraArgs: process.env.P22_DEBUG ? ['--debug'] : [] });
-    await waitFor(`node ${i} to serve its API`, () => nodeAddress(dataDir) && api(n.url, '/v1/status'), 90_000);
-    nodes.push(n);
+    const peers = addresses.filter((_, j) => j !== i);
+    nodes.push(startNodeProcess({ name: `node-${i}`, dataDir: join(dir, `node-${i}`), genesisPath: out.genesis, keyPath: join(dir, `validator-${i}.key`), p2pPort: ports[2 * i], httpPort: ports[2 * i + 1], peers, logPath: join(dir, `node-${i}.log`), extraArgs: process.env.P22_DEBUG ? ['--debug'] : [] }));
   }
+  await Promise.all(nodes.map((n, i) => waitFor(`node ${i} to serve its API`, () => nodeAddress(n.spec.dataDir) && api(n.url, '/v1/status'), 240_000)));
   await waitFor('height 2', async () => (await height(nodes[3])) >= 2n, 90_000);
-}, 300_000);
+}, 420_000);
 
 afterAll(async () => {
   for (const h of helpers) h.stop();

@@ -19,6 +19,7 @@ import {
   VALIDATOR_APP_SCORE,
 } from '../node/p2p/peer-policy.ts';
 import { SCORE_THRESHOLDS } from '../node/p2p/gossip.ts';
+import { GossipsubDropCounter } from '../node/p2p/gossipsub-drops.ts';
 
 type Case = { description: string; input: { chainId: string; peerId: string; hello: string }; expect: string; output?: any };
 // Named 'hello.json' here so test/vectors.test.ts sees the file is checked.
@@ -131,5 +132,22 @@ describe('peer policy', () => {
     expect(p.validatorIndex('old')).toBeUndefined();
     expect(p.validatorIndex('new')).toBe(3);
     expect(p.validatorPeers()).toEqual(['new']);
+  });
+});
+
+describe('gossipsub drop counter', () => {
+  it('keeps the reasons gossipsub gives for its own drops, explained, and nothing else', () => {
+    const c = new GossipsubDropCounter(['/pantheon/pantheon-test-1/tx/1']);
+    const invalid = c.register.gauge<{ error: string }>({ name: 'gossipsub_msg_received_invalid_total', help: '', labelNames: ['error'] });
+    const notAccepted = c.register.gauge({ name: 'gossipsub_rpc_rcv_not_accepted_total', help: '' });
+    const other = c.register.gauge({ name: 'gossipsub_peers_count', help: '' });
+    invalid.inc({ error: 'SignaturePresent' }, 1);
+    invalid.inc({ error: 'SignaturePresent' }, 1);
+    notAccepted.inc();
+    other.inc();
+    const taken = c.take();
+    expect([...taken.keys()].sort()).toEqual(['RPC from a peer below the graylist threshold (-80)', expect.stringMatching(/^invalid: the message is signed, but this network uses StrictNoSign/)].sort());
+    expect([...taken.values()].sort()).toEqual([1, 2]);
+    expect(c.take().size).toBe(0);
   });
 });
