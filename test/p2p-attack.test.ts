@@ -204,7 +204,7 @@ describe('hostile peers against four validators (real processes)', () => {
     }
     const refused = nodes.flatMap(logLines).filter((l) => l.msg === 'p2p_connections_refused');
     expect(refused.some((l) => /outsider connections from 127\.0\.0\.1/.test(l.reason))).toBe(true);
-  }, 180_000);
+  }, 360_000);
 
   it(`keeps finalising through a flood of ${FLOOD_MESSAGES} useless messages, and penalises the senders`, async () => {
     expect(attacker, 'the Sybil test starts the attacker').toBeDefined();

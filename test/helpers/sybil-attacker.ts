@@ -78,9 +78,14 @@ async function flood(messages: number, minFee: bigint): Promise<Record<string, u
   let published = 0;
   let failed = 0;
   let lastError: string | undefined;
-  // Only identities that a validator let in can deliver anything.
-  const senders = networks.filter((n) => n.peers().length > 0);
-  if (senders.length === 0) throw new Error('no identity is connected to any validator');
+  // Only identities that a validator let in can deliver anything; wait a while for some.
+  const deadline = Date.now() + 60_000;
+  let senders = networks.filter((n) => n.peers().length > 0);
+  while (senders.length === 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    senders = networks.filter((n) => n.peers().length > 0);
+  }
+  if (senders.length === 0) throw new Error('no identity is connected to any validator (after 60 s)');
   for (let i = 0; i < messages; i++) {
     const sender = senders[i % senders.length];
     const [topic, data] = i % 2 === 0 ? (['tx', unfundedTx(minFee)] as const) : (['vote', staleVote()] as const);
