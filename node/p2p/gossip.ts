@@ -142,7 +142,7 @@ export function gossipsubOptions(chainId: string, policy: PeerPolicy, drops: Gos
 
 /** One summary line per (peer, reason) per DROP_LOG_INTERVAL_MS: why messages were dropped. */
 export class DropLog {
-  private counts = new Map<string, { peer: string; topic: string; reason: string; count: number }>();
+  private counts = new Map<string, { peer: string; topic: string; reason: string; count: number; validator: boolean }>();
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
@@ -150,7 +150,8 @@ export class DropLog {
     private readonly gossipsubDrops?: GossipsubDropCounter,
   ) {}
 
-  note(peer: string, topic: string, reason: string): void {
+  /** A validator's drops are routine (votes that arrive just after a commit): logged at debug. */
+  note(peer: string, topic: string, reason: string, validator = false): void {
     const key = `${peer}\u0000${topic}\u0000${reason}`;
     const entry = this.counts.get(key);
     if (entry !== undefined) {
@@ -158,8 +159,8 @@ export class DropLog {
       return;
     }
     // Bounded: past the cap, further peers are summed under one line.
-    if (this.counts.size >= DROP_LOG_KEYS_MAX) return this.note('(other peers)', topic, reason);
-    this.counts.set(key, { peer, topic, reason, count: 1 });
+    if (this.counts.size >= DROP_LOG_KEYS_MAX) return this.note('(other peers)', topic, reason, validator);
+    this.counts.set(key, { peer, topic, reason, count: 1, validator });
   }
 
   start(): void {
@@ -168,7 +169,9 @@ export class DropLog {
   }
 
   flush(): void {
-    for (const e of this.counts.values()) this.log('p2p_gossip_dropped', { peer: e.peer, topic: e.topic, reason: e.reason, count: e.count, intervalMs: DROP_LOG_INTERVAL_MS }, 'info');
+    for (const e of this.counts.values()) {
+      this.log('p2p_gossip_dropped', { peer: e.peer, topic: e.topic, reason: e.reason, count: e.count, intervalMs: DROP_LOG_INTERVAL_MS }, e.validator ? 'debug' : 'info');
+    }
     this.counts.clear();
     for (const [reason, count] of this.gossipsubDrops?.take() ?? []) this.log('p2p_gossip_dropped_by_gossipsub', { reason, count, intervalMs: DROP_LOG_INTERVAL_MS }, 'info');
   }
@@ -272,7 +275,7 @@ export class GossipDispatcher {
   }
 
   private drop(msgId: string, from: string, topic: string, verdict: Exclude<Verdict, 'accept'>, reason: string): void {
-    this.drops.note(from, topic, `${verdict}: ${reason}`);
+    this.drops.note(from, topic, `${verdict}: ${reason}`, this.policy.isValidator(from));
     this.report(msgId, from, verdict === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore);
   }
 
