@@ -259,3 +259,14 @@ export function exchangeRawSyncFrame(network: Network, peerId: string, frame: Ui
   if (inner === undefined) throw new Error('exchangeRawSyncFrame: not a Network made by createNetwork');
   return exchangeSyncFrame(inner.libp2p, inner.syncProtocol, peerId, frame, timeoutMs);
 }
+
+/**
+ * Dials a peer once, outside the bootstrap list. For robustness tests that pace their own
+ * connection attempts (test/helpers/sybil-attacker.ts); resolves when connected.
+ */
+export async function dialOnce(network: Network, address: string, timeoutMs: number): Promise<void> {
+  const inner = internals.get(network);
+  if (inner === undefined) throw new Error('dialOnce: not a Network made by createNetwork');
+  await inner.libp2p.dial(multiaddr(address), { signal: AbortSignal.timeout(timeoutMs) });
+}
+

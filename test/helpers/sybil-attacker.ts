@@ -15,7 +15,7 @@ import '../../node/polyfills.ts';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { createNetwork, type Network } from '../../node/p2p/index.ts';
+import { createNetwork, dialOnce, type Network } from '../../node/p2p/index.ts';
 import { encodeVoteEnvelope } from '../../protocol/gossip.ts';
 import { keyPairFromSeed, PUBLIC_KEY_SIZE, SIGNATURE_SIZE } from '../../protocol/keys.ts';
 import { encodeTx } from '../../protocol/tx.ts';
@@ -27,30 +27,48 @@ const bytes = (n: number) => new Uint8Array(randomBytes(n));
 
 // A key that is in no genesis: its "proof" is a well-formed signature that cannot verify.
 const impostorKey = config.claimValidator === undefined ? undefined : keyPairFromSeed(bytes(32));
-// Created in waves of IDENTITIES_PER_WAVE: libp2p admits only 5 new connections per second from
-// one address anyway, and on a loaded 2-core machine 45 simultaneous handshakes would all miss
-// their dial timeout. Each wave waits until its identities are connected or WAVE_WAIT_MS passed.
-const IDENTITIES_PER_WAVE = 5;
-const WAVE_WAIT_MS = 5_000;
+// The identities dial every validator themselves, at most DIALS_IN_FLIGHT_MAX at a time, and
+// again every REDIAL_INTERVAL_MS while not connected: persistent, but paced so that on a loaded
+// 2-core machine the attacker's own handshakes do not all miss their timeout (libp2p admits only
+// 5 new connections per second from one address anyway).
+const DIALS_IN_FLIGHT_MAX = 4;
+const DIAL_TIMEOUT_MS = 20_000;
+const REDIAL_INTERVAL_MS = 3_000;
 const networks: Network[] = [];
-for (let first = 0; first < config.count; first += IDENTITIES_PER_WAVE) {
-  const wave = await Promise.all(
-    Array.from({ length: Math.min(IDENTITIES_PER_WAVE, config.count - first) }, (_, k) => {
-      const i = first + k;
-      return createNetwork({
-        dataDir: join(config.dataDir, `sybil-${i}`),
-        chainId: config.chainId,
-        listen: ['/ip4/127.0.0.1/tcp/0'],
-        bootstrap: config.bootstrap,
-        validator: impostorKey ? { index: config.claimValidator!, secretKey: impostorKey.secretKey } : undefined,
-        log: (event, fields) => process.stderr.write(JSON.stringify({ identity: i, event, ...fields }) + '\n'),
-      });
+for (let i = 0; i < config.count; i++) {
+  networks.push(
+    await createNetwork({
+      dataDir: join(config.dataDir, `sybil-${i}`),
+      chainId: config.chainId,
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      bootstrap: [],
+      validator: impostorKey ? { index: config.claimValidator!, secretKey: impostorKey.secretKey } : undefined,
+      log: (event, fields) => process.stderr.write(JSON.stringify({ identity: i, event, ...fields }) + '\n'),
     }),
   );
-  networks.push(...wave);
-  const deadline = Date.now() + WAVE_WAIT_MS;
-  while (Date.now() < deadline && wave.some((n) => n.peers().length === 0)) await new Promise((r) => setTimeout(r, 250));
 }
+const targetPeerIds = config.bootstrap.map((a) => a.split('/p2p/')[1]);
+let dialFailures = 0;
+async function dialRound(): Promise<void> {
+  const pending: [Network, string][] = [];
+  for (const n of networks) {
+    const connected = new Set(n.peers().map((p) => p.peerId));
+    config.bootstrap.forEach((address, k) => connected.has(targetPeerIds[k]) || pending.push([n, address]));
+  }
+  const work = async () => {
+    for (let job = pending.shift(); job !== undefined; job = pending.shift()) {
+      await dialOnce(job[0], job[1], DIAL_TIMEOUT_MS).catch(() => dialFailures++);
+    }
+  };
+  await Promise.all(Array.from({ length: DIALS_IN_FLIGHT_MAX }, work));
+}
+let stopped = false;
+void (async () => {
+  while (!stopped) {
+    await dialRound();
+    await new Promise((r) => setTimeout(r, REDIAL_INTERVAL_MS));
+  }
+})();
 // Subscribed like any node, so the identities join the validators' meshes.
 for (const n of networks) for (const topic of ['tx', 'vote'] as const) n.setHandler(topic, () => 'ignore');
 emit({ event: 'ready', peerIds: networks.map((n) => n.peerId) });
@@ -105,7 +123,7 @@ async function flood(messages: number, minFee: bigint): Promise<Record<string, u
 createInterface({ input: process.stdin }).on('line', (line) => {
   const cmd = JSON.parse(line) as { id: string; cmd: string; messages?: number; minFee?: string };
   const run = async (): Promise<Record<string, unknown>> => {
-    if (cmd.cmd === 'connected') return { connected: networks.map((n) => n.peers().length) };
+    if (cmd.cmd === 'connected') return { connected: networks.map((n) => n.peers().length), dialFailures };
     if (cmd.cmd === 'flood') return flood(cmd.messages ?? 0, BigInt(cmd.minFee ?? '0'));
     throw new Error(`unknown command ${cmd.cmd}`);
   };
@@ -115,5 +133,6 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   );
 });
 process.stdin.on('close', () => {
+  stopped = true;
   Promise.all(networks.map((n) => n.stop().catch(() => undefined))).finally(() => process.exit(0));
 });
