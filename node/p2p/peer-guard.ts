@@ -20,6 +20,11 @@ export const HELLO_TIMEOUT_MS = 10_000;
 /** A refused peer's reconnections are turned away at the gate, silently, for this long. */
 export const REFUSED_MEMORY_MS = 60_000;
 const GUARD_TICK_MS = 1_000;
+/**
+ * A refused peer is hung up on after this delay, so that the hello we answered with reaches it
+ * and it can log its side of the reason (a hang-up at once can overtake our answer).
+ */
+const REFUSE_HANGUP_DELAY_MS = 2_000;
 const VALIDATOR_TAG = 'pantheon-validator';
 /** Refused connections are summarised per reason at most this often. */
 const GATE_LOG_INTERVAL_MS = 10_000;
@@ -221,7 +226,8 @@ export class PeerGuard {
     this.refusedUntil.set(peer, nowMs + REFUSED_MEMORY_MS);
     if (this.refusedUntil.size > 4096) this.refusedUntil.delete(this.refusedUntil.keys().next().value as string);
     if (!known) this.o.log('p2p_peer_refused', { peer, address: this.addresses.get(peer) ?? null, reason }, 'warn');
-    this.libp2p?.hangUp(peerIdFromString(peer)).catch(() => undefined);
+    const hangUp = () => this.libp2p?.hangUp(peerIdFromString(peer)).catch(() => undefined);
+    setTimeout(hangUp, REFUSE_HANGUP_DELAY_MS).unref?.();
   }
 
   private tick(): void {
