@@ -246,7 +246,8 @@ export class PeerGuard {
         seen.add(peer);
         const score = this.pubsub.getScore(peer);
         if (score < SCORE_THRESHOLDS.graylistThreshold) {
-          this.o.log('p2p_peer_penalised', { peer, address: this.addresses.get(peer) ?? null, score: Math.round(score), useless: Math.round(this.o.policy.uselessCount(peer, nowMs)), action: 'disconnected' }, 'warn');
+          // Floored, so the logged figure is below the threshold too (-80.3 is logged as -81).
+          this.o.log('p2p_peer_penalised', { peer, address: this.addresses.get(peer) ?? null, score: Math.floor(score), useless: Math.round(this.o.policy.uselessCount(peer, nowMs)), action: 'disconnected' }, 'warn');
           this.libp2p.hangUp(conn.remotePeer).catch(() => undefined);
         }
       }
