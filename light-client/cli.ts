@@ -32,12 +32,16 @@ export const verifyCommand: Command = {
     const genesisPath = values.genesis as string | undefined;
     const pinned = values['genesis-hash'] as string | undefined;
     if (!genesisPath && !pinned) throw new UsageError('give the trust root: --genesis <genesis.json> or --genesis-hash <hex>');
+    // Malformed trust inputs are usage errors, not twelve failed verification steps.
+    if (pinned !== undefined && !/^[0-9a-fA-F]{64}$/.test(pinned)) throw new UsageError(`--genesis-hash must be 64 hex digits (32 bytes), got "${pinned}"`);
+    const btcBlock = values['btc-block'] as string | undefined;
+    if (btcBlock !== undefined && !/^[0-9a-fA-F]{64}$/.test(btcBlock)) throw new UsageError(`--btc-block must be a Bitcoin block hash, 64 hex digits, got "${btcBlock}"`);
     const minText = values['min-confirmations'] as string | undefined;
     if (minText !== undefined && !/^(0|[1-9][0-9]{0,3})$/.test(minText)) throw new UsageError(`--min-confirmations must be an integer from 0 to 9999, got "${minText}"`);
     const options: VerifyOptions = {
       genesis: genesisPath ? readJsonFile(genesisPath, 'genesis') : undefined,
-      genesisHash: pinned,
-      pinnedBtcBlockHash: values['btc-block'] as string | undefined,
+      genesisHash: pinned?.toLowerCase(),
+      pinnedBtcBlockHash: btcBlock?.toLowerCase(),
       minBtcConfirmations: minText === undefined ? undefined : Number(minText),
       // The local clock only bounds how far in the future a timestamp may be; the summary prints it.
       nowMs: Date.now(),

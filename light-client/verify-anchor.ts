@@ -111,7 +111,7 @@ export function checkBitcoinHeaders(btc: BitcoinAnchorProof, opts: { nowMs?: num
 export function checkBitcoinPin(headers: readonly BitcoinHeader[], pinnedDisplayHex: string): number {
   let pinned: Uint8Array;
   try {
-    pinned = hashFromDisplayHex(pinnedDisplayHex.trim(), 'pinned Bitcoin block hash');
+    pinned = hashFromDisplayHex(pinnedDisplayHex.trim().toLowerCase(), 'pinned Bitcoin block hash');
   } catch (err) {
     fail((err as Error).message);
   }

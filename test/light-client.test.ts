@@ -64,6 +64,11 @@ describe('summary', () => {
     const r = verifyBundle(caseBundle(vectors, pinned), caseOptions(vectors, pinned));
     expect(r.summary.proven.join('\n')).toContain('reaches the Bitcoin block you pinned');
     expect(r.summary.assumed.join('\n')).not.toContain('not compared with the live Bitcoin chain');
+    // The same pin in upper case (as copied from some explorers) is the same block.
+    const options = caseOptions(vectors, pinned);
+    const upper = verifyBundle(caseBundle(vectors, pinned), { ...options, pinnedBtcBlockHash: options.pinnedBtcBlockHash!.toUpperCase() });
+    expect(upper.ok).toBe(true);
+    expect(upper.summary.proven.join('\n')).toContain('reaches the Bitcoin block you pinned');
   });
 
   it('a finality-only bundle says it is not anchored', () => {
