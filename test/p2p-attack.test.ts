@@ -150,6 +150,7 @@ beforeAll(async () => {
       return `/ip4/127.0.0.1/tcp/${ports[2 * i]}/p2p/${peerId}`;
     }),
   );
+  // P22_DEBUG=1 runs the nodes with --debug (every network event in their logs) to study a failure.
   for (const i of [0, 1, 2, 3]) {
     const peers = addresses.filter((_, j) => j !== i);
     nodes.push(startNodeProcess({ name: `node-${i}`, dataDir: join(dir, `node-${i}`), genesisPath: out.genesis, keyPath: join(dir, `validator-${i}.key`), p2pPort: ports[2 * i], httpPort: ports[2 * i + 1], peers, logPath: join(dir, `node-${i}.log`), extraArgs: process.env.P22_DEBUG ? ['--debug'] : [] }));
