@@ -54,6 +54,7 @@ async function route(node: PantheonNode, req: IncomingMessage, res: ServerRespon
   const [, resource, arg] = parts;
   if (method === 'GET' && resource === 'status' && parts.length === 2) return send(res, 200, await node.status());
   if (method === 'GET' && resource === 'genesis' && parts.length === 2) return send(res, 200, node.genesisJson());
+  if (method === 'GET' && resource === 'peers' && parts.length === 2) return send(res, 200, { peers: node.network.peers() });
   if (method === 'POST' && resource === 'tx' && parts.length === 2) {
     const body = await readBody(req);
     let json: unknown;

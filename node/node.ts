@@ -112,7 +112,16 @@ export class PantheonNode {
           ? new GuardedSigner({ key: config.validatorKey, path: signRecordPath, chainId: chain.chainId, validator: validatorAddress, record: signRecord, committedHeight: () => chain.height, log, onRefusal: () => metrics.countSignerRefusal() })
           : undefined;
       const mempool = new Mempool(DEFAULT_MEMPOOL_LIMITS, config.genesis.params.minFee);
-      network = await createNetwork({ dataDir: config.dataDir, chainId: chain.chainId, listen: config.p2pListen, bootstrap: config.peers, log: (event, fields) => log('debug', event, fields) });
+      network = await createNetwork({
+        dataDir: config.dataDir,
+        chainId: chain.chainId,
+        listen: config.p2pListen,
+        bootstrap: config.peers,
+        log: (event, fields, level) => log(level ?? 'debug', event, fields),
+        // The hello proves our peer id with the validator key; peers' proofs are checked against genesis.
+        validator: config.validatorKey && validatorIndex !== undefined ? { index: validatorIndex, secretKey: config.validatorKey.secretKey } : undefined,
+        validatorPublicKeys: chain.validators.validators.map((v) => v.publicKey),
+      });
       let node: PantheonNode | undefined;
       const driver = new ConsensusDriver({
         chain,
@@ -315,7 +324,9 @@ export class PantheonNode {
     this.network.setHandler('tx', async (data, from) => {
       const r = await this.admit(data, { persist: false, gossip: false });
       if (r.ok) return 'accept';
-      return verdict('transaction', r.invalid ? 'reject' : 'ignore', from, r.error);
+      if (r.invalid) return verdict('transaction', 'reject', from, r.error);
+      // Our mempool being full is not the sender's fault; anything else it sent was of no use.
+      return { verdict: r.error.startsWith('mempool is full') ? 'ignore' : 'useless', reason: `transaction: ${r.error}` };
     });
 
     this.network.setHandler('vote', (data, from) => {
@@ -325,7 +336,9 @@ export class PantheonNode {
       } catch (err) {
         return verdict('vote', 'reject', from, (err as Error).message);
       }
-      if (vote.height <= this.chain.height) return 'ignore'; // stale
+      // A vote for the height just committed is normal lateness; older ones are useless traffic.
+      if (vote.height < this.chain.height) return { verdict: 'useless', reason: `vote for height ${vote.height}, committed long ago` };
+      if (vote.height === this.chain.height) return { verdict: 'ignore', reason: 'vote for the height just committed' };
       // Keyed by the whole signed vote: a copy with another signature is checked on its own.
       const key = bytesToHex(sha256(encodeVote(vote)));
       if (this.seenVotes.has(key)) {
@@ -351,7 +364,8 @@ export class PantheonNode {
       } catch (err) {
         return verdict('proposal', 'reject', from, (err as Error).message);
       }
-      if (proposal.height <= this.chain.height) return 'ignore';
+      if (proposal.height < this.chain.height) return { verdict: 'useless', reason: `proposal for height ${proposal.height}, committed long ago` };
+      if (proposal.height === this.chain.height) return { verdict: 'ignore', reason: 'proposal for the height just committed' };
       const bad = checkProposal(proposal, this.chain.chainId, this.chain.validators);
       if (bad) return verdict('proposal', 'reject', from, bad);
       if (!equalBytes(blockHash(block.header), proposal.blockHash)) return verdict('proposal', 'reject', from, 'the block does not hash to the proposal block hash');
@@ -368,7 +382,7 @@ export class PantheonNode {
         const e = decodeEvidence(data);
         const bad = checkEvidence(e, this.chain.chainId, this.chain.validators);
         if (bad) return verdict('evidence', 'reject', from, bad);
-        return this.driver.addEvidence(evidenceKey(e), data) ? 'accept' : 'ignore';
+        return this.driver.addEvidence(evidenceKey(e), data) ? 'accept' : { verdict: 'ignore', reason: 'evidence already known, or the evidence pool is full' };
       } catch (err) {
         return verdict('evidence', 'reject', from, (err as Error).message);
       }

@@ -22,6 +22,7 @@ export const TAGS = {
   oarEntry: 'pantheon/oar-entry/v1',
   oarEntryHash: 'pantheon/oar-entry-hash/v1',
   oarPayload: 'pantheon/oar-payload/v1',
+  validatorPeer: 'pantheon/validator-peer/v1',
 } as const;
 
 export type Tag = (typeof TAGS)[keyof typeof TAGS];

@@ -16,6 +16,7 @@ import { applyTx, stateRoot } from '../../protocol/state.ts';
 import type { SignRecord } from '../../consensus/index.ts';
 import { encodeSignRecordFile, SIGN_RECORD_FORMAT, SIGN_RECORD_VERSION } from '../../node/sign-record-file.ts';
 import { writeOarVectors } from './generate-oar.ts';
+import { encodeHello, PROTOCOL_VERSION } from '../../node/p2p/hello-codec.ts';
 import { createGenesis, encodeGenesis, genesisAccounts, genesisHash, genesisToJson, genesisValidatorSetHash, parseGenesis } from '../../genesis/genesis.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -333,3 +334,37 @@ write('genesis.json', 'Genesis files, version 2 (docs/genesis.md): valid ones wi
 
 // ---- OAR (docs/oar.md) ------------------------------------------------------------------------
 writeOarVectors(write);
+// ---- hello (docs/gossip.md) -------------------------------------------------------------------
+{
+  const peerId = concatBytes(Uint8Array.of(0x00, 0x24, 0x08, 0x01, 0x12, 0x20), new Uint8Array(32).fill(0x11));
+  const otherPeerId = concatBytes(Uint8Array.of(0x00, 0x24, 0x08, 0x01, 0x12, 0x20), new Uint8Array(32).fill(0x22));
+  const proofBy = (signer: number, index: number, chainId = CHAIN, over = peerId) => ({ validatorIndex: index, signature: sign(TAGS.validatorPeer, chainId, over, validators[signer].secretKey, true) });
+  const plain = encodeHello({ protocolVersion: PROTOCOL_VERSION, chainId: CHAIN });
+  const proven = encodeHello({ protocolVersion: PROTOCOL_VERSION, chainId: CHAIN, validatorProof: proofBy(0, 0) });
+  const base = { chainId: CHAIN, peerId: hex(peerId) };
+  write('hello.json', `Hello (docs/gossip.md): protocol version ${PROTOCOL_VERSION}. The genesis validators are keyPairFromSeed(seed 3..6) as in genesis.json, indices 0..3; peerId is the binary libp2p peer id the proof must bind. expect: ok | DecodeError (output.field) | VersionMismatch (output.protocolVersion) | ProofInvalid.`, [
+    { description: 'an outsider: no proof', input: { ...base, hello: hex(plain) }, expect: 'ok', output: { protocolVersion: PROTOCOL_VERSION, chainId: CHAIN, validatorIndex: null } },
+    { description: 'validator 0 proves its peer id', input: { ...base, hello: hex(proven) }, expect: 'ok', output: { protocolVersion: PROTOCOL_VERSION, chainId: CHAIN, validatorIndex: 0 } },
+    { description: 'another protocol version: refused before the rest is read', input: { ...base, hello: hex(concatBytes(Uint8Array.of(0, 0, 0, PROTOCOL_VERSION + 1), plain.subarray(4))) }, expect: 'VersionMismatch', output: { protocolVersion: PROTOCOL_VERSION + 1 } },
+    { description: 'a future version with a layout of its own', input: { ...base, hello: hex(Uint8Array.of(0, 0, 0, 0x63, 0xff)) }, expect: 'VersionMismatch', output: { protocolVersion: 0x63 } },
+    { description: 'too short to hold a version', input: { ...base, hello: '000000' }, expect: 'DecodeError', output: { field: 'protocolVersion' } },
+    { description: 'unknown proof kind 2', input: { ...base, hello: hex(concatBytes(plain.subarray(0, plain.length - 1), Uint8Array.of(2))) }, expect: 'DecodeError', output: { field: 'proofKind' } },
+    { description: 'a trailing byte', input: { ...base, hello: hex(concatBytes(plain, Uint8Array.of(0))) }, expect: 'DecodeError', output: { field: 'hello' } },
+    { description: 'a chain id in upper case', input: { ...base, hello: hex(encodeHelloUnchecked('PANTHEON-TEST-1')) }, expect: 'DecodeError', output: { field: 'chainId' } },
+    { description: 'a signature one byte short', input: { ...base, hello: hex(proven.subarray(0, proven.length - 1)) }, expect: 'DecodeError', output: { field: 'signature' } },
+    { description: 'a proof for another peer id (replayed from the validator\'s real node)', input: { ...base, peerId: hex(otherPeerId), hello: hex(proven) }, expect: 'ProofInvalid' },
+    { description: 'index 0 claimed with validator 1\'s signature', input: { ...base, hello: hex(encodeHello({ protocolVersion: PROTOCOL_VERSION, chainId: CHAIN, validatorProof: proofBy(1, 0) })) }, expect: 'ProofInvalid' },
+    { description: 'index 4: not in the genesis set of 4', input: { ...base, hello: hex(encodeHello({ protocolVersion: PROTOCOL_VERSION, chainId: CHAIN, validatorProof: proofBy(0, 4) })) }, expect: 'ProofInvalid' },
+    { description: 'signed for another chain id', input: { ...base, hello: hex(encodeHello({ protocolVersion: PROTOCOL_VERSION, chainId: CHAIN, validatorProof: proofBy(0, 0, 'pantheon-other-1') })) }, expect: 'ProofInvalid' },
+  ]);
+
+  /** A hello whose chain id skips validation, to make the negative case. */
+  function encodeHelloUnchecked(chainId: string): Uint8Array {
+    const text = new TextEncoder().encode(chainId);
+    const out = new Uint8Array(4 + 4 + text.length + 1);
+    new DataView(out.buffer).setUint32(0, PROTOCOL_VERSION);
+    new DataView(out.buffer).setUint32(4, text.length);
+    out.set(text, 8);
+    return out;
+  }
+}

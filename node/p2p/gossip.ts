@@ -3,12 +3,22 @@
 // verdict back to gossipsub (which forwards only on 'accept' and scores peers down on 'reject').
 import { createHash } from 'node:crypto';
 import { StrictNoSign, TopicValidatorResult, type GossipSub, type GossipsubOpts, type Message } from '@libp2p/gossipsub';
-import type { PeerScoreParams, TopicScoreParams } from '@libp2p/gossipsub/score';
+import type { PeerScoreParams, PeerScoreThresholds, TopicScoreParams } from '@libp2p/gossipsub/score';
 import { TOPICS, topicName, type Topic } from './topics.ts';
 import type { LogFn } from './identity.ts';
+import type { PeerPolicy } from './peer-policy.ts';
+import type { GossipsubDropCounter } from './gossipsub-drops.ts';
 
-export type Verdict = 'accept' | 'reject' | 'ignore';
-export type GossipHandler = (data: Uint8Array, from: string) => Verdict | Promise<Verdict>;
+/**
+ * 'reject': invalid, the sender's gossipsub score drops (P4). 'useless': well-formed but of no
+ * use (unfunded sender, long-stale vote, duplicate), dropped and counted against an outsider
+ * sender's application score (P5). 'ignore': dropped without blame (our own overload, a vote
+ * that arrived just after its height was committed).
+ */
+export type Verdict = 'accept' | 'reject' | 'ignore' | 'useless';
+/** A handler may say why it dropped a message; the reason goes into the drop log. */
+export type VerdictWithReason = Verdict | { verdict: Verdict; reason: string };
+export type GossipHandler = (data: Uint8Array, from: string) => VerdictWithReason | Promise<VerdictWithReason>;
 
 /**
  * gossipsub 17 frames each RPC with it-length-prefixed, whose encoder enforces its default
@@ -23,6 +33,11 @@ export const GOSSIP_RPC_BYTES_MAX = 4 * 1024 * 1024;
 export const GOSSIP_DATA_BYTES_MAX = GOSSIP_RPC_BYTES_MAX - 256 * 1024;
 /** Handlers running at once; beyond this, messages are dropped as 'ignore' (no penalty). */
 export const VALIDATIONS_IN_FLIGHT_MAX = 1024;
+/** Of those, outsiders may hold at most this many: a flood cannot crowd out validators' messages. */
+export const OUTSIDER_VALIDATIONS_IN_FLIGHT_MAX = 256;
+/** Drops are logged as one summary line per (peer, reason) per interval, not one per message. */
+export const DROP_LOG_INTERVAL_MS = 10_000;
+const DROP_LOG_KEYS_MAX = 256;
 /**
  * How long a message id is remembered as seen. Network duplicates arrive within a few
  * heartbeats, and gossip advertises only the last 3 heartbeats of history, so 30 s is ample
@@ -57,8 +72,24 @@ const TOPIC_SCORE: Partial<TopicScoreParams> = {
   invalidMessageDeliveriesDecay: 0.99,
 };
 
+/** gossipsub's defaults, stated so that docs/gossip.md and the code cannot drift apart. */
+export const SCORE_THRESHOLDS: PeerScoreThresholds = {
+  gossipThreshold: -10,
+  publishThreshold: -50,
+  graylistThreshold: -80,
+  acceptPXThreshold: 10,
+  opportunisticGraftThreshold: 20,
+};
+/** P6: more than this many peers on one IP address costs each (excess)² × 5 points. */
+const IP_COLOCATION_THRESHOLD = 10;
+const IP_COLOCATION_WEIGHT = -5;
+/** How long gossipsub remembers a disconnected peer's score (its default: one hour). */
+const RETAIN_SCORE_MS = 3_600_000;
+
 /** What the dispatcher needs from gossipsub beyond its exported interface (the class has it). */
 export interface GossipsubRuntime extends GossipSub {
+  /** Peers we forward everything to and accept everything from, never in the mesh. */
+  readonly direct: Set<string>;
   getScore(peerId: string): number;
   reportMessageValidationResult(msgId: string, propagationSource: string, acceptance: TopicValidatorResult): void;
 }
@@ -67,10 +98,16 @@ export function contentMessageId(msg: Message): Uint8Array {
   return new Uint8Array(createHash('sha256').update(msg.data).digest());
 }
 
-export function gossipsubOptions(chainId: string): Partial<GossipsubOpts> {
+export function gossipsubOptions(chainId: string, policy: PeerPolicy, drops: GossipsubDropCounter): Partial<GossipsubOpts> {
   const names = TOPICS.map((t) => topicName(chainId, t));
   const scoreParams: Partial<PeerScoreParams> = {
     topics: Object.fromEntries(names.map((n) => [n, TOPIC_SCORE])) as PeerScoreParams['topics'],
+    // P5: validators far above zero, outsiders below it for useless traffic (peer-policy.ts).
+    appSpecificScore: (peerId) => policy.appScore(peerId, Date.now()),
+    appSpecificWeight: 1,
+    IPColocationFactorThreshold: IP_COLOCATION_THRESHOLD,
+    IPColocationFactorWeight: IP_COLOCATION_WEIGHT,
+    retainScore: RETAIN_SCORE_MS,
   };
   return {
     // StrictNoSign: every Pantheon payload (tx, proposal, vote, evidence) carries its own
@@ -92,23 +129,76 @@ export function gossipsubOptions(chainId: string): Partial<GossipsubOpts> {
     fallbackToFloodsub: false,
     // Peer exchange hands out addresses of strangers; validators dial whom they are told.
     doPX: false,
+    // Publish to direct peers (the validators) and the mesh, not to every outsider connected:
+    // a proposal carries its whole block.
+    floodPublish: false,
     scoreParams,
+    scoreThresholds: SCORE_THRESHOLDS,
+    // Only to learn why gossipsub dropped messages itself (gossipsub-drops.ts).
+    metricsRegister: drops.register,
+    metricsTopicStrToLabel: drops.topicLabels,
   };
 }
 
+/** One summary line per (peer, reason) per DROP_LOG_INTERVAL_MS: why messages were dropped. */
+export class DropLog {
+  private counts = new Map<string, { peer: string; topic: string; reason: string; count: number; validator: boolean }>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    private readonly log: LogFn,
+    private readonly gossipsubDrops?: GossipsubDropCounter,
+  ) {}
+
+  /** A validator's drops are routine (votes that arrive just after a commit): logged at debug. */
+  note(peer: string, topic: string, reason: string, validator = false): void {
+    const key = `${peer}\u0000${topic}\u0000${reason}`;
+    const entry = this.counts.get(key);
+    if (entry !== undefined) {
+      entry.count++;
+      return;
+    }
+    // Bounded: past the cap, further peers are summed under one line.
+    if (this.counts.size >= DROP_LOG_KEYS_MAX) return this.note('(other peers)', topic, reason, validator);
+    this.counts.set(key, { peer, topic, reason, count: 1, validator });
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.flush(), DROP_LOG_INTERVAL_MS);
+    this.timer.unref?.();
+  }
+
+  flush(): void {
+    for (const e of this.counts.values()) {
+      this.log('p2p_gossip_dropped', { peer: e.peer, topic: e.topic, reason: e.reason, count: e.count, intervalMs: DROP_LOG_INTERVAL_MS }, e.validator ? 'debug' : 'info');
+    }
+    this.counts.clear();
+    for (const [reason, count] of this.gossipsubDrops?.take() ?? []) this.log('p2p_gossip_dropped_by_gossipsub', { reason, count, intervalMs: DROP_LOG_INTERVAL_MS }, 'info');
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.flush();
+  }
+}
+
 /**
- * Routes gossipsub messages to the per-topic handlers and reports verdicts. Keeps at most
- * VALIDATIONS_IN_FLIGHT_MAX handler calls outstanding.
+ * Routes gossipsub messages to the per-topic handlers and reports verdicts. Outsiders pass the
+ * peer policy's rate limits first and share OUTSIDER_VALIDATIONS_IN_FLIGHT_MAX handler slots;
+ * proven validators skip both. Every dropped message is counted in the drop log with its reason.
  */
 export class GossipDispatcher {
   private readonly handlers = new Map<Topic, GossipHandler>();
   private readonly topicByName: Map<string, Topic>;
   private inFlight = 0;
-  private droppedWhileFull = 0;
+  private outsidersInFlight = 0;
 
   constructor(
     private readonly pubsub: GossipsubRuntime,
     private readonly chainId: string,
+    private readonly policy: PeerPolicy,
+    private readonly addressOf: (peerId: string) => string | undefined,
+    private readonly drops: DropLog,
     private readonly log: LogFn,
   ) {
     this.topicByName = new Map(TOPICS.map((t) => [topicName(chainId, t), t]));
@@ -129,45 +219,67 @@ export class GossipDispatcher {
     const topic = this.topicByName.get(msg.topic);
     const handler = topic === undefined ? undefined : this.handlers.get(topic);
     if (topic === undefined || handler === undefined) {
-      this.report(msgId, from, 'ignore');
+      this.drop(msgId, from, msg.topic, 'ignore', 'no handler for this topic');
       return;
     }
-    if (this.inFlight >= VALIDATIONS_IN_FLIGHT_MAX) {
-      // Dropping is safe: 'ignore' does not penalise the sender, and gossip will offer the
-      // message again via IHAVE from other peers while it is in their caches.
-      if (this.droppedWhileFull++ % 100 === 0) {
-        this.log('p2p_gossip_validation_queue_full', { topic, inFlight: this.inFlight, dropped: this.droppedWhileFull });
+    const nowMs = Date.now();
+    const validator = this.policy.isValidator(from);
+    if (!validator) {
+      const admitted = this.policy.admitMessage(from, this.addressOf(from), nowMs);
+      if (!admitted.ok) {
+        if (admitted.penalise) this.policy.noteUseless(from, nowMs);
+        this.drop(msgId, from, topic, 'ignore', admitted.reason);
+        return;
       }
-      this.report(msgId, from, 'ignore');
+    }
+    // Dropping is safe: 'ignore' does not penalise the sender, and gossip will offer the
+    // message again via IHAVE from other peers while it is in their caches.
+    if (this.inFlight >= VALIDATIONS_IN_FLIGHT_MAX) {
+      this.drop(msgId, from, topic, 'ignore', `validation queue full (${this.inFlight} in flight)`);
+      return;
+    }
+    if (!validator && this.outsidersInFlight >= OUTSIDER_VALIDATIONS_IN_FLIGHT_MAX) {
+      this.drop(msgId, from, topic, 'ignore', `outsider validation queue full (${this.outsidersInFlight} in flight)`);
       return;
     }
     this.inFlight++;
-    const startedMs = Date.now();
+    if (!validator) this.outsidersInFlight++;
+    const startedMs = nowMs;
     Promise.resolve()
       .then(() => handler(msg.data, from))
       .then(
-        (verdict): Verdict => {
-          if (verdict === 'accept' || verdict === 'reject' || verdict === 'ignore') return verdict;
+        (answer): { verdict: Verdict; reason?: string } => {
+          const { verdict, reason } = typeof answer === 'object' && answer !== null ? answer : { verdict: answer, reason: undefined };
+          if (verdict === 'accept' || verdict === 'reject' || verdict === 'ignore' || verdict === 'useless') return { verdict, reason };
           this.log('p2p_gossip_handler_bad_verdict', { topic, verdict: String(verdict) });
-          return 'ignore';
+          return { verdict: 'ignore', reason: 'handler returned no verdict' };
         },
-        (err: unknown): Verdict => {
+        (err: unknown): { verdict: Verdict; reason?: string } => {
           // A throwing handler is our bug, not the sender's fault: drop without penalty.
           this.log('p2p_gossip_handler_error', { topic, from, error: (err as Error)?.message ?? String(err) });
-          return 'ignore';
+          return { verdict: 'ignore', reason: 'handler error' };
         },
       )
-      .then((verdict) => {
+      .then(({ verdict, reason }) => {
         this.inFlight--;
+        if (!validator) this.outsidersInFlight--;
         const tookMs = Date.now() - startedMs;
         if (tookMs > VALIDATION_BUDGET_MS) this.log('p2p_gossip_handler_slow', { topic, tookMs, budgetMs: VALIDATION_BUDGET_MS });
-        this.report(msgId, from, verdict);
+        if (verdict === 'accept') {
+          this.report(msgId, from, TopicValidatorResult.Accept);
+          return;
+        }
+        if (verdict === 'useless') this.policy.noteUseless(from, Date.now());
+        this.drop(msgId, from, topic, verdict, reason ?? verdict);
       });
   }
 
-  private report(msgId: string, from: string, verdict: Verdict): void {
-    const result =
-      verdict === 'accept' ? TopicValidatorResult.Accept : verdict === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore;
+  private drop(msgId: string, from: string, topic: string, verdict: Exclude<Verdict, 'accept'>, reason: string): void {
+    this.drops.note(from, topic, `${verdict}: ${reason}`, this.policy.isValidator(from));
+    this.report(msgId, from, verdict === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore);
+  }
+
+  private report(msgId: string, from: string, result: TopicValidatorResult): void {
     try {
       this.pubsub.reportMessageValidationResult(msgId, from, result);
     } catch (err) {

@@ -12,7 +12,9 @@ export const PEER_KEY_FILE = 'peer-key';
 /** A libp2p Ed25519 private-key protobuf is 68 bytes; anything far bigger is not ours. */
 const PEER_KEY_BYTES_MAX = 4096;
 
-export type LogFn = (event: string, fields: Record<string, unknown>) => void;
+/** Network events; `level` is 'debug' unless given (refusals and penalties are 'warn'). */
+export type LogLevel = 'debug' | 'info' | 'warn';
+export type LogFn = (event: string, fields: Record<string, unknown>, level?: LogLevel) => void;
 
 /** Loads the peer key from dataDir, or creates and persists one (mode 0600) if absent. */
 export async function loadOrCreatePeerKey(dataDir: string, log: LogFn): Promise<PrivateKey> {

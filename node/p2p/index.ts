@@ -1,6 +1,7 @@
 // The Pantheon network layer: one factory that assembles the libp2p host (TCP, Noise, Yamux,
 // identify, ping, gossipsub) and a small typed surface over it: four gossip topics with
-// validate-then-forward handlers, and the block-sync request/response protocol (docs/sync.md).
+// validate-then-forward handlers, the block-sync request/response protocol (docs/sync.md), and
+// the hello that proves validators and keeps outsiders within their limits (docs/gossip.md).
 // Everything chain-specific on the wire is namespaced by the chain id (topics.ts).
 import '../polyfills.ts';
 import { createLibp2p } from 'libp2p';
@@ -16,7 +17,11 @@ import type { Libp2p } from '@libp2p/interface';
 import { assertValidChainId } from '../../protocol/hash.ts';
 import { loadOrCreatePeerKey, type LogFn } from './identity.ts';
 import { TOPICS, isTopic, syncProtocolId, topicName, type Topic } from './topics.ts';
-import { GOSSIP_DATA_BYTES_MAX, GossipDispatcher, gossipsubOptions, type GossipsubRuntime, type Verdict } from './gossip.ts';
+import { DropLog, GOSSIP_DATA_BYTES_MAX, GossipDispatcher, gossipsubOptions, type GossipsubRuntime, type VerdictWithReason } from './gossip.ts';
+import { OUTSIDER_CONNECTIONS_MAX, PeerPolicy } from './peer-policy.ts';
+import { GossipsubDropCounter } from './gossipsub-drops.ts';
+import { PeerGuard } from './peer-guard.ts';
+import { PROTOCOL_VERSION, signValidatorProof, type Hello } from './hello-codec.ts';
 import { BootstrapDialer, parseBootstrap } from './bootstrap.ts';
 import {
   exchangeSyncFrame,
@@ -28,7 +33,8 @@ import {
 import type { SyncRequest, SyncResponse } from './sync-codec.ts';
 
 export type { Topic } from './topics.ts';
-export type { Verdict } from './gossip.ts';
+export type { Verdict, VerdictWithReason } from './gossip.ts';
+export { PROTOCOL_VERSION, HELLO_PROTOCOL_ID } from './hello-codec.ts';
 export type { SyncRequest, SyncResponse, SyncBlock } from './sync-codec.ts';
 export { TOPICS, topicName, syncProtocolId } from './topics.ts';
 export { GOSSIP_DATA_BYTES_MAX, SEEN_TTL_MS, VALIDATION_BUDGET_MS } from './gossip.ts';
@@ -44,14 +50,22 @@ export interface NetworkOptions {
   listen: string[];
   /** Multiaddrs with /p2p/<peerId>; dialed at start and re-dialed while disconnected. */
   bootstrap: string[];
-  log?: (event: string, fields: Record<string, unknown>) => void;
+  log?: LogFn;
+  /** Set on a validator: its genesis index and ML-DSA-65 secret key sign its peer id for the hello. */
+  validator?: { index: number; secretKey: Uint8Array };
+  /** Genesis validator public keys, by index: what a peer's validator proof is checked against. */
+  validatorPublicKeys?: readonly Uint8Array[];
+  /** Defaults to PROTOCOL_VERSION; another value only to exercise a mixed network in tests. */
+  protocolVersion?: number;
 }
 
 export interface PeerInfo {
   peerId: string;
   address?: string;
-  /** This node's gossipsub score of the peer (negative after it sent messages we rejected). */
+  /** This node's gossipsub score of the peer (negative after invalid or useless traffic). */
   score?: number;
+  /** The genesis validator index the peer proved in its hello; null for an outsider. */
+  validatorIndex: number | null;
 }
 
 export interface Network {
@@ -65,7 +79,7 @@ export interface Network {
    * 'reject' = invalid (the sending peer is scored down), 'ignore' = duplicate/stale (dropped
    * quietly). The node subscribes to the topic when its handler is first set.
    */
-  setHandler(topic: Topic, handler: (data: Uint8Array, from: string) => Verdict | Promise<Verdict>): void;
+  setHandler(topic: Topic, handler: (data: Uint8Array, from: string) => VerdictWithReason | Promise<VerdictWithReason>): void;
   /**
    * Never throws for "no peers" or for bytes already seen in the last SEEN_TTL_MS (message
    * ids are SHA-256 of the data, so that is a no-op). Throws RangeError above
@@ -82,8 +96,12 @@ export interface Network {
   stop(): Promise<void>;
 }
 
-/** Connection limits for a validator network of tens of nodes, not a public swarm. */
-const CONNECTIONS_MAX = 64;
+/**
+ * Outsiders are held to OUTSIDER_CONNECTIONS_MAX by the guard's gate; libp2p's own ceiling
+ * sits above that by two connections per validator and bootstrap peer, so a validator always
+ * finds a free slot. Pruning above the ceiling spares validators (they carry a tag).
+ */
+const VALIDATOR_SLOTS_MIN = 16;
 const INCOMING_PENDING_CONNECTIONS_MAX = 16;
 const DIAL_TIMEOUT_MS = 10_000;
 
@@ -107,9 +125,9 @@ export async function createNetwork(options: NetworkOptions): Promise<Network> {
   }
   const userLog = options.log;
   // A throwing logger must not break a libp2p event listener or a stream handler.
-  const log: LogFn = (event, fields) => {
+  const log: LogFn = (event, fields, level) => {
     try {
-      userLog?.(event, fields);
+      userLog?.(event, fields, level);
     } catch {
       // nothing sensible to do: the log itself is what failed
     }
@@ -119,6 +137,17 @@ export async function createNetwork(options: NetworkOptions): Promise<Network> {
   const ownPeerId = peerIdFromPrivateKey(privateKey).toString();
   const bootstrapPeers = parseBootstrap(bootstrap ?? [], ownPeerId);
   const syncProtocol = syncProtocolId(chainId);
+  const validatorPublicKeys = options.validatorPublicKeys ?? [];
+  const protocolVersion = options.protocolVersion ?? PROTOCOL_VERSION;
+  const ownHello: Hello = { protocolVersion, chainId };
+  if (options.validator !== undefined) {
+    const { index, secretKey } = options.validator;
+    ownHello.validatorProof = signValidatorProof(chainId, peerIdFromPrivateKey(privateKey).toMultihash().bytes, index, secretKey);
+  }
+  const policy = new PeerPolicy(bootstrapPeers.map((p) => p.peerId.toString()));
+  const guard = new PeerGuard({ chainId, protocolVersion, ownHello, validatorPublicKeys, policy, log });
+  const gossipsubDrops = new GossipsubDropCounter(TOPICS.map((t) => topicName(chainId, t)));
+  const validatorSlots = Math.max(VALIDATOR_SLOTS_MIN, 2 * (validatorPublicKeys.length + bootstrapPeers.length));
 
   const libp2p = await createLibp2p({
     privateKey,
@@ -126,8 +155,9 @@ export async function createNetwork(options: NetworkOptions): Promise<Network> {
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
+    connectionGater: guard.gater,
     connectionManager: {
-      maxConnections: CONNECTIONS_MAX,
+      maxConnections: OUTSIDER_CONNECTIONS_MAX + validatorSlots,
       maxIncomingPendingConnections: INCOMING_PENDING_CONNECTIONS_MAX,
       dialTimeout: DIAL_TIMEOUT_MS,
     },
@@ -136,12 +166,14 @@ export async function createNetwork(options: NetworkOptions): Promise<Network> {
       identify: identify(),
       // The connection monitor pings peers to detect dead connections; peers must answer.
       ping: ping(),
-      pubsub: gossipsub(gossipsubOptions(chainId)),
+      pubsub: gossipsub(gossipsubOptions(chainId, policy, gossipsubDrops)),
     },
     start: false,
   });
   const pubsub = libp2p.services.pubsub as GossipsubRuntime;
-  const dispatcher = new GossipDispatcher(pubsub, chainId, log);
+  const drops = new DropLog(log, gossipsubDrops);
+  const dispatcher = new GossipDispatcher(pubsub, chainId, policy, (peer) => guard.addressOf(peer), drops, log);
+  await guard.attach(libp2p, pubsub);
   const syncServer = new SyncServer(log);
   await libp2p.handle(syncProtocol, (stream, connection) => syncServer.onStream(stream, connection.remotePeer.toString()), {
     maxInboundStreams: SYNC_STREAMS_PER_CONNECTION_MAX,
@@ -162,6 +194,8 @@ export async function createNetwork(options: NetworkOptions): Promise<Network> {
   }
   const dialer = new BootstrapDialer(libp2p, bootstrapPeers, log);
   dialer.start();
+  guard.start();
+  drops.start();
   let stopping: Promise<void> | undefined;
 
   const network: Network = {
@@ -177,7 +211,7 @@ export async function createNetwork(options: NetworkOptions): Promise<Network> {
       for (const conn of libp2p.getConnections()) {
         const peerId = conn.remotePeer.toString();
         if (seen.has(peerId)) continue;
-        seen.set(peerId, { peerId, address: conn.remoteAddr.toString(), score: pubsub.getScore(peerId) });
+        seen.set(peerId, { peerId, address: conn.remoteAddr.toString(), score: pubsub.getScore(peerId), validatorIndex: policy.validatorIndex(peerId) ?? null });
       }
       return [...seen.values()];
     },
@@ -202,6 +236,8 @@ export async function createNetwork(options: NetworkOptions): Promise<Network> {
     stop() {
       stopping ??= (async () => {
         dialer.stop();
+        guard.stop();
+        drops.stop();
         await libp2p.stop();
         log('p2p_stopped', {});
       })();
@@ -209,7 +245,7 @@ export async function createNetwork(options: NetworkOptions): Promise<Network> {
     },
   };
   internals.set(network, { libp2p, syncProtocol });
-  log('p2p_started', { peerId: ownPeerId, addresses: network.addresses(), bootstrap: bootstrapPeers.length });
+  log('p2p_started', { peerId: ownPeerId, addresses: network.addresses(), bootstrap: bootstrapPeers.length, protocolVersion, validator: options.validator?.index ?? null }, 'info');
   return network;
 }
 
@@ -223,3 +259,14 @@ export function exchangeRawSyncFrame(network: Network, peerId: string, frame: Ui
   if (inner === undefined) throw new Error('exchangeRawSyncFrame: not a Network made by createNetwork');
   return exchangeSyncFrame(inner.libp2p, inner.syncProtocol, peerId, frame, timeoutMs);
 }
+
+/**
+ * Dials a peer once, outside the bootstrap list. For robustness tests that pace their own
+ * connection attempts (test/helpers/sybil-attacker.ts); resolves when connected.
+ */
+export async function dialOnce(network: Network, address: string, timeoutMs: number): Promise<void> {
+  const inner = internals.get(network);
+  if (inner === undefined) throw new Error('dialOnce: not a Network made by createNetwork');
+  await inner.libp2p.dial(multiaddr(address), { signal: AbortSignal.timeout(timeoutMs) });
+}
+

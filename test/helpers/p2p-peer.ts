@@ -1,6 +1,7 @@
 // A Pantheon network node as a child process, driven over stdio by test/p2p.test.ts.
 //   node --import tsx test/helpers/p2p-peer.ts '<json config>'
-// config: { dataDir, chainId, listen: string[], bootstrap: string[], syncHeight?: number }
+// config: { dataDir, chainId, listen: string[], bootstrap: string[], syncHeight?: number,
+//          protocolVersion?: number (another version than the node's, to test a mixed network) }
 // stdout: one JSON object per line:
 //   {"event":"ready","peerId","addresses"}            once started
 //   {"event":"message","topic","text","hex","from","verdict"}  every gossip message handled
@@ -25,6 +26,7 @@ const config = JSON.parse(process.argv[2] ?? '{}') as {
   listen: string[];
   bootstrap: string[];
   syncHeight?: number;
+  protocolVersion?: number;
 };
 const syncHeight = BigInt(config.syncHeight ?? 7);
 const utf8 = new TextEncoder();
