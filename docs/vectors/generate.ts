@@ -107,6 +107,12 @@ merkleCases.push(
   { description: 'non-empty consistency proof between equal sizes', input: { kind: 'verify-consistency', oldSize: 7, size: 7, proof: [ctRoots[1]], oldRoot: ctRoots[7], root: ctRoots[7] }, expect: 'invalid' },
   { description: 'consistency from size 0 is not defined', input: { kind: 'verify-consistency', oldSize: 0, size: 7, proof: [], oldRoot: ctRoots[0], root: ctRoots[7] }, expect: 'invalid' },
 );
+{
+  // The 1 -> 8 proof with its roots also passes as 1 -> 5, 6, 7: a consistency proof does not bind the second size (docs/merkle.md).
+  const proof18 = consistencyProof(ctHashes.slice(0, 8), 1).map(hex);
+  for (const size of [5, 6, 7]) merkleCases.push({ description: `the 1 -> 8 consistency proof checked as 1 -> ${size} passes: the second size is bound by a signed header, never by the proof (docs/merkle.md)`, input: { kind: 'verify-consistency', oldSize: 1, size, proof: proof18, oldRoot: ctRoots[1], root: ctRoots[8] }, expect: 'ok' });
+  for (const size of [4, 9]) merkleCases.push({ description: `the 1 -> 8 consistency proof checked as 1 -> ${size} fails (another shape)`, input: { kind: 'verify-consistency', oldSize: 1, size, proof: proof18, oldRoot: ctRoots[1], root: ctRoots[8] }, expect: 'invalid' });
+}
 write('merkle.json', 'RFC 6962 / RFC 9162 Merkle trees (docs/merkle.md). Leaves are hex bytes; proofs run from the leaf towards the root.', merkleCases);
 
 // ---- keys and addresses -----------------------------------------------------------------------
@@ -206,6 +212,8 @@ write('genesis.json', 'Genesis files (docs/genesis.md): a valid one with its can
   broken('bad chain id', (g) => (g.chainId = 'Pantheon Main'), 'genesis chainId'),
   broken('bad genesis time', (g) => (g.genesisTime = '2026-02-30T00:00:00Z'), 'is not a real date'),
   broken('timeout of zero', (g) => (g.params.timeoutProposeMs = 0), 'params.timeoutProposeMs'),
+  broken('leap second (23:59:60): times are POSIX, without leap seconds', (g) => (g.genesisTime = '2016-12-31T23:59:60Z'), 'is not a real date'),
+  broken('an unknown and a missing member in one object: the unknown one is reported', (g) => { g.extra = 1; delete g.params; }, 'unknown field "extra"'),
 ]);
 
 // ---- state transition -------------------------------------------------------------------------
