@@ -4,6 +4,8 @@
 // header times, the inclusive 2-hour bounds, and that txIndex must fit the branch. Each is
 // checked on the real bundle of docs/vectors/proof.json case 0.
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { TX_SIZE_MAX } from '../protocol/tx.ts';
 import { base64 } from '@scure/base';
 import { verifyBundle } from '../light-client/verify.ts';
 import { parseBundle } from '../light-client/bundle.ts';
@@ -145,5 +147,26 @@ describe('bitcoin-tx on the real bundle', () => {
     r = outcome(applyPatch(bundle, [{ op: 'replace', path: '/anchor/bitcoin/rawTx', value: base64.encode(extra) }]));
     expect(r.step).toBe('bitcoin-tx');
     expect(r.detail).toMatch(/\[anchor-op-return-count\]$/);
+  });
+});
+
+describe('docs/proof.md says what the code says', () => {
+  const doc = readFileSync(new URL('../docs/proof.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+  it('gives the one version-1 message the parser gives', () => {
+    let message = '';
+    try {
+      parseBundle({ ...bundle, version: 1 });
+    } catch (err) {
+      message = (err as Error).message.replace(/^version: /, '');
+    }
+    expect(message).toMatch(/version 1/);
+    expect(doc).toContain(`"${message}"`);
+    expect(doc).not.toMatch(/fetch the bundle again/);
+  });
+  it('bounds commitment.tx by TX_SIZE_MAX, as the parser does, and cites no docs/certificate.md', () => {
+    expect(doc).toContain(`\`TX_SIZE_MAX\` = ${TX_SIZE_MAX.toLocaleString('en-US')} bytes`);
+    expect(doc).not.toContain('certificate.md');
+    const tooLong = applyPatch(bundle, [{ op: 'replace', path: '/commitment/tx', value: base64.encode(new Uint8Array(TX_SIZE_MAX + 1)) }]);
+    expect(outcome(tooLong).detail).toMatch(/^commitment\.tx: /);
   });
 });
