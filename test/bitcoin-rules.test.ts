@@ -10,6 +10,10 @@ import { bytesToHex, hexToBytes } from '../protocol/bytes.ts';
 import { BitcoinRuleError, parseAnchorTransaction, parseBitcoinTransaction } from '../anchor/bitcoin-tx.ts';
 import { assertMerkleBranch, assertValidProofOfWork, bitsToTarget, buildMerkleBranch, computeMerkleRoot, hashToDisplayHex, merkleRootFromBranch, parseBlockHeader, targetToBits, workForBits, type BitcoinNetworkName } from '../anchor/verify-bitcoin.ts';
 import { checkAttestationPayload } from '../anchor/verify-attestation.ts';
+import { encodeAnchorPayload } from '../anchor/payload.ts';
+import { keyFromPrivateKey, signAnchorTx, type WalletUtxo } from '../anchor/wallet.ts';
+import { networks } from 'bitcoinjs-lib';
+import { Transaction as ScureTx } from '@scure/btc-signer';
 import { checkBitcoinHeaders, checkBitcoinMerkle, checkBitcoinTx } from '../light-client/verify-anchor.ts';
 import type { BitcoinAnchorProof } from '../light-client/bundle.ts';
 import type { CheckedHeader } from '../light-client/verify-header.ts';
@@ -144,5 +148,28 @@ describe('merkle branches of mutated (CVE-2012-2459) transaction lists', () => {
       }
     }
     expect(phantoms).toBeGreaterThan(100);
+  });
+});
+
+describe('transactions the real anchor wallet signs (bitcoinjs-lib, P2WPKH inputs with witnesses)', () => {
+  it('pass the anchor rule in the witness form (attestations) and, stripped, in the bundle form; both libraries agree on the txid and the stripped bytes', () => {
+    const key = keyFromPrivateKey(sha256(new TextEncoder().encode('bitcoin-rules-test-key')));
+    const network = { ...networks.regtest, bech32: 'rb' };
+    const utxo = (n: number, valueSat: string): WalletUtxo => ({ txid: bytesToHex(sha256(Uint8Array.of(n))), vout: n % 3, valueSat, height: 10, coinbase: false });
+    const root = sha256(Uint8Array.of(7));
+    for (const inputs of [[utxo(1, '500000')], [utxo(1, '500000'), utxo(2, '70000'), utxo(3, '90000')]]) {
+      const signed = signAnchorTx({ key, network, inputs, payload: encodeAnchorPayload('pantheon-devnet', 77n, root), feeSat: 1000n });
+      const raw = hexToBytes(signed.rawTxHex, 'rawTx');
+      const anchor = parseAnchorTransaction(raw, 'pantheon-devnet', { witness: 'allowed' });
+      expect(anchor.tx.hadWitness).toBe(true);
+      expect(hashToDisplayHex(anchor.tx.txid)).toBe(signed.txid);
+      expect(anchor.payload.height).toBe(77n);
+      expect(bytesToHex(anchor.payload.root)).toBe(bytesToHex(root));
+      // @scure/btc-signer strips the witness independently.
+      const stripped = ScureTx.fromRaw(raw, { allowUnknownOutputs: true, disableScriptCheck: true }).toBytes(true, false);
+      expect(bytesToHex(anchor.tx.nonWitnessBytes)).toBe(bytesToHex(stripped));
+      expect(ruleOf(() => parseAnchorTransaction(raw, 'pantheon-devnet', { witness: 'forbidden' }))).toBe('tx-witness');
+      expect(hashToDisplayHex(parseAnchorTransaction(stripped, 'pantheon-devnet', { witness: 'forbidden' }).tx.txid)).toBe(signed.txid);
+    }
   });
 });
