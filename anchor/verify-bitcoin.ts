@@ -302,6 +302,8 @@ export function parseMerkleBlock(bytes: Uint8Array): MerkleBlockProof {
     let n = 0;
     for (let i = size - 1; i >= 0; i--) n = n * 256 + raw[i];
     if (!Number.isSafeInteger(n)) throw new Error(`merkleblock.${field}: count too large`);
+    // One encoding per value, as for transactions (docs/anchor.md, "Raw transactions").
+    if (n < (size === 2 ? 0xfd : size === 4 ? 0x10000 : 0x100000000)) throw new BitcoinRuleError('tx-compact-size', `merkleblock.${field}: CompactSize encodes ${n} in ${1 + size} bytes; the minimal form is required`);
     return n;
   };
   const header = parseBlockHeader(take(80, 'header'));

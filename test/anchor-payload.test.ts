@@ -176,6 +176,9 @@ describe('bitcoin verification helpers', () => {
     tampered[80 + 4 + 1 + 40] ^= 1; // inside the second hash
     expect(() => parseMerkleBlock(tampered)).toThrow(/does not hash to the header merkle root/);
     expect(() => parseMerkleBlock(bytes.subarray(0, bytes.length - 1))).toThrow(/^merkleblock\.flags: truncated/);
+    // The hash count 3 written as fd 03 00: not the minimal CompactSize.
+    const wide = new Uint8Array([...bytes.subarray(0, 84), 0xfd, 3, 0, ...bytes.subarray(85)]);
+    expect(() => parseMerkleBlock(wide)).toThrow(/^merkleblock\.hashes: CompactSize encodes 3 in 3 bytes/);
   });
 
   it('extracts the OP_RETURN payload from a raw transaction', () => {
