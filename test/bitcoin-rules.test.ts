@@ -111,7 +111,7 @@ describe('docs/vectors/bitcoin.json', () => {
   }
   it('has negative cases for every rule and more refusals than acceptances', () => {
     const rules = new Set(vectors.cases.map((c) => c.expect).filter((e) => e !== 'ok'));
-    for (const rule of ['tx-truncated', 'tx-compact-size', 'tx-trailing-bytes', 'tx-too-short', 'tx-no-outputs', 'tx-value', 'tx-witness', 'anchor-op-return-count', 'anchor-script', 'anchor-payload', 'merkle-index', 'merkle-phantom', 'merkle-last-node', 'merkle-root', 'bits-negative', 'bits-overflow', 'bits-zero', 'bits-not-normalised', 'bits-above-pow-limit', 'pow-hash']) expect(rules, rule).toContain(rule);
+    for (const rule of ['tx-truncated', 'tx-compact-size', 'tx-trailing-bytes', 'tx-too-short', 'tx-no-inputs', 'tx-no-outputs', 'tx-value', 'tx-witness', 'anchor-op-return-count', 'anchor-script', 'anchor-payload', 'merkle-index', 'merkle-phantom', 'merkle-last-node', 'merkle-root', 'bits-negative', 'bits-overflow', 'bits-zero', 'bits-not-normalised', 'bits-above-pow-limit', 'pow-hash']) expect(rules, rule).toContain(rule);
     expect(counts.ok + counts.refused).toBe(vectors.cases.length);
     expect(counts.refused).toBeGreaterThan(counts.ok);
   });

@@ -94,6 +94,7 @@ export function bitcoinVectorCases(chainId: string): unknown[] {
     anchorCase('locktime cut short by one byte', legacy.subarray(0, legacy.length - 1), 'forbidden', 'tx-truncated'),
     anchorCase('script length larger than the bytes left', splice(legacy, 55, 1, Uint8Array.of(0xfc)), 'forbidden', 'tx-truncated'),
     anchorCase('no outputs', tx({ outputs: [] }), 'forbidden', 'tx-no-outputs'),
+    anchorCase('witness serialization with zero inputs (in the form without witness a zero input count is the marker)', tx({ inputs: [], outputs: [anchorOut, change], witness: [] }), 'allowed', 'tx-no-inputs'),
     anchorCase('change output worth more than 21,000,000 BTC', tx({ outputs: [anchorOut, { valueSat: 2_100_000_000_000_001n, script: p2wpkh }] }), 'forbidden', 'tx-value'),
     anchorCase('change output with value -1 (all bits set, read as Core reads int64)', tx({ outputs: [anchorOut, { valueSat: (1n << 64n) - 1n, script: p2wpkh }] }), 'forbidden', 'tx-value'),
     anchorCase('a 64-byte transaction: indistinguishable from an inner merkle node (and too small to carry an anchor)', sixtyFour, 'forbidden', 'tx-too-short'),
