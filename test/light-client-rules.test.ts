@@ -4,7 +4,10 @@
 // header times, the inclusive 2-hour bounds, and that txIndex must fit the branch. Each is
 // checked on the real bundle of docs/vectors/proof.json case 0.
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pantheon } from './helpers/cli.ts';
 import { TX_SIZE_MAX } from '../protocol/tx.ts';
 import { base64 } from '@scure/base';
 import { verifyBundle } from '../light-client/verify.ts';
@@ -50,6 +53,19 @@ describe('JSON text and numbers', () => {
     expect(r.step).toBe('format');
     expect(r.detail).toMatch(/JSON/);
     expect(outcome(text).step).toBeUndefined();
+  });
+  it('pantheon verify refuses a bundle file that starts with a byte-order mark before any step: exit 1, "not valid JSON"', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pantheon-bom-'));
+    try {
+      const path = join(dir, 'proof.json');
+      writeFileSync(path, '\uFEFF' + text);
+      const r = pantheon(['verify', path, '--genesis-hash', vectors.genesisHash]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/proof bundle: .* is not valid JSON/);
+      expect(r.stdout).not.toMatch(/\[pass\]/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
   it('integers are read as values: 1.0-style spellings read as the integer', () => {
     const spelled = text.replace(/"leafIndex": (\d+)/, '"leafIndex": $1.0').replace(/"txIndex": (\d+)/, '"txIndex": $1e0');
