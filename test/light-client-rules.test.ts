@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pantheon } from './helpers/cli.ts';
 import { TX_SIZE_MAX } from '../protocol/tx.ts';
+import { bytesToHex } from '../protocol/bytes.ts';
+import { genesisHash, parseGenesis } from '../genesis/genesis.ts';
 import { base64 } from '@scure/base';
 import { verifyBundle } from '../light-client/verify.ts';
 import { parseBundle } from '../light-client/bundle.ts';
@@ -184,5 +186,19 @@ describe('docs/proof.md says what the code says', () => {
     expect(doc).not.toContain('certificate.md');
     const tooLong = applyPatch(bundle, [{ op: 'replace', path: '/commitment/tx', value: base64.encode(new Uint8Array(TX_SIZE_MAX + 1)) }]);
     expect(outcome(tooLong).detail).toMatch(/^commitment\.tx: /);
+  });
+});
+
+describe('genesis numbers are values (docs/genesis.md)', () => {
+  it('2000.0 and 2e3 give the genesis hash of 2000; 2000.5 and null are refused', () => {
+    const genesisText = JSON.stringify(vectors.genesis);
+    const hashOf = (text: string) => bytesToHex(genesisHash(parseGenesis(JSON.parse(text))));
+    const n = (vectors.genesis as any).params.blockTxsMax as number;
+    const spelled = (v: string) => genesisText.replace(`"blockTxsMax":${n}`, `"blockTxsMax":${v}`);
+    expect(spelled(`${n}.0`)).not.toBe(genesisText);
+    expect(hashOf(spelled(`${n}.0`))).toBe(vectors.genesisHash);
+    expect(hashOf(spelled(`${n / 1000}e3`))).toBe(vectors.genesisHash);
+    expect(() => hashOf(spelled(`${n}.5`))).toThrow(/params\.blockTxsMax/);
+    expect(() => hashOf(spelled('null'))).toThrow(/params\.blockTxsMax/);
   });
 });
