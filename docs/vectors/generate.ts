@@ -14,6 +14,7 @@ import { commitmentLeaf, encodeTx, encodeTxBody, signTx, txId, txLeaf, type Comm
 import { blockHash, encodeBlock, encodeHeader, evidenceRoot, txRoot, type Block } from '../../protocol/block.ts';
 import { applyTx, stateRoot } from '../../protocol/state.ts';
 import { bitcoinVectorCases } from './bitcoin.ts';
+import { writeOarVectors } from './generate-oar.ts';
 import { createGenesis, encodeGenesis, genesisAccounts, genesisHash, genesisToJson, genesisValidatorSetHash } from '../../genesis/genesis.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -280,3 +281,6 @@ write('genesis.json', 'Genesis files (docs/genesis.md): a valid one with its can
 
 // ---- Bitcoin parsing rules (docs/anchor.md) ---------------------------------------------------
 write('bitcoin.json', 'Bitcoin parsing rules (docs/anchor.md): raw transactions, the anchor output, merkle branches, nBits and proof of work. kind "tx": rawTx hex parsed with witness "forbidden" (proof bundles) or "allowed" (anchor-attestation transactions). kind "anchor-tx": the same plus the anchor rule for chainId. kind "merkle": txid, index and siblings (internal byte order hex) against merkleRoot. kind "bits": compact nBits -> target (hex) and work (decimal, floor(2^256 / (target + 1))). kind "header": an 80-byte header against a network pow limit. expect is "ok" or the rule that refuses the case.', bitcoinVectorCases(CHAIN));
+
+// ---- OAR (docs/oar.md) ------------------------------------------------------------------------
+writeOarVectors(write);
