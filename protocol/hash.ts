@@ -18,6 +18,7 @@ export const TAGS = {
   proposal: 'pantheon/proposal/v1',
   vote: 'pantheon/vote/v1',
   anchorChainId: 'pantheon/anchor-chain-id/v1',
+  signRecord: 'pantheon/sign-record/v1',
   oarEntry: 'pantheon/oar-entry/v1',
   oarEntryHash: 'pantheon/oar-entry-hash/v1',
   oarPayload: 'pantheon/oar-payload/v1',

@@ -14,6 +14,8 @@ import { commitmentLeaf, encodeTx, encodeTxBody, signTx, txId, txLeaf, type Comm
 import { blockHash, encodeBlock, encodeHeader, evidenceRoot, txRoot, type Block } from '../../protocol/block.ts';
 import { applyTx, stateRoot } from '../../protocol/state.ts';
 import { bitcoinVectorCases } from './bitcoin.ts';
+import type { SignRecord } from '../../consensus/index.ts';
+import { encodeSignRecordFile, SIGN_RECORD_FORMAT, SIGN_RECORD_VERSION } from '../../node/sign-record-file.ts';
 import { writeOarVectors } from './generate-oar.ts';
 import { createGenesis, encodeGenesis, genesisAccounts, genesisHash, genesisToJson, genesisValidatorSetHash } from '../../genesis/genesis.ts';
 
@@ -281,6 +283,36 @@ write('genesis.json', 'Genesis files (docs/genesis.md): a valid one with its can
 
 // ---- Bitcoin parsing rules (docs/anchor.md) ---------------------------------------------------
 write('bitcoin.json', 'Bitcoin parsing rules (docs/anchor.md): raw transactions, the anchor output, merkle branches, nBits and proof of work. kind "tx": rawTx hex parsed with witness "forbidden" (proof bundles) or "allowed" (anchor-attestation transactions). kind "anchor-tx": the same plus the anchor rule for chainId. kind "merkle": txid, index and siblings (internal byte order hex) against merkleRoot. kind "bits": compact nBits -> target (hex) and work (decimal, floor(2^256 / (target + 1))). kind "header": an 80-byte header against a network pow limit. expect is "ok" or the rule that refuses the case.', bitcoinVectorCases(CHAIN));
+
+// ---- the sign record file (docs/storage.md, "The sign record file") ----------------------------
+{
+  const validator = hex(addressBytes(keyPairFromSeed(seed(1)).publicKey));
+  const base = { format: SIGN_RECORD_FORMAT, version: SIGN_RECORD_VERSION, chainId: CHAIN, validator } as const;
+  const record: SignRecord = {
+    height: 1149n,
+    round: 0,
+    step: 'precommit',
+    blockHash: new Uint8Array(32).fill(0xab),
+    lockedRound: 0,
+    lockedBlockHash: new Uint8Array(32).fill(0xab),
+    lockedPolka: [],
+    resend: { prevote: [{ round: 0, blockHash: new Uint8Array(32).fill(0xab) }], precommit: [{ round: 0, blockHash: new Uint8Array(32).fill(0xab) }] },
+  };
+  const fresh = encodeSignRecordFile({ ...base, record: null });
+  const signed = encodeSignRecordFile({ ...base, record });
+  const expectFor = { chainId: CHAIN, validator };
+  const inner = JSON.parse(signed) as { body: string; checksum: string };
+  write('sign-record.json', "A validator's last-sign record file (docs/storage.md): the file text, the chain and validator the node expects, and the error a damaged file must produce.", [
+    { description: 'an empty data directory: nothing signed yet', input: { file: fresh, expect: expectFor }, expect: 'ok', output: { height: null, checksum: JSON.parse(fresh).checksum } },
+    { description: 'signed a precommit at height 1149', input: { file: signed, expect: expectFor }, expect: 'ok', output: { height: '1149', round: 0, step: 'precommit', checksum: inner.checksum } },
+    { description: 'one digit changed, still valid JSON: a silent rollback to 1139', input: { file: signed.replace('\\"1149\\"', '\\"1139\\"'), expect: expectFor }, expect: 'SignRecordDamaged', output: { error: 'its checksum does not match its body' } },
+    { description: 'cut in half', input: { file: signed.slice(0, Math.floor(signed.length / 2)), expect: expectFor }, expect: 'SignRecordDamaged', output: { error: 'it is not valid JSON' } },
+    { description: 'the checksum of another chain id', input: { file: JSON.stringify({ body: inner.body, checksum: hex(taggedHash(TAGS.signRecord, 'pantheon-other-1', utf8(inner.body))) }), expect: expectFor }, expect: 'SignRecordDamaged', output: { error: 'its checksum does not match its body' } },
+    { description: 'a record of another chain', input: { file: signed, expect: { ...expectFor, chainId: 'pantheon-other-1' } }, expect: 'SignRecordDamaged', output: { error: 'it belongs to chain pantheon-test-1, not pantheon-other-1' } },
+    { description: "another validator's record", input: { file: signed, expect: { ...expectFor, validator: '00'.repeat(32) } }, expect: 'SignRecordDamaged', output: { error: `it belongs to validator ${validator}` } },
+    { description: 'another format version', input: { file: encodeSignRecordFile({ ...base, version: 2, record }), expect: expectFor }, expect: 'SignRecordDamaged', output: { error: 'version 2, this node reads pantheon/sign-record version 1' } },
+  ]);
+}
 
 // ---- OAR (docs/oar.md) ------------------------------------------------------------------------
 writeOarVectors(write);
