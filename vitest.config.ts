@@ -5,5 +5,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     pool: 'forks',
+    // The CLI the tests spawn runs from dist/: build it first when the sources are newer.
+    globalSetup: ['test/helpers/build-once.ts'],
   },
 });

@@ -59,6 +59,8 @@ export interface AnchorerConfig {
   incrementalRelayFeeSatPerVb?: number;
   /** First Bitcoin block the wallet follows on a fresh data dir. Default 0. */
   walletStartHeight?: number;
+  /** The network the genesis anchors into: refuse to open against a bitcoind on another chain. */
+  expectedNetwork?: BitcoinNetworkName;
   /**
    * Called once an anchor has k confirmations; may be called again for the same txid
    * after a crash (at-least-once), so it must be idempotent. A throw retries next pass.
@@ -194,6 +196,9 @@ export class Anchorer {
     }
     const chain = await config.rpc.getChainName();
     const network: BitcoinNetworkName = chain === 'main' ? 'mainnet' : chain === 'regtest' ? 'regtest' : 'testnet';
+    if (config.expectedNetwork !== undefined && network !== config.expectedNetwork) {
+      throw new Error(`Anchorer: bitcoind is on ${network} (chain "${chain}"), but the genesis anchors chain ${config.chainId} into ${config.expectedNetwork}`);
+    }
     const anchorer = new Anchorer(config, wallet, state, await config.rpc.getNetworkSubversion(), network);
     const pending = state.anchors.filter((a) => a.status === 'unconfirmed');
     log(`opened: address ${wallet.address}, wallet height ${wallet.height}, ${pending.length} anchor(s) in flight${pending.length ? ` (will rebroadcast ${pending.map((a) => a.versions[a.current].txid).join(', ')})` : ''}`);

@@ -10,6 +10,7 @@ import { bytesToHex } from '../protocol/bytes.ts';
 import { api, sleep } from '../node/client.ts';
 import { REPO_ROOT } from './processes.ts';
 import { HTTP_PORT_BASE, startDevnet, type Devnet } from './devnet.ts';
+import { readDevnetOwner, waitForStartingDevnet } from './owner.ts';
 
 const dir = resolve(process.env.PANTHEON_DEVNET_DIR ?? '.devnet');
 const nodeUrl = `http://127.0.0.1:${HTTP_PORT_BASE}`;
@@ -24,7 +25,13 @@ function pantheon(args: string[], options: { stdout?: string } = {}): string {
 
 async function main(): Promise<void> {
   let started: Devnet | undefined;
-  const running = await api(nodeUrl, '/v1/status').then(() => true, () => false);
+  const answers = () => api(nodeUrl, '/v1/status').then(() => true, () => false);
+  let running = await answers();
+  if (!running && readDevnetOwner(dir)) {
+    // `npm run devnet` is still starting in another terminal: use it once it answers.
+    await waitForStartingDevnet(dir, answers, { timeoutMs: 300_000, say });
+    running = true;
+  }
   if (!running) {
     say('no devnet is running: starting one (it stops when the demo ends; use npm run devnet to keep one up)');
     started = await startDevnet({ dir, say: (l) => say(`  ${l}`) });

@@ -3,6 +3,7 @@
 // anchoring into it. Everything lives under one directory, so a second start resumes the same
 // chains; `reset` starts over. Used by `npm run devnet`, `npm run demo` and the devnet test.
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { claimDevnet, markDevnetRunning, releaseDevnet } from './owner.ts';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { startRegtestNode, type RegtestNode } from '../anchor/regtest-node.ts';
@@ -48,8 +49,11 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
   const say = o.say ?? ((line: string) => process.stdout.write(line + '\n'));
   const p2pBase = o.p2pPortBase ?? P2P_PORT_BASE;
   const httpBase = o.httpPortBase ?? HTTP_PORT_BASE;
+  // Before --reset deletes anything: refuse while another process owns this directory.
+  if (existsSync(o.dir)) claimDevnet(o.dir);
   if (o.reset) rmSync(o.dir, { recursive: true, force: true });
   mkdirSync(o.dir, { recursive: true });
+  claimDevnet(o.dir);
   const genesisPath = join(o.dir, 'genesis.json');
   const fresh = !existsSync(genesisPath);
   if (fresh) {
@@ -61,13 +65,20 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
   const genesisHash = pantheonCli(['genesis', 'hash', genesisPath]).trim();
   mkdirSync(join(o.dir, 'logs'), { recursive: true });
 
-  const bitcoin = await startRegtestNode({ dataDir: join(o.dir, 'bitcoin'), log: (line) => say(`bitcoin: ${line}`) });
+  let bitcoin: RegtestNode;
+  try {
+    bitcoin = await startRegtestNode({ dataDir: join(o.dir, 'bitcoin'), log: (line) => say(`bitcoin: ${line}`) });
+  } catch (err) {
+    releaseDevnet(o.dir);
+    throw err;
+  }
   const nodes: NodeProcess[] = [];
   let miner: NodeJS.Timeout | undefined;
   const stop = async () => {
     if (miner) clearInterval(miner);
     await Promise.all(nodes.map((n) => stopNodeProcess(n)));
     await bitcoin.stop();
+    releaseDevnet(o.dir);
   };
   try {
     for (let i = 0; i < VALIDATORS; i++) {
@@ -110,6 +121,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     await stop();
     throw err;
   }
+  markDevnetRunning(o.dir);
   return { dir: o.dir, genesisPath, genesisHash, treasuryKeyPath: join(o.dir, 'treasury.key'), nodes, bitcoin, urls: nodes.map((n) => n.url), stop };
 }
 

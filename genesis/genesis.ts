@@ -1,4 +1,5 @@
-// The genesis file (docs/genesis.md): chain id, time, consensus parameters, validators and
+// The genesis file (docs/genesis.md): chain id, time, the Bitcoin network (and, on mainnet, a
+// checkpoint that sets the verifier's work floor), consensus parameters, validators and
 // the PAN allocations, which add up to exactly 5,000,000,000 PAN. Amounts are decimal strings
 // handled as bigint, never floats. Pure and browser-safe: the light client pins its hash.
 import { Writer } from '../protocol/encoding.ts';
@@ -7,6 +8,10 @@ import { addressBytes, decodeAddress, encodeAddress, PUBLIC_KEY_SIZE } from '../
 import { bytesToHex, hexToBytes, describe } from '../protocol/bytes.ts';
 import { makeValidatorSet, validatorSetHash, VALIDATORS_MAX, type ValidatorSet } from '../protocol/validators.ts';
 import type { Accounts } from '../protocol/state.ts';
+import { bitsToTarget, hashFromDisplayHex, hashToDisplayHex, POW_LIMITS, type BitcoinNetworkName } from '../anchor/verify-bitcoin.ts';
+
+/** The genesis format this software reads and writes (docs/genesis.md). */
+export const GENESIS_VERSION = 2;
 
 /** 1 PAN = 10^8 base units. */
 export const BASE_UNITS_PER_PAN = 100_000_000n;
@@ -40,9 +45,35 @@ export interface GenesisAllocation {
   amount: bigint;
 }
 
+/**
+ * A mainnet block known when the chain started. The verifier's work floor is derived from its
+ * difficulty (docs/anchor.md, "Work floor"), so a bundle cannot be anchored in cheap headers.
+ */
+export interface BitcoinCheckpoint {
+  height: number;
+  /** Block hash, internal byte order (the JSON holds display hex). */
+  hash: Uint8Array;
+  /** The block's compact target ("nBits"). */
+  bits: number;
+}
+
+/** The Bitcoin network the chain anchors into; a bundle naming another is refused. */
+export interface GenesisBitcoin {
+  network: BitcoinNetworkName;
+  /** Mainnet only, and required there; testnet and regtest headers may be at minimum difficulty. */
+  checkpoint?: BitcoinCheckpoint;
+}
+
+export const BITCOIN_NETWORKS: readonly BitcoinNetworkName[] = ['mainnet', 'testnet', 'regtest'];
+/** Encoded as u8 in the genesis: index in this list. */
+const NETWORK_CODES: Readonly<Record<BitcoinNetworkName, number>> = { mainnet: 0, testnet: 1, regtest: 2 };
+/** Far above any Bitcoin height for centuries; keeps the value a u32. */
+export const CHECKPOINT_HEIGHT_MAX = 100_000_000;
+
 export interface Genesis {
   chainId: string;
   genesisTimeMs: bigint;
+  bitcoin: GenesisBitcoin;
   params: ConsensusParams;
   validators: GenesisValidator[];
   allocations: GenesisAllocation[];
@@ -120,8 +151,61 @@ function parseTime(value: unknown): bigint {
 
 const PARAM_FIELDS = Object.keys(DEFAULT_PARAMS);
 
+/** "1702349e": the compact target as 8 hex digits, as bitcoind's getblockheader prints it. */
+export function parseBitsHex(value: unknown, where: string): number {
+  if (typeof value !== 'string' || !/^[0-9a-f]{8}$/.test(value)) fail(where, `must be the compact target as 8 lower-case hex digits, as getblockheader prints "bits" (e.g. "1702349e"), got ${describe(value)}`);
+  const bits = parseInt(value, 16);
+  try {
+    bitsToTarget(bits);
+  } catch (err) {
+    fail(where, (err as Error).message.replace(/^bits: /, ''));
+  }
+  return bits;
+}
+
+export function bitsToHex(bits: number): string {
+  return bits.toString(16).padStart(8, '0');
+}
+
+/** {height, hash, bits} of a mainnet block; shared by the genesis and the verifier's --btc-checkpoint. */
+export function parseCheckpoint(value: unknown, where: string): BitcoinCheckpoint {
+  const c = expectObject(value, where, ['height', 'hash', 'bits']);
+  const height = parseSmallInt(c.height, `${where}.height`, [0, CHECKPOINT_HEIGHT_MAX]);
+  if (typeof c.hash !== 'string' || !/^[0-9a-f]{64}$/.test(c.hash)) fail(`${where}.hash`, `must be a block hash as 64 lower-case hex digits (display order, as explorers print it), got ${describe(c.hash)}`);
+  const hash = hashFromDisplayHex(c.hash, `${where}.hash`);
+  const bits = parseBitsHex(c.bits, `${where}.bits`);
+  if (bitsToTarget(bits) > POW_LIMITS.mainnet) fail(`${where}.bits`, `${c.bits} is easier than the mainnet proof-of-work limit: not a mainnet block`);
+  return { height, hash, bits };
+}
+
+function parseBitcoin(value: unknown): GenesisBitcoin {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('bitcoin', 'expected a JSON object');
+  const network = (value as Record<string, unknown>).network;
+  if (!BITCOIN_NETWORKS.includes(network as BitcoinNetworkName)) fail('bitcoin.network', `must be one of ${BITCOIN_NETWORKS.join(', ')}, got ${describe(network)}`);
+  const hasCheckpoint = 'checkpoint' in value;
+  if (network !== 'mainnet') {
+    if (hasCheckpoint) fail('bitcoin.checkpoint', `only a mainnet genesis has one: ${network} headers may legitimately be at the minimum difficulty, so no work floor applies`);
+    expectObject(value, 'bitcoin', ['network']);
+    return { network: network as BitcoinNetworkName };
+  }
+  if (!hasCheckpoint) fail('bitcoin.checkpoint', 'a mainnet genesis must pin a checkpoint {height, hash, bits}: a mainnet block known when the chain starts, whose difficulty sets the work floor every anchor header must meet (docs/anchor.md)');
+  const b = expectObject(value, 'bitcoin', ['network', 'checkpoint']);
+  return { network: 'mainnet', checkpoint: parseCheckpoint(b.checkpoint, 'bitcoin.checkpoint') };
+}
+
+function assertVersion(json: unknown): void {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('file', 'expected a JSON object');
+  const obj = json as Record<string, unknown>;
+  // Before the field check: a version 1 file should hear "old version", not "missing field".
+  if (!('version' in obj) || obj.version === 1) {
+    fail('version', `this is a version 1 genesis (it has no "version" member and names no Bitcoin network); this software reads version ${GENESIS_VERSION}: add "version": ${GENESIS_VERSION} and a "bitcoin" section (docs/genesis.md). The genesis hash changes, so this starts a new chain`);
+  }
+  if (obj.version !== GENESIS_VERSION) fail('version', `unsupported version ${describe(obj.version)}; this software reads version ${GENESIS_VERSION}`);
+}
+
 export function parseGenesis(json: unknown): Genesis {
-  const top = expectObject(json, 'file', ['chainId', 'genesisTime', 'params', 'validators', 'allocations']);
+  assertVersion(json);
+  const top = expectObject(json, 'file', ['version', 'chainId', 'genesisTime', 'bitcoin', 'params', 'validators', 'allocations']);
   try {
     assertValidChainId(top.chainId);
   } catch (err) {
@@ -129,6 +213,7 @@ export function parseGenesis(json: unknown): Genesis {
   }
   const chainId = top.chainId as string;
   const genesisTimeMs = parseTime(top.genesisTime);
+  const bitcoin = parseBitcoin(top.bitcoin);
 
   const p = expectObject(top.params, 'params', PARAM_FIELDS);
   const params = { minFee: parseAmount(p.minFee, 'params.minFee') } as ConsensusParams;
@@ -187,15 +272,21 @@ export function parseGenesis(json: unknown): Genesis {
     const diff = total - TOTAL_SUPPLY;
     fail('allocations', `add up to ${total} base units; the supply is exactly ${TOTAL_SUPPLY} (5,000,000,000 PAN), ${diff > 0n ? `${diff} too many` : `${-diff} too few`}`);
   }
-  return { chainId, genesisTimeMs, params, validators, allocations };
+  return { chainId, genesisTimeMs, bitcoin, params, validators, allocations };
+}
+
+export function checkpointToJson(c: BitcoinCheckpoint): Record<string, unknown> {
+  return { height: c.height, hash: hashToDisplayHex(c.hash), bits: bitsToHex(c.bits) };
 }
 
 /** The JSON form, the inverse of parseGenesis. */
 export function genesisToJson(g: Genesis): Record<string, unknown> {
   const { minFee, ...rest } = g.params;
   return {
+    version: GENESIS_VERSION,
     chainId: g.chainId,
     genesisTime: new Date(Number(g.genesisTimeMs)).toISOString().replace('.000Z', 'Z'),
+    bitcoin: g.bitcoin.checkpoint ? { network: g.bitcoin.network, checkpoint: checkpointToJson(g.bitcoin.checkpoint) } : { network: g.bitcoin.network },
     params: { minFee: minFee.toString(), ...rest },
     validators: g.validators.map((v) => ({ name: v.name, publicKey: bytesToHex(v.publicKey), power: v.power.toString() })),
     allocations: g.allocations.map((a) => ({ address: encodeAddress(a.address), amount: a.amount.toString() })),
@@ -206,9 +297,14 @@ export function genesisToJson(g: Genesis): Record<string, unknown> {
 
 export function encodeGenesis(g: Genesis): Uint8Array {
   const p = g.params;
-  return new Writer()
+  const cp = g.bitcoin.checkpoint;
+  const w = new Writer()
     .string(g.chainId, 64, 'chainId')
     .u64(g.genesisTimeMs, 'genesisTimeMs')
+    .u8(NETWORK_CODES[g.bitcoin.network], 'bitcoin.network')
+    .bool(cp !== undefined);
+  if (cp) w.u32(cp.height, 'checkpoint.height').fixed(cp.hash, 32, 'checkpoint.hash').u32(cp.bits, 'checkpoint.bits');
+  return w
     .u64(p.minFee, 'minFee')
     .u32(p.blockTxsMax, 'blockTxsMax')
     .u32(p.blockBytesMax, 'blockBytesMax')
@@ -254,6 +350,8 @@ export interface CreateGenesisOptions {
   /** Base units given to each validator first (to pay for anchor attestations); default 0. */
   validatorAllowance?: bigint;
   params?: Partial<ConsensusParams>;
+  /** The Bitcoin network the chain anchors into (default regtest, the devnet's). */
+  bitcoin?: GenesisBitcoin;
 }
 
 export function createGenesis(o: CreateGenesisOptions): Genesis {
@@ -265,6 +363,7 @@ export function createGenesis(o: CreateGenesisOptions): Genesis {
   const genesis: Genesis = {
     chainId: o.chainId,
     genesisTimeMs: o.genesisTimeMs,
+    bitcoin: o.bitcoin ?? { network: 'regtest' },
     params: { ...DEFAULT_PARAMS, ...o.params },
     validators: o.validatorPublicKeys.map((publicKey, i) => ({ name: `validator-${i}`, publicKey, power: 1n })),
     allocations: [

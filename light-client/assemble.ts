@@ -34,7 +34,7 @@ export interface BundleParts {
   certificate: Uint8Array;
   /** The attestation of the anchor of block H; omit for a finality-only bundle. */
   attestation?: AttestationParts;
-  /** Required with an attestation: the attestation itself does not name its network. */
+  /** The attestation does not name its network; the genesis does. Given, it must be the genesis's. */
   bitcoinNetwork?: BitcoinNetworkName;
 }
 
@@ -68,7 +68,9 @@ export function assembleBundle(parts: BundleParts): Record<string, unknown> {
   };
   const a = parts.attestation;
   if (a) {
-    if (!parts.bitcoinNetwork) throw new Error('assembleBundle: bitcoinNetwork is required with an attestation');
+    if (parts.bitcoinNetwork !== undefined && parts.bitcoinNetwork !== genesis.bitcoin.network) {
+      throw new Error(`assembleBundle: the genesis anchors into ${genesis.bitcoin.network}, not ${parts.bitcoinNetwork}`);
+    }
     const H = decoded[decoded.length - 1];
     if (String(H.height) !== a.pantheonHeight) {
       throw new Error(`assembleBundle: the attestation anchors height ${a.pantheonHeight}; headers run from ${h.height} to ${H.height} and must end at it`);
@@ -79,7 +81,7 @@ export function assembleBundle(parts: BundleParts): Record<string, unknown> {
     bundle.anchor = {
       pantheonHeaders: parts.headers.slice(1),
       bitcoin: {
-        network: parts.bitcoinNetwork,
+        network: parts.bitcoinNetwork ?? genesis.bitcoin.network,
         blockHeight: a.blockHeight,
         rawTx: withoutWitness(hexToBytes(a.rawTxHex, 'attestation.rawTxHex')),
         txIndex: a.merkleIndex,

@@ -28,6 +28,9 @@ const CSS = `
   #headline { font-weight: 700; font-size: 1.1rem; padding: .5rem .7rem; border-radius: 4px; }
   #headline.valid { background: #1f8a36; color: white; }
   #headline.invalid { background: #c62814; color: white; }
+  /* VALID, but the Bitcoin part carries no real work (regtest) or no value at stake (testnet). */
+  #headline.caution { background: #f2a900; color: #1a1a1a; }
+  #network { font-weight: 600; }
   #summary li { word-break: break-all; }
 `;
 
@@ -44,10 +47,15 @@ const BODY = `
 <input id="genesis-hash" type="text" spellcheck="false" autocomplete="off">
 <label for="btc-block">Optional: a Bitcoin block hash you trust</label>
 <input id="btc-block" type="text" spellcheck="false" autocomplete="off">
+<label for="btc-checkpoint">Optional, mainnet: a checkpoint you trust instead of the genesis's, HEIGHT:HASH:BITS</label>
+<input id="btc-checkpoint" type="text" spellcheck="false" autocomplete="off">
+<label for="btc-work-divisor">Work floor: checkpoint difficulty divided by</label>
+<input id="btc-work-divisor" type="text" spellcheck="false" autocomplete="off" value="16">
 <button id="verify" type="button">Verify</button>
 <div id="status"></div>
 <ol id="steps"></ol>
 <div id="headline"></div>
+<div id="network"></div>
 <div id="summary"></div>
 `;
 

@@ -1,7 +1,9 @@
 // `pantheon verify`: the offline verifier in a terminal. Reads the bundle and the trust root
 // from files or flags, runs verifyBundle (pure, no network), prints each step and the summary.
 // Exit code 0 only when every step passed; 1 when the bundle does not verify; 2 on usage errors.
-import { readJsonFile } from '../node/files.ts';
+import { readTextFile } from '../node/files.ts';
+import { parseCheckpoint, type BitcoinCheckpoint } from '../genesis/genesis.ts';
+import { WORK_FLOOR_DIVISOR_DEFAULT, WORK_FLOOR_DIVISOR_MAX } from './bitcoin-assurance.ts';
 import { printJson, UsageError, type Command } from '../node/cli/command.ts';
 import { verifyBundle, type VerifyOptions } from './verify.ts';
 import { reportText } from './summary.ts';
@@ -9,11 +11,14 @@ import { reportText } from './summary.ts';
 export const verifyCommand: Command = {
   name: 'verify',
   summary: 'Verify a proof bundle offline: commitment, inclusion, finality and the Bitcoin anchor.',
-  usage: 'pantheon verify <proof.json> (--genesis <genesis.json> | --genesis-hash <hex>) [--btc-block <hash>] [--min-confirmations N] [--json]',
+  usage: 'pantheon verify <proof.json> (--genesis <genesis.json> | --genesis-hash <hex>) [--btc-block <hash>] [--btc-checkpoint H:HASH:BITS] [--btc-work-divisor N] [--min-confirmations N] [--json]',
   details: [
     '  --genesis FILE         the genesis file you trust; its hash is the trust root',
     '  --genesis-hash HEX     the genesis hash you pinned; the bundle must carry the genesis',
     '  --btc-block HASH       a Bitcoin block hash you trust (display hex); the bundle\'s headers must reach it',
+    '  --btc-checkpoint H:HASH:BITS  a mainnet block you trust (height, display hash, bits as 8 hex digits)',
+    '                         instead of the genesis checkpoint; every anchor header must meet its difficulty / divisor',
+    `  --btc-work-divisor N   the work floor is the checkpoint difficulty / N (default ${WORK_FLOOR_DIVISOR_DEFAULT})`,
     '  --min-confirmations N  Bitcoin headers required from the anchoring block on (default 6)',
     '  --json                 print the steps and summary as JSON',
     '',
@@ -25,6 +30,8 @@ export const verifyCommand: Command = {
     'genesis-hash': { type: 'string' },
     'btc-block': { type: 'string' },
     'min-confirmations': { type: 'string' },
+    'btc-checkpoint': { type: 'string' },
+    'btc-work-divisor': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
   positionals: { min: 1, max: 1 },
@@ -32,19 +39,42 @@ export const verifyCommand: Command = {
     const genesisPath = values.genesis as string | undefined;
     const pinned = values['genesis-hash'] as string | undefined;
     if (!genesisPath && !pinned) throw new UsageError('give the trust root: --genesis <genesis.json> or --genesis-hash <hex>');
+    // Malformed trust inputs are usage errors, not twelve failed verification steps.
+    if (pinned !== undefined && !/^[0-9a-fA-F]{64}$/.test(pinned)) throw new UsageError(`--genesis-hash must be 64 hex digits (32 bytes), got "${pinned}"`);
+    const btcBlock = values['btc-block'] as string | undefined;
+    if (btcBlock !== undefined && !/^[0-9a-fA-F]{64}$/.test(btcBlock)) throw new UsageError(`--btc-block must be a Bitcoin block hash, 64 hex digits, got "${btcBlock}"`);
     const minText = values['min-confirmations'] as string | undefined;
     if (minText !== undefined && !/^(0|[1-9][0-9]{0,3})$/.test(minText)) throw new UsageError(`--min-confirmations must be an integer from 0 to 9999, got "${minText}"`);
+    const divisorText = values['btc-work-divisor'] as string | undefined;
+    if (divisorText !== undefined && (!/^[1-9][0-9]{0,7}$/.test(divisorText) || Number(divisorText) > WORK_FLOOR_DIVISOR_MAX)) {
+      throw new UsageError(`--btc-work-divisor must be an integer from 1 to ${WORK_FLOOR_DIVISOR_MAX}, got "${divisorText}"`);
+    }
+    const checkpointText = values['btc-checkpoint'] as string | undefined;
     const options: VerifyOptions = {
-      genesis: genesisPath ? readJsonFile(genesisPath, 'genesis') : undefined,
-      genesisHash: pinned,
-      pinnedBtcBlockHash: values['btc-block'] as string | undefined,
+      // Text, not parsed JSON: the verifier reads it strictly (a duplicate member fails its step).
+      genesis: genesisPath ? readTextFile(genesisPath, 'genesis') : undefined,
+      genesisHash: pinned?.toLowerCase(),
+      pinnedBtcBlockHash: btcBlock?.toLowerCase(),
       minBtcConfirmations: minText === undefined ? undefined : Number(minText),
+      btcCheckpoint: checkpointText === undefined ? undefined : parseCheckpointFlag(checkpointText),
+      workFloorDivisor: divisorText === undefined ? undefined : Number(divisorText),
       // The local clock only bounds how far in the future a timestamp may be; the summary prints it.
       nowMs: Date.now(),
     };
-    const result = verifyBundle(readJsonFile(bundlePath, 'proof bundle'), options);
-    if (values.json) printJson({ ok: result.ok, failedStep: result.failedStep, steps: result.steps, summary: result.summary });
+    const result = verifyBundle(readTextFile(bundlePath, 'proof bundle'), options);
+    if (values.json) printJson({ ok: result.ok, failedStep: result.failedStep, bitcoinAssurance: result.summary.bitcoinAssurance ?? null, steps: result.steps, summary: result.summary });
     else process.stdout.write(reportText(result));
     return result.ok ? 0 : 1;
   },
 };
+
+/** "HEIGHT:HASH:BITS", e.g. 925000:0000…1a2b:1702349e, checked by the genesis checkpoint rules. */
+function parseCheckpointFlag(text: string): BitcoinCheckpoint {
+  const parts = text.split(':');
+  if (parts.length !== 3 || !/^(0|[1-9][0-9]*)$/.test(parts[0])) throw new UsageError(`--btc-checkpoint must be HEIGHT:HASH:BITS (a decimal height, the block hash in display hex, bits as 8 hex digits), got "${text}"`);
+  try {
+    return parseCheckpoint({ height: Number(parts[0]), hash: parts[1].toLowerCase(), bits: parts[2].toLowerCase() }, '--btc-checkpoint');
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/^genesis /, ''));
+  }
+}

@@ -2,6 +2,8 @@
 // pinned genesis hash), press Verify, read each step in green or red and the same summary the
 // CLI prints. All work is verifyBundle in this page; the page's CSP forbids any request.
 import { verifyBundle, type VerifyResult } from './verify.ts';
+import { parseCheckpoint, type BitcoinCheckpoint } from '../genesis/genesis.ts';
+import { WORK_FLOOR_DIVISOR_MAX } from './bitcoin-assurance.ts';
 
 const byId = <T extends HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -22,12 +24,25 @@ function runVerification(): VerifyResult | undefined {
   const genesisText = byId<HTMLTextAreaElement>('genesis').value.trim();
   const genesisHash = byId<HTMLInputElement>('genesis-hash').value.trim();
   const btcBlock = byId<HTMLInputElement>('btc-block').value.trim();
+  const checkpointText = byId<HTMLInputElement>('btc-checkpoint').value.trim();
+  const divisorText = byId<HTMLInputElement>('btc-work-divisor').value.trim() || '16';
   const problems: string[] = [];
+  let btcCheckpoint: BitcoinCheckpoint | undefined;
+  if (checkpointText) {
+    const [height, hash, bits, ...rest] = checkpointText.split(':');
+    try {
+      if (rest.length || !/^(0|[1-9][0-9]*)$/.test(height ?? '')) throw new Error('checkpoint must be HEIGHT:HASH:BITS');
+      btcCheckpoint = parseCheckpoint({ height: Number(height), hash: (hash ?? '').toLowerCase(), bits: (bits ?? '').toLowerCase() }, 'checkpoint');
+    } catch (err) {
+      problems.push((err as Error).message.replace(/^genesis /, ''));
+    }
+  }
+  if (!/^[1-9][0-9]{0,7}$/.test(divisorText) || Number(divisorText) > WORK_FLOOR_DIVISOR_MAX) problems.push(`the work floor divisor must be an integer from 1 to ${WORK_FLOOR_DIVISOR_MAX}`);
   if (!bundleText) problems.push('paste or drop proof.json');
   if (!genesisText && !genesisHash) problems.push('paste or drop genesis.json, or type the pinned genesis hash');
   const status = byId('status');
   if (problems.length) {
-    status.textContent = `Missing input: ${problems.join('; ')}.`;
+    status.textContent = `Cannot verify yet: ${problems.join('; ')}.`;
     return undefined;
   }
   status.textContent = '';
@@ -35,6 +50,8 @@ function runVerification(): VerifyResult | undefined {
     genesis: genesisText || undefined,
     genesisHash: genesisHash || undefined,
     pinnedBtcBlockHash: btcBlock || undefined,
+    btcCheckpoint,
+    workFloorDivisor: Number(divisorText),
     nowMs: Date.now(),
   });
 }
@@ -53,8 +70,14 @@ function show(result: VerifyResult): void {
   );
   const headline = byId('headline');
   headline.textContent = result.summary.headline;
-  headline.className = result.ok ? 'valid' : 'invalid';
+  const assurance = result.summary.bitcoinAssurance;
+  const caution = assurance?.level === 'no-real-work' || assurance?.level === 'test-network';
+  headline.className = !result.ok ? 'invalid' : caution ? 'caution' : 'valid';
   headline.dataset.verdict = result.summary.verdict;
+  headline.dataset.bitcoinAssurance = assurance?.level ?? '';
+  byId('network').textContent = assurance
+    ? `The pinned genesis anchors this chain into Bitcoin ${assurance.network}.${assurance.costToForge ? ` Cost to forge the Bitcoin headers: ${assurance.costToForge}.` : ''}`
+    : '';
   const list = (title: string, items: string[]) => (items.length ? [text('h3', title), (() => {
     const ul = document.createElement('ul');
     ul.append(...items.map((i) => text('li', i)));

@@ -11,6 +11,7 @@ export type StepName =
   | 'inclusion'
   | 'certificate'
   | 'pantheon-chain'
+  | 'bitcoin-network'
   | 'bitcoin-tx'
   | 'bitcoin-merkle'
   | 'bitcoin-headers'
@@ -27,9 +28,10 @@ export const STEP_TITLES: Readonly<Record<StepName, string>> = {
   inclusion: "Commitment is in the commitment log of header h (RFC 6962 path to the header's root and size)",
   certificate: 'Commit certificate is for block h, signers hold > 2/3 of genesis voting power',
   'pantheon-chain': 'Headers h..H link by hash (h precedes the anchored block H)',
+  'bitcoin-network': 'Bitcoin network is the one the genesis anchors into; on mainnet, the work floor is set',
   'bitcoin-tx': 'Bitcoin transaction carries this chain, height H and the hash of block H in OP_RETURN',
   'bitcoin-merkle': "Bitcoin transaction is in the block (merkle branch to the header's root)",
-  'bitcoin-headers': 'Bitcoin headers link, meet their targets within the pow limit, give k confirmations',
+  'bitcoin-headers': 'Bitcoin headers link, meet the work floor and their targets, give k confirmations',
   'bitcoin-pin': 'Bitcoin header chain reaches the pinned Bitcoin block',
   'commitment-signature': "Operator's ML-DSA-65 signature on the commitment verifies",
   'certificate-signatures': 'Every precommit signature in the certificate verifies (ML-DSA-65)',

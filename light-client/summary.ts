@@ -6,6 +6,8 @@ import { addressOf } from '../protocol/keys.ts';
 import { hashToDisplayHex } from '../anchor/verify-bitcoin.ts';
 import type { StepName, StepResult } from './steps.ts';
 import type { Facts } from './verify.ts';
+import { assuranceLevel, checkpointText, costToForgeText, difficultyOf, forgeCost, type BitcoinAssurance } from './bitcoin-assurance.ts';
+import { bitsToHex } from '../genesis/genesis.ts';
 
 export interface Summary {
   verdict: 'VALID' | 'INVALID';
@@ -13,6 +15,8 @@ export interface Summary {
   headline: string;
   proven: string[];
   assumed: string[];
+  /** VALID only: what the Bitcoin part is worth (regtest and testnet are never plain proof of work). */
+  bitcoinAssurance?: BitcoinAssurance;
 }
 
 function percent(part: bigint, whole: bigint): string {
@@ -45,34 +49,82 @@ export function buildSummary(f: Facts, ok: boolean, failedStep: StepName | undef
     'fewer than 1/3 of the genesis voting power signs conflicting blocks (BFT assumption behind finality)',
   ];
   let headline = `VERIFIED: final in Pantheon block ${h.header.height} of chain "${t.genesis.chainId}"; not anchored in Bitcoin`;
+  let bitcoinAssurance: BitcoinAssurance = { level: 'not-anchored', network: t.genesis.bitcoin.network };
   if (f.btc?.headers && f.anchored) {
     const b = f.btc;
     const H = f.anchored;
     const headers = b.headers!;
     const block = `Bitcoin block ${b.blockHash}`;
     const when = b.blockTime !== undefined ? ` (block time ${new Date(b.blockTime * 1000).toISOString()})` : '';
+    const floor = f.btcNetwork?.floor;
+    const cost = forgeCost(headers.chainwork, floor?.checkpoint);
+    const costText = costToForgeText(cost, b.network);
     proven.push(
       H.header.height === h.header.height
         ? `block ${h.header.height} is itself the anchored block`
         : `block ${h.header.height} precedes block ${H.header.height} (hash ${bytesToHex(H.hash)}): ${H.header.height - h.header.height} header(s) link them by hash`,
       `the hash of block ${H.header.height} is in the OP_RETURN of Bitcoin tx ${hashToDisplayHex(b.txid)}, in ${block}${when}, so block ${h.header.height} existed before that Bitcoin block`,
-      `${headers.confirmations} confirmation(s), total work ${headers.chainwork} expected hashes in the supplied ${b.network} headers${b.network === 'regtest' ? ' (regtest: no real work, anyone can make such headers)' : ''}`,
+      `${headers.confirmations} confirmation(s) on ${b.network}, the network the genesis names${floor ? `, every header at or above the work floor (difficulty ${difficultyOf(floor.target)})` : ''}; total work ${headers.chainwork} expected hashes`,
+      `cost to forge the supplied headers: ${costText}`,
     );
     if (b.pinnedAt !== undefined) proven.push(`the supplied header chain reaches the Bitcoin block you pinned`);
+    if (floor) {
+      assumed.push(
+        `Bitcoin's difficulty has not fallen below 1/${floor.divisor} of that of checkpoint ${checkpointText(floor.checkpoint)}, pinned by ${floor.pinnedBy === 'genesis' ? 'the genesis' : 'you'} (the work floor; change it with --btc-work-divisor or --btc-checkpoint)`,
+      );
+    } else {
+      assumed.push(
+        b.network === 'regtest'
+          ? 'nothing about Bitcoin: regtest headers carry no real work, anyone can make them, so the anchor proves no time'
+          : 'little about Bitcoin: testnet has no value at stake and its blocks may be at minimum difficulty, so the anchor proves little time',
+      );
+    }
     assumed.push(
       b.pinnedAt !== undefined
         ? `the Bitcoin block you pinned is on the best ${b.network} chain`
         : `the supplied Bitcoin headers are on the best ${b.network} chain: not compared with the live Bitcoin chain (pin a block hash with --btc-block to check)`,
       `the Bitcoin block height ${b.claimedHeight} is as stated by the bundle (headers do not carry their height)`,
     );
-    headline = `VERIFIED: final in Pantheon block ${h.header.height} and anchored in ${block} with ${headers.confirmations} confirmation(s)${b.network === 'regtest' ? ' on regtest (no real work)' : ` on ${b.network}`}`;
+    const anchoredIn = `final in Pantheon block ${h.header.height} and anchored in ${block} with ${headers.confirmations} confirmation(s)`;
+    headline =
+      b.network === 'mainnet'
+        ? `VERIFIED: ${anchoredIn} on mainnet; to forge: ${formatCostShort(costText)}`
+        : b.network === 'regtest'
+          ? `VERIFIED: ${anchoredIn}; Bitcoin: regtest, no real work`
+          : `VERIFIED: ${anchoredIn}; Bitcoin: testnet, a test network without value at stake`;
+    bitcoinAssurance = {
+      level: assuranceLevel(b.network),
+      network: b.network,
+      confirmations: headers.confirmations,
+      headerWork: headers.chainwork.toString(),
+      ...(cost.networkHours !== undefined ? { forgeNetworkHours: cost.networkHours } : {}),
+      costToForge: costText,
+      ...(floor
+        ? {
+            workFloor: {
+              checkpointHeight: floor.checkpoint.height,
+              checkpointHash: hashToDisplayHex(floor.checkpoint.hash),
+              checkpointBits: bitsToHex(floor.checkpoint.bits),
+              divisor: floor.divisor,
+              floorDifficulty: difficultyOf(floor.target),
+              pinnedBy: floor.pinnedBy,
+            },
+          }
+        : {}),
+    };
   }
   assumed.push(
     ctx.nowMs !== undefined
       ? `the verifier's clock, ${new Date(ctx.nowMs).toISOString()}, is right (timestamps may not exceed it by more than 2 h)`
       : 'no clock was given: timestamps were not compared with the current time',
   );
-  return { verdict: 'VALID', headline, proven, assumed };
+  return { verdict: 'VALID', headline, proven, assumed, bitcoinAssurance };
+}
+
+/** The headline's short form of the cost: the time part when there is one. */
+function formatCostShort(costText: string): string {
+  const at = costText.indexOf(': ');
+  return at < 0 ? costText : costText.slice(at + 2);
 }
 
 /** The plain-text report the CLI prints: each step with pass/FAIL, then the summary. */

@@ -1,6 +1,8 @@
-// Steps "bitcoin-tx", "bitcoin-merkle", "bitcoin-headers" and "bitcoin-pin": the hash of the
-// anchored Pantheon block H sits in an OP_RETURN (docs/anchor.md) of a transaction that is in
-// a Bitcoin block, and that block is followed by headers carrying proof of work. The pure
+// Steps "bitcoin-network", "bitcoin-tx", "bitcoin-merkle", "bitcoin-headers" and "bitcoin-pin":
+// the bundle anchors into the network the genesis names, the hash of the anchored Pantheon
+// block H sits in an OP_RETURN (docs/anchor.md) of a transaction that is in a Bitcoin block,
+// and that block is followed by headers carrying proof of work, on mainnet at least the work
+// floor (light-client/bitcoin-assurance.ts). The pure
 // Bitcoin checks are anchor/verify-bitcoin.ts, the same code the anchorer self-checks with.
 import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
 import { BitcoinRuleError, parseAnchorTransaction, type AnchorTransaction } from '../anchor/bitcoin-tx.ts';
@@ -15,6 +17,8 @@ import {
   type BlockHeader as BitcoinHeader,
 } from '../anchor/verify-bitcoin.ts';
 import type { BitcoinAnchorProof } from './bundle.ts';
+import type { Genesis, BitcoinCheckpoint } from '../genesis/genesis.ts';
+import { assertMeetsWorkFloor, workFloor, WORK_FLOOR_DIVISOR_DEFAULT, type WorkFloor } from './bitcoin-assurance.ts';
 import type { CheckedHeader } from './verify-header.ts';
 import { fail } from './steps.ts';
 
@@ -22,6 +26,32 @@ import { fail } from './steps.ts';
 export const DEFAULT_MIN_BTC_CONFIRMATIONS = 6;
 /** Bitcoin's own rule: a block time more than 2 hours ahead of network time is invalid. */
 const BTC_FUTURE_DRIFT_S = 2 * 60 * 60;
+
+/**
+ * Step "bitcoin-network": the genesis, not the bundle, says which Bitcoin network the chain
+ * anchors into, so a bundle cannot pick a network whose work is free. On mainnet it sets the
+ * work floor from the checkpoint (the auditor's, else the genesis's).
+ */
+export function checkBitcoinNetwork(
+  btc: BitcoinAnchorProof,
+  genesis: Genesis,
+  opts: { btcCheckpoint?: BitcoinCheckpoint; workFloorDivisor?: number },
+): { network: Genesis['bitcoin']['network']; floor?: WorkFloor } {
+  const network = genesis.bitcoin.network;
+  if (btc.network !== network) fail(`the bundle claims Bitcoin ${btc.network}, but the trusted genesis anchors chain "${genesis.chainId}" into ${network}`);
+  if (network !== 'mainnet') {
+    if (opts.btcCheckpoint) fail(`a Bitcoin checkpoint was pinned, but the genesis anchors into ${network}, where no work floor applies (checkpoints are for mainnet)`);
+    return { network };
+  }
+  const checkpoint = opts.btcCheckpoint ?? genesis.bitcoin.checkpoint;
+  // parseGenesis requires a checkpoint on mainnet; this guards a Genesis built by hand.
+  if (!checkpoint) fail('the genesis anchors into mainnet but pins no checkpoint, so no work floor can be set');
+  try {
+    return { network, floor: workFloor(checkpoint, opts.workFloorDivisor ?? WORK_FLOOR_DIVISOR_DEFAULT, opts.btcCheckpoint ? 'auditor' : 'genesis') };
+  } catch (err) {
+    fail((err as Error).message);
+  }
+}
 
 /**
  * The anchor rule of docs/anchor.md, read by the same parser the node and the anchorer use.
@@ -63,7 +93,7 @@ export interface BitcoinHeaderFacts {
   confirmations: number;
 }
 
-export function checkBitcoinHeaders(btc: BitcoinAnchorProof, opts: { nowMs?: number; minConfirmations: number }): BitcoinHeaderFacts {
+export function checkBitcoinHeaders(btc: BitcoinAnchorProof, opts: { nowMs?: number; minConfirmations: number; floor?: WorkFloor }): BitcoinHeaderFacts {
   if (POW_LIMITS[btc.network] === undefined) fail(`unknown Bitcoin network "${btc.network}"`);
   const headers: BitcoinHeader[] = [];
   let chainwork = 0n;
@@ -71,6 +101,8 @@ export function checkBitcoinHeaders(btc: BitcoinAnchorProof, opts: { nowMs?: num
     const header = parseBlockHeader(raw);
     const what = i === 0 ? 'anchoring block header' : `header ${i} after the anchoring block`;
     try {
+      // The floor first: a header below it is refused for its claimed difficulty alone, mined or not.
+      if (opts.floor) assertMeetsWorkFloor(header.bits, opts.floor);
       assertValidProofOfWork(header, btc.network);
     } catch (err) {
       fail(`${what} ${hashToDisplayHex(header.hash)}: ${(err as Error).message}${err instanceof BitcoinRuleError ? ` [${err.rule}]` : ''}`);
@@ -91,7 +123,7 @@ export function checkBitcoinHeaders(btc: BitcoinAnchorProof, opts: { nowMs?: num
 export function checkBitcoinPin(headers: readonly BitcoinHeader[], pinnedDisplayHex: string): number {
   let pinned: Uint8Array;
   try {
-    pinned = hashFromDisplayHex(pinnedDisplayHex.trim(), 'pinned Bitcoin block hash');
+    pinned = hashFromDisplayHex(pinnedDisplayHex.trim().toLowerCase(), 'pinned Bitcoin block hash');
   } catch (err) {
     fail((err as Error).message);
   }

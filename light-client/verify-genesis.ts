@@ -3,6 +3,7 @@
 // and chain id of that genesis, never against anything the bundle merely states.
 import { bytesToHex, equalBytes, hexToBytes } from '../protocol/bytes.ts';
 import type { ValidatorSet } from '../protocol/validators.ts';
+import { parseStrictJson } from '../protocol/strict-json.ts';
 import { genesisHash, genesisValidatorSet, genesisValidatorSetHash, parseGenesis, type Genesis } from '../genesis/genesis.ts';
 import type { ProofBundle } from './bundle.ts';
 import { fail } from './steps.ts';
@@ -27,9 +28,9 @@ function parseGenesisInput(value: unknown, what: string): Genesis {
   let json = value;
   if (typeof value === 'string') {
     try {
-      json = JSON.parse(value);
+      json = parseStrictJson(value, what);
     } catch (err) {
-      fail(`${what} is not valid JSON (${(err as Error).message})`);
+      fail((err as Error).message);
     }
   }
   try {

@@ -8,9 +8,13 @@ import { checkPantheonHeader, type CheckedHeader } from './verify-header.ts';
 import { checkCommitment, checkCommitmentSignature, checkInclusion, type CommitmentTx } from './verify-commitment.ts';
 import { checkCertificateForm, checkCertificateSignatures, type CertificateFacts } from './verify-finality.ts';
 import { checkPantheonChain } from './verify-chain.ts';
-import { checkBitcoinHeaders, checkBitcoinMerkle, checkBitcoinPin, checkBitcoinTx, DEFAULT_MIN_BTC_CONFIRMATIONS, type BitcoinHeaderFacts } from './verify-anchor.ts';
+import { checkBitcoinHeaders, checkBitcoinMerkle, checkBitcoinNetwork, checkBitcoinPin, checkBitcoinTx, DEFAULT_MIN_BTC_CONFIRMATIONS, type BitcoinHeaderFacts } from './verify-anchor.ts';
+import { checkpointText, costToForgeText, difficultyOf, forgeCost, type WorkFloor } from './bitcoin-assurance.ts';
+import type { BitcoinCheckpoint } from '../genesis/genesis.ts';
+import type { BitcoinNetworkName } from '../anchor/verify-bitcoin.ts';
 import { buildSummary, type Summary } from './summary.ts';
 import { bytesToHex } from '../protocol/bytes.ts';
+import { parseStrictJson, type JsonTextError } from '../protocol/strict-json.ts';
 import { hashToDisplayHex } from '../anchor/verify-bitcoin.ts';
 
 export interface VerifyOptions extends TrustInput {
@@ -20,6 +24,10 @@ export interface VerifyOptions extends TrustInput {
   pinnedBtcBlockHash?: string;
   /** Bitcoin headers required from the anchoring block on (default 6). */
   minBtcConfirmations?: number;
+  /** A mainnet checkpoint the auditor pins instead of the genesis's (sets the work floor). */
+  btcCheckpoint?: BitcoinCheckpoint;
+  /** The work floor is the checkpoint's difficulty divided by this (default 16). */
+  workFloorDivisor?: number;
 }
 
 /** What the steps established; the summary is written from these, never from bundle claims. */
@@ -30,7 +38,9 @@ export interface Facts {
   tx?: CommitmentTx;
   certificate?: CertificateFacts;
   anchored?: CheckedHeader;
-  btc?: { txid: Uint8Array; blockHash: string; claimedHeight: number; network: string; headers?: BitcoinHeaderFacts; pinnedAt?: number; blockTime?: number };
+  /** Set by step bitcoin-network: the genesis's network (the bundle's agrees) and, on mainnet, the work floor. */
+  btcNetwork?: { network: BitcoinNetworkName; floor?: WorkFloor };
+  btc?: { txid: Uint8Array; blockHash: string; claimedHeight: number; network: BitcoinNetworkName; headers?: BitcoinHeaderFacts; pinnedAt?: number; blockTime?: number };
 }
 
 export interface VerifyResult {
@@ -50,9 +60,9 @@ export function verifyBundle(input: unknown, options: VerifyOptions): VerifyResu
   let jsonError: string | undefined;
   if (typeof input === 'string') {
     try {
-      json = JSON.parse(input);
+      json = parseStrictJson(input, 'bundle');
     } catch (err) {
-      jsonError = (err as Error).message;
+      jsonError = (err as JsonTextError).detail;
     }
   }
   // The anchor steps are listed only for bundles that have an anchor section.
@@ -62,7 +72,7 @@ export function verifyBundle(input: unknown, options: VerifyOptions): VerifyResu
     {
       name: 'format',
       check: () => {
-        if (jsonError !== undefined) throw new BundleFormatError('bundle', `not valid JSON (${jsonError})`);
+        if (jsonError !== undefined) throw new BundleFormatError('bundle', jsonError);
         facts.bundle = parseBundle(json);
         const b = facts.bundle;
         return `version ${b.version}, chain "${b.chainId}", ${b.anchor ? 'anchored' : 'finality only (no Bitcoin anchor)'}${b.genesis ? ', genesis included' : ''}`;
@@ -73,7 +83,7 @@ export function verifyBundle(input: unknown, options: VerifyOptions): VerifyResu
       check: () => {
         facts.trust = checkGenesis(need(facts.bundle), options);
         const t = facts.trust;
-        return `genesis ${bytesToHex(t.genesisHash)} (chain "${t.genesis.chainId}", ${t.genesis.validators.length} validators, total power ${t.validatorSet.totalPower}), pinned by ${t.pinnedBy}`;
+        return `genesis ${bytesToHex(t.genesisHash)} (chain "${t.genesis.chainId}", ${t.genesis.validators.length} validators, total power ${t.validatorSet.totalPower}, anchors into Bitcoin ${t.genesis.bitcoin.network}), pinned by ${t.pinnedBy}`;
       },
     },
     {
@@ -124,6 +134,15 @@ export function verifyBundle(input: unknown, options: VerifyOptions): VerifyResu
       },
     },
     {
+      name: 'bitcoin-network',
+      check: () => {
+        facts.btcNetwork = checkBitcoinNetwork(anchor().bitcoin, need(facts.trust).genesis, options);
+        const { network, floor } = facts.btcNetwork;
+        if (!floor) return `the genesis anchors this chain into ${network}, as the bundle says (${network}: no work floor, its blocks may be at minimum difficulty)`;
+        return `the genesis anchors this chain into mainnet, as the bundle says; work floor: difficulty ${difficultyOf(floor.target)} = checkpoint ${checkpointText(floor.checkpoint)} (pinned by ${floor.pinnedBy === 'genesis' ? 'the genesis' : 'you'}) difficulty / ${floor.divisor}`;
+      },
+    },
+    {
       name: 'bitcoin-tx',
       check: () => {
         const btc = anchor().bitcoin;
@@ -146,9 +165,11 @@ export function verifyBundle(input: unknown, options: VerifyOptions): VerifyResu
       name: 'bitcoin-headers',
       check: () => {
         const btc = anchor().bitcoin;
-        const h = checkBitcoinHeaders(btc, { nowMs: options.nowMs, minConfirmations });
+        const floor = need(facts.btcNetwork).floor;
+        const h = checkBitcoinHeaders(btc, { nowMs: options.nowMs, minConfirmations, floor });
         facts.btc!.headers = h;
-        return `${h.confirmations} header(s) on ${btc.network}${btc.network === 'regtest' ? ' (regtest: no real work)' : ''}, total work ${h.chainwork} hashes expected; at least ${minConfirmations} required`;
+        const cost = costToForgeText(forgeCost(h.chainwork, floor?.checkpoint), btc.network);
+        return `${h.confirmations} header(s) on ${btc.network}${floor ? ', each at or above the work floor' : ''}, at least ${minConfirmations} required; total work ${h.chainwork} expected hashes; to forge: ${cost}`;
       },
     },
   );

@@ -2,6 +2,7 @@
 // target, fsync the directory, so a crash leaves either the old file or the new one.
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync, existsSync, readFileSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
+import { parseStrictJson } from '../protocol/strict-json.ts';
 
 export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
   mkdirSync(dirname(path), { recursive: true });
@@ -22,12 +23,17 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
   }
 }
 
-export function readJsonFile(path: string, what: string): unknown {
+export function readTextFile(path: string, what: string): string {
   if (!existsSync(path)) throw new Error(`${what}: file not found: ${path}`);
-  const text = readFileSync(path, 'utf8');
+  return readFileSync(path, 'utf8');
+}
+
+/** Strict JSON (protocol/strict-json.ts): a member named twice is refused, not last-one-wins. */
+export function readJsonFile(path: string, what: string): unknown {
+  const text = readTextFile(path, what);
   try {
-    return JSON.parse(text);
+    return parseStrictJson(text, path);
   } catch (err) {
-    throw new Error(`${what}: ${path} is not valid JSON (${(err as Error).message})`);
+    throw new Error(`${what}: ${(err as Error).message}`);
   }
 }

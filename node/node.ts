@@ -41,8 +41,8 @@ export interface NodeConfig {
   syncIntervalMs?: number;
   /** Anchor into Bitcoin through this node's bitcoind-compatible RPC (needs validatorKey to sign attestations). */
   anchor?: AnchorOptions;
-  /** The Bitcoin network this chain anchors into, named in the proofs it serves. */
-  bitcoinNetwork: BitcoinNetworkName;
+  /** Optional cross-check: the genesis names the Bitcoin network; a different one here refuses to start. */
+  bitcoinNetwork?: BitcoinNetworkName;
   /** Start a validator whose data directory lost its last-sign record (the operator accepts the double-signing risk). */
   unsafeNoSignRecord?: boolean;
 }
@@ -86,6 +86,9 @@ export class PantheonNode {
 
   static async start(config: NodeConfig): Promise<PantheonNode> {
     const log = config.log ?? createLogger('node');
+    if (config.bitcoinNetwork !== undefined && config.bitcoinNetwork !== config.genesis.bitcoin.network) {
+      throw new Error(`the genesis anchors chain ${config.genesis.chainId} into Bitcoin ${config.genesis.bitcoin.network}, not ${config.bitcoinNetwork} (drop --bitcoin-network, or use the genesis of the chain you mean)`);
+    }
     await installFastCrypto();
     const validatorAddress = config.validatorKey && bytesToHex(addressBytes(config.validatorKey.publicKey));
     const validatorIndex = validatorAddress === undefined ? undefined : genesisValidatorSet(config.genesis).indexByAddress.get(validatorAddress);
@@ -192,6 +195,7 @@ export class PantheonNode {
       rpc: this.bitcoinRpc,
       intervalHeights: o.intervalHeights,
       confirmations: o.confirmations,
+      expectedNetwork: this.config.genesis.bitcoin.network,
       onAttestation: (a) => this.submitAttestation(a),
       log: (line, level) => this.log(level ?? 'info', line, { component: 'anchor' }),
     });
@@ -476,7 +480,7 @@ export class PantheonNode {
     const headers: string[] = [];
     for (let h = height + 1n; h <= p.pantheonHeight; h++) headers.push(bytesToHex(encodeHeader(decodeBlock((await this.store.block(h))!).header)));
     return {
-      network: this.config.bitcoinNetwork,
+      network: this.config.genesis.bitcoin.network,
       headersAfter: headers,
       attestation: {
         pantheonHeight: p.pantheonHeight.toString(),

@@ -83,9 +83,42 @@ describe('pantheon CLI', () => {
     }
     const notJson = join(out, 'not.json');
     writeFileSync(notJson, '{ "chainId": ');
-    expect(pantheon(['genesis', 'verify', notJson]).stderr).toMatch(/is not valid JSON/);
+    expect(pantheon(['genesis', 'verify', notJson]).stderr).toMatch(/not\.json: not valid JSON/);
     expect(pantheon(['genesis', 'verify', join(out, 'missing.json')]).stderr).toMatch(/file not found/);
   });
+
+  it('refuses a version 1 genesis and a duplicate member, saying what to do', () => {
+    const out = join(dir, 'v1');
+    const init = JSON.parse(pantheon(['genesis', 'init', '--validators', '1', '--out', out, '--json']).stdout);
+    const good = JSON.parse(readFileSync(init.genesis, 'utf8'));
+    const { version: _version, bitcoin: _bitcoin, ...v1 } = good;
+    const v1Path = join(out, 'v1.json');
+    writeFileSync(v1Path, JSON.stringify(v1));
+    const old = pantheon(['genesis', 'verify', v1Path]);
+    expect(old.code).toBe(1);
+    expect(old.stderr).toMatch(/v1\.json: genesis version: this is a version 1 genesis .*add "version": 2 and a "bitcoin" section/);
+    // Two members of one name: JSON.parse would keep the last; the reader refuses the file.
+    const dup = join(out, 'dup.json');
+    writeFileSync(dup, JSON.stringify(good, null, 2).replace('"chainId":', '"chainId": "pantheon-other-1",\n  "chainId":'));
+    const dupResult = pantheon(['genesis', 'verify', dup]);
+    expect(dupResult.code).toBe(1);
+    expect(dupResult.stderr).toMatch(/dup\.json: duplicate member "chainId" in the object at \(top level\)/);
+  }, 180_000);
+
+  it('genesis init names the Bitcoin network; mainnet needs a checkpoint', () => {
+    const noCheckpoint = pantheon(['genesis', 'init', '--validators', '1', '--out', join(dir, 'main0'), '--bitcoin-network', 'mainnet']);
+    expect(noCheckpoint.code).toBe(2);
+    expect(noCheckpoint.stderr).toMatch(/a mainnet genesis needs --bitcoin-checkpoint HEIGHT:HASH:BITS/);
+    const out = join(dir, 'main1');
+    const checkpoint = '840000:0000000000000000000320283a032748cef8227873ff4872689bf23f1cda83a5:17034219';
+    const init = pantheon(['genesis', 'init', '--validators', '1', '--out', out, '--bitcoin-network', 'mainnet', '--bitcoin-checkpoint', checkpoint, '--json']);
+    expect(init.code, init.stderr).toBe(0);
+    const g = JSON.parse(readFileSync(JSON.parse(init.stdout).genesis, 'utf8'));
+    expect(g.version).toBe(2);
+    expect(g.bitcoin).toEqual({ network: 'mainnet', checkpoint: { height: 840000, hash: '0000000000000000000320283a032748cef8227873ff4872689bf23f1cda83a5', bits: '17034219' } });
+    const verify = pantheon(['genesis', 'verify', join(out, 'genesis.json')]);
+    expect(verify.stdout).toMatch(/bitcoin +anchors into mainnet; work floor from checkpoint 840000 0{19}320283a0/);
+  }, 180_000);
 
   it('keys new never overwrites, and a readable key file is refused', () => {
     const path = join(dir, 'operator.key');

@@ -554,19 +554,25 @@ describe('Dockerfile and .dockerignore', () => {
   const dockerfile = readFileSync(join(REPO, 'Dockerfile'), 'utf8');
   const instructions = dockerfile.split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'));
 
-  it('builds on node:20-bookworm-slim with npm ci and runs the CLI', () => {
+  it('builds on node:22-bookworm-slim with npm ci, compiles after the sources are copied, and runs the CLI', () => {
     const froms = instructions.filter((l) => l.startsWith('FROM '));
-    expect(froms.at(-1)).toMatch(/^FROM node:20-bookworm-slim\b/);
+    expect(froms.at(-1)).toMatch(/^FROM node:22-bookworm-slim\b/);
     // The build stage uses the same Debian release, so native modules it compiles load at runtime.
-    for (const f of froms) expect(f).toMatch(/^FROM node:20-bookworm(-slim)?\b/);
+    for (const f of froms) expect(f).toMatch(/^FROM node:22-bookworm(-slim)?\b/);
     expect(instructions.some((l) => /^RUN npm ci\b/.test(l))).toBe(true);
+    // dist/ is built from the copied sources, and the runtime stage takes it.
+    const buildAt = instructions.findIndex((l) => /^RUN npm run build\b/.test(l));
+    const sourcesAt = instructions.findIndex((l) => /^COPY \. \./.test(l));
+    expect(sourcesAt).toBeGreaterThanOrEqual(0);
+    expect(buildAt).toBeGreaterThan(sourcesAt);
+    expect(instructions.some((l) => /^COPY --from=\S+ \/app\/dist \.\/dist/.test(l))).toBe(true);
     expect(instructions.some((l) => /^COPY package\.json package-lock\.json /.test(l))).toBe(true);
     const entry = instructions.find((l) => l.startsWith('ENTRYPOINT '))!;
     expect(JSON.parse(entry.slice('ENTRYPOINT '.length))).toEqual(['node', 'bin/pantheon.js']);
     expect(existsSync(join(REPO, 'bin/pantheon.js'))).toBe(true);
     // The image's WORKDIR is where the compose entrypoint and pantheon paths are relative to.
     expect(instructions.filter((l) => l.startsWith('WORKDIR ')).at(-1)).toBe('WORKDIR /app');
-    expect(readFileSync(join(REPO, 'package.json'), 'utf8')).toMatch(/"node": ">=20/);
+    expect(readFileSync(join(REPO, 'package.json'), 'utf8')).toMatch(/"node": ">=22/);
   });
 
   it('.dockerignore keeps out node_modules, .devnet and .git, and nothing the image needs', () => {

@@ -50,7 +50,7 @@ function stepsFor(path: string): StepName[] {
     [/^\/block\/header$/, ['format', 'header', 'inclusion', 'certificate']],
     [/^\/block\/certificate$/, ['format', 'certificate', 'certificate-signatures']],
     [/^\/anchor\/pantheonHeaders/, ['format', 'pantheon-chain', 'bitcoin-tx']],
-    [/^\/anchor\/bitcoin\/network$/, ['format', 'bitcoin-headers']],
+    [/^\/anchor\/bitcoin\/network$/, ['format', 'bitcoin-network']],
     [/^\/anchor\/bitcoin\/rawTx$/, ['format', 'bitcoin-tx', 'bitcoin-merkle']],
     [/^\/anchor\/bitcoin\/(txIndex|merkleBranch)/, ['format', 'bitcoin-merkle']],
     [/^\/anchor\/bitcoin\/headers/, ['format', 'bitcoin-merkle', 'bitcoin-headers', 'bitcoin-pin']],

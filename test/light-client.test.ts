@@ -39,6 +39,7 @@ describe(`docs/vectors/${VECTOR_FILE}`, () => {
         expect(result.ok).toBe(false);
         expect(result.failedStep, failed?.detail).toBe(c.output.failedStep);
         if (c.output.field !== undefined) expect(failed?.detail.startsWith(`${c.output.field}: `), failed?.detail).toBe(true);
+        if (c.output.detail !== undefined) expect(failed?.detail).toContain(c.output.detail);
         expect(result.steps.filter((s) => s.status === 'fail')).toHaveLength(1);
         expect(result.summary.verdict).toBe('INVALID');
         expect(result.summary.proven).toEqual([]);
@@ -53,8 +54,11 @@ describe('summary', () => {
     const text = reportText(r);
     expect(text).toMatch(/final by validators holding 75 % of the voting power .* of genesis [0-9a-f]{64}/);
     expect(text).toMatch(/in Bitcoin block [0-9a-f]{64}/);
-    expect(text).toMatch(/6 confirmation\(s\), total work 12 expected hashes/);
-    expect(text).toContain('regtest: no real work');
+    expect(text).toMatch(/6 confirmation\(s\) on regtest, the network the genesis names; total work 12 expected hashes/);
+    expect(text).toContain('cost to forge the supplied headers: 12 hashes: regtest, no real work');
+    expect(r.summary.headline).toMatch(/^VERIFIED: final in Pantheon block 3 and anchored in Bitcoin block [0-9a-f]{64} with 6 confirmation\(s\); Bitcoin: regtest, no real work$/);
+    expect(r.summary.bitcoinAssurance).toMatchObject({ level: 'no-real-work', network: 'regtest', confirmations: 6, headerWork: '12' });
+    expect(r.summary.assumed.join('\n')).toContain('regtest headers carry no real work');
     expect(text).toContain('not compared with the live Bitcoin chain');
     expect(text.match(/^\[pass\]/gm)).toHaveLength(r.steps.length);
   });
@@ -64,11 +68,17 @@ describe('summary', () => {
     const r = verifyBundle(caseBundle(vectors, pinned), caseOptions(vectors, pinned));
     expect(r.summary.proven.join('\n')).toContain('reaches the Bitcoin block you pinned');
     expect(r.summary.assumed.join('\n')).not.toContain('not compared with the live Bitcoin chain');
+    // The same pin in upper case (as copied from some explorers) is the same block.
+    const options = caseOptions(vectors, pinned);
+    const upper = verifyBundle(caseBundle(vectors, pinned), { ...options, pinnedBtcBlockHash: options.pinnedBtcBlockHash!.toUpperCase() });
+    expect(upper.ok).toBe(true);
+    expect(upper.summary.proven.join('\n')).toContain('reaches the Bitcoin block you pinned');
   });
 
   it('a finality-only bundle says it is not anchored', () => {
     const r = verifyBundle(caseBundle(vectors, vectors.cases[1]), caseOptions(vectors, vectors.cases[1]));
     expect(r.summary.headline).toMatch(/final in Pantheon block 3 .*not anchored in Bitcoin/);
+    expect(r.summary.bitcoinAssurance).toEqual({ level: 'not-anchored', network: 'regtest' });
     expect(r.steps.some((s) => s.name.startsWith('bitcoin-'))).toBe(false);
   });
 

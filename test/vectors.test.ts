@@ -12,6 +12,7 @@ import { checkTxSignature, commitmentLeaf, decodeTx, encodeTx, encodeTxBody, sig
 import { blockHash, checkBlockBody, decodeBlock, decodeHeader, encodeBlock, encodeHeader } from '../protocol/block.ts';
 import { applyTx, stateRoot } from '../protocol/state.ts';
 import { encodeGenesis, genesisAccounts, genesisHash, genesisValidatorSetHash, parseGenesis } from '../genesis/genesis.ts';
+import { parseStrictJson } from '../protocol/strict-json.ts';
 
 const dir = join(import.meta.dirname, '..', 'docs', 'vectors');
 const h = (s: string) => hexToBytes(s, 'vector');
@@ -156,6 +157,10 @@ const checkers: Record<string, (c: Case, file: VectorFile) => void> = {
       expect(bytesToHex(encodeGenesis(g))).toBe(c.output.encoding);
       expect(bytesToHex(genesisHash(g))).toBe(c.output.genesisHash);
       expect(bytesToHex(genesisValidatorSetHash(g))).toBe(c.output.validatorSetHash);
+    } else if (c.input.text !== undefined) {
+      // Text cases: JSON.parse alone accepts them (last member wins); the strict reader must not.
+      expect(() => JSON.parse(c.input.text)).not.toThrow();
+      expect(() => parseGenesis(parseStrictJson(c.input.text, 'genesis'))).toThrow(c.output.error);
     } else {
       expect(() => parseGenesis(c.input.genesis)).toThrow(c.output.error);
     }

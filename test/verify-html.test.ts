@@ -39,8 +39,12 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function verifyInPage(bundle: unknown, trust: { genesisHash?: string; genesis?: unknown; btcBlock?: string }) {
-  await page.fill('#bundle', JSON.stringify(bundle, null, 2));
+async function verifyInPage(bundle: unknown, trust: { genesisHash?: string; genesis?: unknown; btcBlock?: string; btcCheckpoint?: { height: number; hash: string; bits: string }; workFloorDivisor?: number }) {
+  // A text case (duplicate members) goes in as it is: stringifying it would make another bundle.
+  await page.fill('#bundle', typeof bundle === 'string' ? bundle : JSON.stringify(bundle, null, 2));
+  const cp = trust.btcCheckpoint;
+  await page.fill('#btc-checkpoint', cp ? `${cp.height}:${cp.hash}:${cp.bits}` : '');
+  await page.fill('#btc-work-divisor', String(trust.workFloorDivisor ?? 16));
   await page.fill('#genesis', trust.genesis ? JSON.stringify(trust.genesis) : '');
   await page.fill('#genesis-hash', trust.genesisHash ?? '');
   await page.fill('#btc-block', trust.btcBlock ?? '');
@@ -49,7 +53,10 @@ async function verifyInPage(bundle: unknown, trust: { genesisHash?: string; gene
   const steps = await page.$$eval('#steps li', (lis) => lis.map((li) => ({ name: (li as HTMLElement).dataset.step, status: (li as HTMLElement).dataset.status, color: getComputedStyle(li).backgroundColor })));
   const verdict = await page.getAttribute('#headline', 'data-verdict');
   const headline = await page.textContent('#headline');
-  return { steps, verdict, headline };
+  const headlineColor = await page.$eval('#headline', (el) => getComputedStyle(el).backgroundColor);
+  const assurance = await page.getAttribute('#headline', 'data-bitcoin-assurance');
+  const network = await page.textContent('#network');
+  return { steps, verdict, headline, headlineColor, assurance, network };
 }
 
 describe('verify.html', () => {
@@ -63,16 +70,22 @@ describe('verify.html', () => {
   it('shows every step green for the valid anchored bundle (pinned genesis hash)', async () => {
     const r = await verifyInPage(caseBundle(vectors, vectors.cases[0]), { genesisHash: vectors.genesisHash });
     expect(r.verdict).toBe('VALID');
-    expect(r.steps.length).toBe(12);
+    expect(r.steps.length).toBe(13);
     expect(r.steps.every((s) => s.status === 'pass')).toBe(true);
     expect(new Set(r.steps.map((s) => s.color))).toEqual(new Set(['rgb(227, 246, 229)']));
-    expect(r.headline).toMatch(/anchored in Bitcoin block [0-9a-f]{64} with 6 confirmation\(s\) on regtest/);
+    // Regtest: VALID, but amber, never the plain green of real proof of work.
+    expect(r.headline).toMatch(/anchored in Bitcoin block [0-9a-f]{64} with 6 confirmation\(s\); Bitcoin: regtest, no real work$/);
+    expect(r.assurance).toBe('no-real-work');
+    expect(r.headlineColor).toBe('rgb(242, 169, 0)');
+    expect(r.network).toContain('The pinned genesis anchors this chain into Bitcoin regtest. Cost to forge the Bitcoin headers: 12 hashes: regtest, no real work');
   });
 
   it('shows every step green for the finality-only bundle with the genesis file', async () => {
     const r = await verifyInPage(caseBundle(vectors, vectors.cases[1]), { genesis: vectors.genesis });
     expect(r.verdict).toBe('VALID');
     expect(r.steps.every((s) => s.status === 'pass')).toBe(true);
+    expect(r.assurance).toBe('not-anchored');
+    expect(r.headlineColor).toBe('rgb(31, 138, 54)');
   });
 
   // The page reads the real clock, so the one case that needs a clock set in the past is left to the unit tests.
@@ -81,7 +94,7 @@ describe('verify.html', () => {
     const c = vectors.cases[i];
     it(`shows red at "${c.output.failedStep}": ${c.description}`, async () => {
       const t = c.input.trust;
-      const r = await verifyInPage(caseBundle(vectors, c), { genesisHash: t.genesisHash, genesis: t.genesisFile ? vectors.genesis : undefined, btcBlock: t.pinnedBtcBlockHash });
+      const r = await verifyInPage(caseBundle(vectors, c), { genesisHash: t.genesisHash, genesis: t.genesisFile ? vectors.genesis : undefined, btcBlock: t.pinnedBtcBlockHash, btcCheckpoint: t.btcCheckpoint, workFloorDivisor: t.workFloorDivisor });
       expect(r.verdict).toBe('INVALID');
       const red = r.steps.filter((s) => s.status === 'fail');
       expect(red.map((s) => s.name)).toEqual([c.output.failedStep]);

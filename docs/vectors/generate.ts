@@ -17,7 +17,7 @@ import { bitcoinVectorCases } from './bitcoin.ts';
 import type { SignRecord } from '../../consensus/index.ts';
 import { encodeSignRecordFile, SIGN_RECORD_FORMAT, SIGN_RECORD_VERSION } from '../../node/sign-record-file.ts';
 import { writeOarVectors } from './generate-oar.ts';
-import { createGenesis, encodeGenesis, genesisAccounts, genesisHash, genesisToJson, genesisValidatorSetHash } from '../../genesis/genesis.ts';
+import { createGenesis, encodeGenesis, genesisAccounts, genesisHash, genesisToJson, genesisValidatorSetHash, parseGenesis } from '../../genesis/genesis.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CHAIN = 'pantheon-test-1';
@@ -191,8 +191,37 @@ const broken = (description: string, mutate: (g: any) => void, error: string) =>
   mutate(copy);
   return { description, input: { genesis: copy }, expect: 'invalid', output: { error } };
 };
-write('genesis.json', 'Genesis files (docs/genesis.md): a valid one with its canonical encoding and hash, then broken ones with the error each must produce.', [
-  { description: 'four validators from seeds 3-6; supply split between seeds 1 and 2', input: { genesis: gj }, expect: 'ok', output: { encoding: hex(encodeGenesis(genesis)), genesisHash: hex(genesisHash(genesis)), validatorSetHash: hex(genesisValidatorSetHash(genesis)) } },
+// Bitcoin block 840,000, the fourth halving: a real mainnet block as the work-floor checkpoint.
+const checkpoint840k = { height: 840000, hash: '0000000000000000000320283a032748cef8227873ff4872689bf23f1cda83a5', bits: '17034219' };
+const mainnetGenesis = parseGenesis({ ...gj, chainId: 'pantheon-main-test-1', bitcoin: { network: 'mainnet', checkpoint: checkpoint840k } });
+const okCase = (description: string, g: typeof genesis) => ({ description, input: { genesis: genesisToJson(g) }, expect: 'ok', output: { encoding: hex(encodeGenesis(g)), genesisHash: hex(genesisHash(g)), validatorSetHash: hex(genesisValidatorSetHash(g)) } });
+const gText = JSON.stringify(gj, null, 2);
+const textCase = (description: string, text: string, error: string) => {
+  if (text === gText) throw new Error(`vectors: ${description}: the text was not changed`);
+  return { description, input: { text }, expect: 'invalid', output: { error } };
+};
+write('genesis.json', 'Genesis files, version 2 (docs/genesis.md): valid ones with their canonical encoding and hash, then broken ones with the error each must produce. input.genesis is a JSON object; input.text is the file as JSON text (for duplicate members, which an object cannot hold).', [
+  okCase('four validators from seeds 3-6; supply split between seeds 1 and 2; anchors into regtest', genesis),
+  okCase('the same validators and allocations on chain pantheon-main-test-1, anchoring into mainnet with checkpoint block 840000', mainnetGenesis),
+  broken('version 1: no "version" member and no "bitcoin" section', (g) => {
+    delete g.version;
+    delete g.bitcoin;
+  }, 'this is a version 1 genesis'),
+  broken('version 3', (g) => (g.version = 3), 'unsupported version 3'),
+  broken('version as a string', (g) => (g.version = '2'), 'unsupported version "2"'),
+  broken('missing bitcoin section', (g) => delete g.bitcoin, 'missing field "bitcoin"'),
+  broken('unknown Bitcoin network', (g) => (g.bitcoin = { network: 'signet' }), 'genesis bitcoin.network: must be one of mainnet, testnet, regtest'),
+  broken('mainnet without a checkpoint', (g) => (g.bitcoin = { network: 'mainnet' }), 'a mainnet genesis must pin a checkpoint'),
+  broken('regtest with a checkpoint', (g) => (g.bitcoin = { network: 'regtest', checkpoint: checkpoint840k }), 'only a mainnet genesis has one'),
+  broken('checkpoint bits easier than the mainnet proof-of-work limit', (g) => (g.bitcoin = { network: 'mainnet', checkpoint: { ...checkpoint840k, bits: '207fffff' } }), 'easier than the mainnet proof-of-work limit'),
+  broken('checkpoint bits as a JSON number', (g) => (g.bitcoin = { network: 'mainnet', checkpoint: { ...checkpoint840k, bits: 0x17034219 } }), 'genesis bitcoin.checkpoint.bits'),
+  broken('checkpoint bits encoding a negative target', (g) => (g.bitcoin = { network: 'mainnet', checkpoint: { ...checkpoint840k, bits: '17834219' } }), 'negative target'),
+  broken('checkpoint hash in upper case', (g) => (g.bitcoin = { network: 'mainnet', checkpoint: { ...checkpoint840k, hash: checkpoint840k.hash.toUpperCase() } }), 'genesis bitcoin.checkpoint.hash'),
+  broken('checkpoint height negative', (g) => (g.bitcoin = { network: 'mainnet', checkpoint: { ...checkpoint840k, height: -1 } }), 'genesis bitcoin.checkpoint.height'),
+  broken('checkpoint with an unknown field', (g) => (g.bitcoin = { network: 'mainnet', checkpoint: { ...checkpoint840k, chainwork: '1' } }), 'unknown field "chainwork"'),
+  textCase('a duplicate "chainId" member (the last one is valid, so a last-wins reader accepts the file)', gText.replace(`"chainId": "${CHAIN}"`, `"chainId": "pantheon-other-1",\n  "chainId": "${CHAIN}"`), 'duplicate member "chainId"'),
+  textCase('a duplicate "network" member inside "bitcoin"', gText.replace(`"network": "regtest"`, `"network": "mainnet",\n    "network": "regtest"`), 'duplicate member "network" in the object at bitcoin'),
+  textCase('a duplicate member written with an escape ("\\u0076ersion" is "version")', gText.replace(`"version": 2,`, `"version": 2,\n  "\\u0076ersion": 2,`), 'duplicate member "version"'),
   broken('total one base unit short', (g) => (g.allocations[0].amount = (BigInt(g.allocations[0].amount) - 1n).toString()), '1 too few'),
   broken('total one base unit over', (g) => (g.allocations[1].amount = (BigInt(g.allocations[1].amount) + 1n).toString()), '1 too many'),
   broken('negative amount', (g) => (g.allocations[0].amount = '-5'), 'negative amounts are not allowed'),

@@ -4,7 +4,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { bytesToHex } from '../../protocol/bytes.ts';
 import { addressOf } from '../../protocol/keys.ts';
-import { createGenesis, genesisHash, genesisToJson, parseGenesis, TOTAL_SUPPLY, BASE_UNITS_PER_PAN, type Genesis } from '../../genesis/genesis.ts';
+import { BITCOIN_NETWORKS, checkpointToJson, createGenesis, genesisHash, genesisToJson, parseCheckpoint, parseGenesis, TOTAL_SUPPLY, BASE_UNITS_PER_PAN, type Genesis, type GenesisBitcoin } from '../../genesis/genesis.ts';
+import type { BitcoinNetworkName } from '../../anchor/verify-bitcoin.ts';
 import { readJsonFile, writeFileAtomic } from '../files.ts';
 import { generateKeyPair, writeKeyFile } from '../keyfile.ts';
 import { parsePositiveInt, printJson, requireString, UsageError, type Command } from './command.ts';
@@ -18,17 +19,37 @@ export function loadGenesisFile(path: string): Genesis {
   }
 }
 
+function genesisBitcoin(networkValue: unknown, checkpointValue: unknown): GenesisBitcoin {
+  const network = networkValue as BitcoinNetworkName;
+  if (!BITCOIN_NETWORKS.includes(network)) throw new UsageError(`--bitcoin-network must be one of ${BITCOIN_NETWORKS.join(', ')}, got "${networkValue}"`);
+  if (network !== 'mainnet') {
+    if (checkpointValue !== undefined) throw new UsageError(`--bitcoin-checkpoint is for mainnet only: ${network} blocks may be at minimum difficulty, so no work floor applies`);
+    return { network };
+  }
+  if (typeof checkpointValue !== 'string') throw new UsageError('a mainnet genesis needs --bitcoin-checkpoint HEIGHT:HASH:BITS (a recent block; its difficulty / 16 is the work floor every anchor header must meet)');
+  const parts = checkpointValue.split(':');
+  if (parts.length !== 3 || !/^(0|[1-9][0-9]*)$/.test(parts[0])) throw new UsageError(`--bitcoin-checkpoint must be HEIGHT:HASH:BITS, got "${checkpointValue}"`);
+  try {
+    return { network, checkpoint: parseCheckpoint({ height: Number(parts[0]), hash: parts[1].toLowerCase(), bits: parts[2].toLowerCase() }, '--bitcoin-checkpoint') };
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/^genesis /, ''));
+  }
+}
+
 /** Each validator starts with enough PAN to pay for years of anchor attestations. */
 const VALIDATOR_ALLOWANCE_PAN = 1000n;
 
 export const genesisInit: Command = {
   name: 'genesis init',
   summary: 'Create a genesis file and one ML-DSA-65 key file per validator.',
-  usage: 'pantheon genesis init --validators N --out DIR [--chain-id ID] [--force] [--json]',
+  usage: 'pantheon genesis init --validators N --out DIR [--chain-id ID] [--bitcoin-network N] [--bitcoin-checkpoint H:HASH:BITS] [--force] [--json]',
   details: [
     '  --validators N   number of validators, each with voting power 1 (1-256)',
     '  --out DIR        where genesis.json, validator-<i>.key and treasury.key are written',
     '  --chain-id ID    chain id (a-z, 0-9, -; default pantheon-devnet-1)',
+    '  --bitcoin-network N  the Bitcoin network the chain anchors into: regtest (default), testnet or mainnet',
+    '  --bitcoin-checkpoint H:HASH:BITS  mainnet only, and required there: a recent block (height, display hash,',
+    '                   bits as 8 hex digits, from getblockheader); anchor headers must meet its difficulty / 16',
     '  --force          overwrite an existing genesis.json and keys in DIR',
     '  --json           print the result as JSON',
     '',
@@ -39,11 +60,14 @@ export const genesisInit: Command = {
     validators: { type: 'string' },
     out: { type: 'string' },
     'chain-id': { type: 'string', default: 'pantheon-devnet-1' },
+    'bitcoin-network': { type: 'string', default: 'regtest' },
+    'bitcoin-checkpoint': { type: 'string' },
     force: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
   async run(values) {
     const count = parsePositiveInt(requireString(values, 'validators'), 'validators', 256);
+    const bitcoin = genesisBitcoin(values['bitcoin-network'], values['bitcoin-checkpoint']);
     const out = resolve(requireString(values, 'out'));
     const genesisPath = join(out, 'genesis.json');
     const existing = [genesisPath, join(out, 'treasury.key'), ...Array.from({ length: count }, (_, i) => join(out, `validator-${i}.key`))].filter((p) => existsSync(p));
@@ -57,6 +81,7 @@ export const genesisInit: Command = {
       validatorPublicKeys: validatorKeys.map((k) => k.publicKey),
       fundedPublicKeys: [treasury.publicKey],
       validatorAllowance: VALIDATOR_ALLOWANCE_PAN * BASE_UNITS_PER_PAN,
+      bitcoin,
     });
     const keyPaths = validatorKeys.map((k, i) => {
       const path = join(out, `validator-${i}.key`);
@@ -72,6 +97,7 @@ export const genesisInit: Command = {
       process.stdout.write(
         `wrote ${genesisPath}\n` +
           `  chain id      ${genesis.chainId}\n` +
+          `  bitcoin       ${genesis.bitcoin.network}${genesis.bitcoin.checkpoint ? `, checkpoint at height ${genesis.bitcoin.checkpoint.height}` : ''}\n` +
           `  genesis hash  ${hash}   (auditors pin this)\n` +
           `  validators    ${count}: ${keyPaths.join(', ')}\n` +
           `  treasury      ${join(out, 'treasury.key')} holds ${TOTAL_SUPPLY / BASE_UNITS_PER_PAN - BigInt(count) * VALIDATOR_ALLOWANCE_PAN} PAN (${addressOf(treasury.publicKey)}); each validator 1000 PAN\n`,
@@ -108,6 +134,8 @@ export const genesisVerify: Command = {
       valid: true,
       chainId: genesis.chainId,
       genesisHash: bytesToHex(genesisHash(genesis)),
+      bitcoinNetwork: genesis.bitcoin.network,
+      bitcoinCheckpoint: genesis.bitcoin.checkpoint ? checkpointToJson(genesis.bitcoin.checkpoint) : null,
       validators: genesis.validators.length,
       totalVotingPower: genesis.validators.reduce((s, v) => s + v.power, 0n).toString(),
       allocations: genesis.allocations.length,
@@ -117,6 +145,7 @@ export const genesisVerify: Command = {
     else {
       process.stdout.write(
         `${path}: valid\n  chain id      ${summary.chainId}\n  genesis hash  ${summary.genesisHash}\n` +
+          `  bitcoin       anchors into ${summary.bitcoinNetwork}${genesis.bitcoin.checkpoint ? `; work floor from checkpoint ${genesis.bitcoin.checkpoint.height} ${summary.bitcoinCheckpoint!.hash} (bits ${summary.bitcoinCheckpoint!.bits})` : ' (no work floor: a bundle anchored there is never a plain VERIFIED)'}\n` +
           `  validators    ${summary.validators} (total voting power ${summary.totalVotingPower})\n` +
           `  allocations   ${summary.allocations}, adding up to exactly 5,000,000,000 PAN\n`,
       );

@@ -1,12 +1,45 @@
 // `pantheon`: one command-line tool for operators, validators and auditors.
-import { commandHelp, runCommand, UsageError, type Command } from './command.ts';
-import { genesisHashCommand, genesisInit, genesisVerify } from './genesis-commands.ts';
-import { keysNew, keysShow } from './key-commands.ts';
-import { proofCommand } from './proof-command.ts';
-import { verifyCommand } from '../../light-client/cli.ts';
-import { nodeCommand, statusCommand, submitCommand, transferCommand, txCommand } from './node-commands.ts';
+//
+// Each command's module is loaded only when that command runs: `pantheon --help` and
+// `--version` then start without loading libp2p, LevelDB or ML-DSA (seconds on a busy
+// machine). The summary here is the one `--help` prints; test/cli-behaviour.test.ts checks
+// that it matches the command's own.
+import { readFileSync } from 'node:fs';
+import { commandHelp, jsonRequested, runCommand, UsageError, type Command } from './command.ts';
 
-const COMMANDS: Command[] = [nodeCommand, submitCommand, transferCommand, statusCommand, txCommand, proofCommand, verifyCommand, genesisInit, genesisHashCommand, genesisVerify, keysNew, keysShow];
+interface CommandEntry {
+  name: string;
+  summary: string;
+  load: () => Promise<Command>;
+}
+
+export const COMMANDS: CommandEntry[] = [
+  { name: 'node', summary: 'Run a Pantheon validator (with --key) or full node.', load: async () => (await import('./node-commands.ts')).nodeCommand },
+  { name: 'submit', summary: 'Commit an OAR log root to Pantheon and print the receipt (commitment id).', load: async () => (await import('./node-commands.ts')).submitCommand },
+  { name: 'transfer', summary: 'Send PAN from the account of a key file to an address.', load: async () => (await import('./node-commands.ts')).transferCommand },
+  { name: 'status', summary: "Show a node's height, peers, sync progress and mempool.", load: async () => (await import('./node-commands.ts')).statusCommand },
+  { name: 'tx', summary: 'Show the status of a transaction or commitment: pending, final at height h, or anchored.', load: async () => (await import('./node-commands.ts')).txCommand },
+  { name: 'proof', summary: 'Write the proof bundle of a commitment (JSON, to stdout) for offline verification.', load: async () => (await import('./proof-command.ts')).proofCommand },
+  { name: 'verify', summary: 'Verify a proof bundle offline: commitment, inclusion, finality and the Bitcoin anchor.', load: async () => (await import('../../light-client/cli.ts')).verifyCommand },
+  { name: 'genesis init', summary: 'Create a genesis file and one ML-DSA-65 key file per validator.', load: async () => (await import('./genesis-commands.ts')).genesisInit },
+  { name: 'genesis hash', summary: 'Validate a genesis file and print its hash (the value an auditor pins).', load: async () => (await import('./genesis-commands.ts')).genesisHashCommand },
+  { name: 'genesis verify', summary: 'Check a genesis file: format, keys, voting power, and a supply of exactly 5,000,000,000 PAN.', load: async () => (await import('./genesis-commands.ts')).genesisVerify },
+  { name: 'keys new', summary: 'Create a new ML-DSA-65 key file (mode 0600) and print its address.', load: async () => (await import('./key-commands.ts')).keysNew },
+  { name: 'keys show', summary: 'Check a key file and print its address.', load: async () => (await import('./key-commands.ts')).keysShow },
+];
+
+/** The package version, from the package.json above this file (sources or dist/). */
+export function packageVersion(): string {
+  for (let dir = new URL('.', import.meta.url); ; dir = new URL('..', dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8'));
+      if (pkg.name === 'pantheon') return pkg.version;
+    } catch {
+      // not here; go up
+    }
+    if (dir.pathname === '/') return 'unknown';
+  }
+}
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -14,41 +47,49 @@ function topHelp(): string {
     'pantheon: fix Open Audit Record roots in time, on a BFT chain anchored in Bitcoin.',
     '',
     'Usage: pantheon <command> [options]   (pantheon <command> --help for details)',
+    '       pantheon --version',
     '',
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
+    'Exit codes: 0 success, 1 failure (the node refused, a check failed, a wait timed out), 2 usage error.',
+    'With --json, errors are printed as one JSON object {"error": {"kind", "message"}} on stdout.',
+    '',
   ].join('\n');
 }
 
+/** Prints an error the way the caller asked for it (JSON on stdout with --json) and returns the exit code. */
+function reportError(argv: string[], kind: 'usage' | 'failure', message: string, hint?: string): number {
+  if (jsonRequested(argv)) process.stdout.write(JSON.stringify({ error: { kind, message } }) + '\n');
+  else process.stderr.write(`${message}\n${hint ? `${hint}\n` : ''}`);
+  return kind === 'usage' ? 2 : 1;
+}
+
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '--version' || argv[0] === '-V' || argv[0] === 'version') {
+    process.stdout.write(jsonRequested(argv) ? JSON.stringify({ pantheon: packageVersion(), node: process.version }) + '\n' : `pantheon ${packageVersion()} (Node.js ${process.version})\n`);
+    return 0;
+  }
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     process.stdout.write(topHelp());
     return argv.length === 0 ? 2 : 0;
   }
   // Longest match first: "genesis init" before a bare "genesis".
-  const command = COMMANDS.find((c) => {
-    const words = c.name.split(' ');
-    return words.every((w, i) => argv[i] === w);
-  });
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name.split(' ').every((w, i) => argv[i] === w));
+  if (!entry) {
     const group = COMMANDS.filter((c) => c.name.split(' ')[0] === argv[0]);
     if (group.length > 0 && (argv.length === 1 || argv[1].startsWith('-'))) {
       process.stdout.write(`Subcommands of ${argv[0]}:\n${group.map((c) => `  ${c.name}  ${c.summary}`).join('\n')}\n`);
       return argv.includes('--help') || argv.includes('-h') ? 0 : 2;
     }
-    process.stderr.write(`pantheon: unknown command "${argv.slice(0, 2).join(' ')}"; run pantheon --help for the list\n`);
-    return 2;
+    return reportError(argv, 'usage', `pantheon: unknown command "${argv.slice(0, 2).join(' ')}"; run pantheon --help for the list`);
   }
+  const command = await entry.load();
   try {
-    return await runCommand(command, argv.slice(command.name.split(' ').length));
+    return await runCommand(command, argv.slice(entry.name.split(' ').length));
   } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`pantheon ${command.name}: ${err.message}\n(see pantheon ${command.name} --help)\n`);
-      return 2;
-    }
-    process.stderr.write(`pantheon ${command.name}: ${(err as Error).message}\n`);
-    return 1;
+    if (err instanceof UsageError) return reportError(argv, 'usage', `pantheon ${command.name}: ${err.message}`, `(see pantheon ${command.name} --help)`);
+    return reportError(argv, 'failure', `pantheon ${command.name}: ${(err as Error).message}`);
   }
 }
 

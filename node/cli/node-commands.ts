@@ -1,18 +1,17 @@
 // `pantheon node` (run a validator or a full node) and the operator's commands that talk to
 // one: submit, transfer, status, tx.
 import { join, resolve } from 'node:path';
-import { bytesToHex, hexToBytes } from '../../protocol/bytes.ts';
-import { addressOf, decodeAddress } from '../../protocol/keys.ts';
-import { encodeTx, signTx, LOG_ID_PATTERN, type UnsignedTx } from '../../protocol/tx.ts';
+import { hexToBytes } from '../../protocol/bytes.ts';
+import { decodeAddress } from '../../protocol/keys.ts';
+import { LOG_ID_PATTERN } from '../../protocol/tx.ts';
 import { createLogger, isLogThreshold, LOG_LEVELS } from '../log.ts';
-import { PantheonNode, type AnchorOptions } from '../node.ts';
+import type { AnchorOptions } from '../node.ts';
 import type { BitcoinNetworkName } from '../../anchor/verify-bitcoin.ts';
-import { startHttpApi } from '../http-api.ts';
 import { readKeyFile } from '../keyfile.ts';
 import { writeFileAtomic } from '../files.ts';
-import { api, DEFAULT_NODE_URL, sleep } from '../client.ts';
+import { DEFAULT_ANCHORED_TIMEOUT_MS, DEFAULT_FINAL_TIMEOUT_MS, DEFAULT_NODE_URL, PantheonClient, type Receipt, type WaitTarget } from '../client.ts';
 import { loadGenesisFile } from './genesis-commands.ts';
-import { parsePositiveInt, printJson, requireString, UsageError, type Command } from './command.ts';
+import { parseHex32, parsePositiveInt, parseTimeoutMs, printJson, progressReporter, requireString, UsageError, type Command } from './command.ts';
 
 function parseHostPort(text: string, flag: string): { host: string; port: number } {
   const m = /^([^:]+):(\d{1,5})$/.exec(text);
@@ -20,7 +19,8 @@ function parseHostPort(text: string, flag: string): { host: string; port: number
   return { host: m[1], port: Number(m[2]) };
 }
 
-function bitcoinNetwork(value: unknown): BitcoinNetworkName {
+function bitcoinNetwork(value: unknown): BitcoinNetworkName | undefined {
+  if (value === undefined) return undefined;
   if (value !== 'regtest' && value !== 'testnet' && value !== 'mainnet') throw new UsageError(`--bitcoin-network must be regtest, testnet or mainnet, got "${value}"`);
   return value;
 }
@@ -58,7 +58,7 @@ export const nodeCommand: Command = {
     'Anchoring into Bitcoin (a validator only; one anchorer per network):',
     '  --bitcoin-rpc URL              bitcoind-compatible JSON-RPC, e.g. http://127.0.0.1:18443',
     '  --bitcoin-rpc-user U / --bitcoin-rpc-password P, or --bitcoin-rpc-cookie FILE',
-    '  --bitcoin-network N            the network the chain anchors into, named in served proofs: regtest (default), testnet or mainnet',
+    '  --bitcoin-network N            optional check: the genesis names the network (regtest, testnet or mainnet); another one here refuses to start',
     '  --anchor-interval N            Pantheon blocks per anchor interval (default 10)',
     '  --anchor-confirmations K       Bitcoin confirmations before attesting (default 6)',
     '',
@@ -84,7 +84,7 @@ export const nodeCommand: Command = {
     'bitcoin-rpc-user': { type: 'string' },
     'bitcoin-rpc-password': { type: 'string' },
     'bitcoin-rpc-cookie': { type: 'string' },
-    'bitcoin-network': { type: 'string', default: 'regtest' },
+    'bitcoin-network': { type: 'string' },
     'anchor-interval': { type: 'string', default: '10' },
     'anchor-confirmations': { type: 'string', default: '6' },
   },
@@ -98,6 +98,9 @@ export const nodeCommand: Command = {
     const level = values['log-level'] ?? (values.debug ? 'debug' : 'info');
     if (!isLogThreshold(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
     if (values.debug && values['log-level'] !== undefined && level !== 'debug') throw new UsageError(`--debug contradicts --log-level ${level}`);
+    // Loaded here, not at the top: libp2p and LevelDB take seconds to load, and the
+    // client commands in this file need neither.
+    const [{ PantheonNode }, { startHttpApi }] = await Promise.all([import('../node.ts'), import('../http-api.ts')]);
     const log = createLogger('node', { pretty: format === undefined ? undefined : format === 'pretty', level });
     const node = await PantheonNode.start({
       dataDir,
@@ -140,30 +143,28 @@ export const nodeCommand: Command = {
 };
 
 const nodeOption = { node: { type: 'string' as const, default: DEFAULT_NODE_URL }, json: { type: 'boolean' as const, default: false } };
+const timeoutOption = { timeout: { type: 'string' as const } };
 
-async function submitAndWait(nodeUrl: string, tx: UnsignedTx, keyPath: string, wait: string | undefined, json: boolean) {
-  const key = readKeyFile(keyPath);
-  const account = await api(nodeUrl, `/v1/account/${addressOf(key.publicKey)}`);
-  const signed = signTx({ ...tx, senderPublicKey: key.publicKey, nonce: BigInt(account.nextNonce) }, key.secretKey);
-  const receipt = await api(nodeUrl, '/v1/tx', { tx: bytesToHex(encodeTx(signed)) });
-  let status = receipt;
-  if (wait) {
-    const targets = wait === 'anchored' ? ['anchored'] : ['final', 'anchored'];
-    const started = Date.now();
-    while (!targets.includes(status.status)) {
-      if (!json) process.stderr.write(`\rwaiting until ${wait}: ${status.status} (${Math.round((Date.now() - started) / 1000)} s)`);
-      await sleep(500);
-      status = await api(nodeUrl, `/v1/tx/${receipt.txId}`);
-    }
-    if (!json) process.stderr.write('\n');
+async function submitAndWait(nodeUrl: string, submit: (client: PantheonClient) => Promise<Receipt>, wait: WaitTarget | undefined, timeoutValue: unknown, json: boolean) {
+  const client = new PantheonClient(nodeUrl);
+  const receipt = await submit(client);
+  if (!wait) return receipt;
+  const progress = json ? undefined : progressReporter();
+  try {
+    const status = await client.waitForTx(receipt.txId, wait, {
+      timeoutMs: parseTimeoutMs(timeoutValue, (wait === 'anchored' ? DEFAULT_ANCHORED_TIMEOUT_MS : DEFAULT_FINAL_TIMEOUT_MS) / 1000),
+      onProgress: ({ status, elapsedMs }) => progress?.update(`waiting until ${wait}: ${status} (${Math.round(elapsedMs / 1000)} s)`),
+    });
+    return { ...receipt, ...status };
+  } finally {
+    progress?.done();
   }
-  return { txId: receipt.txId, sender: addressOf(key.publicKey), nonce: signed.nonce.toString(), ...status };
 }
 
 export const submitCommand: Command = {
   name: 'submit',
   summary: 'Commit an OAR log root to Pantheon and print the receipt (commitment id).',
-  usage: 'pantheon submit --log ID --root HEX --size N --key FILE [--node URL] [--fee N] [--wait final|anchored] [--json]',
+  usage: 'pantheon submit --log ID --root HEX --size N --key FILE [--node URL] [--fee N] [--wait final|anchored [--timeout S]] [--json]',
   details: [
     '  --log ID       the OAR log id (1-64 printable ASCII characters)',
     '  --root HEX     the log root, 32 bytes as 64 hex digits',
@@ -172,14 +173,16 @@ export const submitCommand: Command = {
     `  --node URL     a node's HTTP API (default ${DEFAULT_NODE_URL})`,
     '  --fee N        fee in base units (default: the genesis minimum, 1000)',
     '  --wait W       wait until the commitment is final (or anchored in Bitcoin)',
+    `  --timeout S    give up waiting after S seconds (default ${DEFAULT_FINAL_TIMEOUT_MS / 1000} for final, ${DEFAULT_ANCHORED_TIMEOUT_MS / 1000} for anchored)`,
+    '  --json         machine output; errors are JSON too',
   ].join('\n'),
-  options: { log: { type: 'string' }, root: { type: 'string' }, size: { type: 'string' }, key: { type: 'string' }, fee: { type: 'string', default: '1000' }, wait: { type: 'string' }, ...nodeOption },
+  options: { log: { type: 'string' }, root: { type: 'string' }, size: { type: 'string' }, key: { type: 'string' }, fee: { type: 'string', default: '1000' }, wait: { type: 'string' }, ...timeoutOption, ...nodeOption },
   async run(values) {
     const logId = requireString(values, 'log');
     if (!LOG_ID_PATTERN.test(logId)) throw new UsageError('--log must be 1-64 printable ASCII characters without spaces');
     let root: Uint8Array;
     try {
-      root = hexToBytes(requireString(values, 'root'), '--root', 32);
+      root = hexToBytes(requireString(values, 'root').toLowerCase(), '--root', 32);
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
@@ -189,8 +192,9 @@ export const submitCommand: Command = {
     if (!/^(0|[1-9][0-9]{0,18})$/.test(fee)) throw new UsageError(`--fee must be an integer number of base units, got "${fee}"`);
     const wait = values.wait as string | undefined;
     if (wait !== undefined && wait !== 'final' && wait !== 'anchored') throw new UsageError('--wait must be final or anchored');
-    const tx = { chainId: (await api(values.node as string, '/v1/status')).chainId, nonce: 0n, fee: BigInt(fee), payload: { kind: 'commitment' as const, logId, treeSize: BigInt(size), root } } as UnsignedTx;
-    const receipt = await submitAndWait(values.node as string, tx, requireString(values, 'key'), wait, values.json as boolean);
+    if (values.timeout !== undefined) parseTimeoutMs(values.timeout, 1);
+    const key = readKeyFile(requireString(values, 'key'));
+    const receipt = await submitAndWait(values.node as string, (c) => c.submitCommitment({ logId, root, treeSize: BigInt(size), key, fee: BigInt(fee) }), wait, values.timeout, values.json as boolean);
     const out = { commitmentId: receipt.txId, ...receipt };
     if (values.json) printJson(out);
     else process.stdout.write(`commitment ${out.commitmentId}\n  status  ${out.status}${out.height ? ` at height ${out.height}` : ''}\n  log     ${logId} size ${size}\n  sender  ${out.sender} nonce ${out.nonce}\n`);
@@ -201,13 +205,13 @@ export const submitCommand: Command = {
 export const transferCommand: Command = {
   name: 'transfer',
   summary: 'Send PAN from the account of a key file to an address.',
-  usage: 'pantheon transfer --to ADDRESS --amount BASE_UNITS --key FILE [--node URL] [--fee N] [--wait final] [--json]',
-  details: '  amounts are integer base units: 1 PAN = 100000000',
-  options: { to: { type: 'string' }, amount: { type: 'string' }, key: { type: 'string' }, fee: { type: 'string', default: '1000' }, wait: { type: 'string' }, ...nodeOption },
+  usage: 'pantheon transfer --to ADDRESS --amount BASE_UNITS --key FILE [--node URL] [--fee N] [--wait final [--timeout S]] [--json]',
+  details: ['  amounts are integer base units: 1 PAN = 100000000', `  --timeout S    give up waiting after S seconds (default ${DEFAULT_FINAL_TIMEOUT_MS / 1000})`].join('\n'),
+  options: { to: { type: 'string' }, amount: { type: 'string' }, key: { type: 'string' }, fee: { type: 'string', default: '1000' }, wait: { type: 'string' }, ...timeoutOption, ...nodeOption },
   async run(values) {
-    let to: Uint8Array;
+    const to = requireString(values, 'to');
     try {
-      to = decodeAddress(requireString(values, 'to'), '--to');
+      decodeAddress(to, '--to');
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
@@ -217,8 +221,9 @@ export const transferCommand: Command = {
     if (!/^(0|[1-9][0-9]{0,18})$/.test(fee)) throw new UsageError(`--fee must be an integer number of base units, got "${fee}"`);
     const wait = values.wait as string | undefined;
     if (wait !== undefined && wait !== 'final') throw new UsageError('--wait must be final');
-    const tx = { chainId: (await api(values.node as string, '/v1/status')).chainId, nonce: 0n, fee: BigInt(fee), payload: { kind: 'transfer' as const, to, amount: BigInt(amount) } } as UnsignedTx;
-    const receipt = await submitAndWait(values.node as string, tx, requireString(values, 'key'), wait, values.json as boolean);
+    if (values.timeout !== undefined) parseTimeoutMs(values.timeout, 1);
+    const key = readKeyFile(requireString(values, 'key'));
+    const receipt = await submitAndWait(values.node as string, (c) => c.transfer({ to, amount: BigInt(amount), key, fee: BigInt(fee) }), wait, values.timeout, values.json as boolean);
     if (values.json) printJson(receipt);
     else process.stdout.write(`transfer ${receipt.txId}: ${receipt.status}${receipt.height ? ` at height ${receipt.height}` : ''}\n`);
     return 0;
@@ -231,7 +236,7 @@ export const statusCommand: Command = {
   usage: 'pantheon status [--node URL] [--json]',
   options: nodeOption,
   async run(values) {
-    const s = await api(values.node as string, '/v1/status');
+    const s = await new PantheonClient(values.node as string).status();
     if (values.json) printJson(s);
     else {
       process.stdout.write(
@@ -253,8 +258,8 @@ export const txCommand: Command = {
   options: nodeOption,
   positionals: { min: 1, max: 1 },
   async run(values, [id]) {
-    if (!/^[0-9a-f]{64}$/.test(id)) throw new UsageError(`the id must be 64 lower-case hex digits, got "${id}"`);
-    const s = await api(values.node as string, `/v1/tx/${id}`);
+    id = parseHex32(id, 'the id');
+    const s = await new PantheonClient(values.node as string).txStatus(id);
     if (values.json) printJson(s);
     else process.stdout.write(`${id}: ${s.status}${s.height ? ` at height ${s.height}` : ''}${s.logIndex !== null && s.logIndex !== undefined ? `, commitment log index ${s.logIndex}` : ''}\n`);
     return s.status === 'unknown' ? 1 : 0;

@@ -20,10 +20,11 @@ import { inclusionProof, leafHash, rootOf } from '../../protocol/merkle.ts';
 import { applyTx, stateRoot } from '../../protocol/state.ts';
 import { encodeCertificate, certificateFromVotes } from '../../protocol/certificate.ts';
 import { signVote } from '../../protocol/vote.ts';
-import { createGenesis, genesisAccounts, genesisHash, genesisToJson, genesisValidatorSet, genesisValidatorSetHash, type Genesis } from '../../genesis/genesis.ts';
+import { forgeAnchor, MAINNET_CHECKPOINT_840000 } from './forged-anchor.ts';
+import { createGenesis, parseCheckpoint, genesisAccounts, genesisHash, genesisToJson, genesisValidatorSet, genesisValidatorSetHash, type Genesis, type GenesisBitcoin } from '../../genesis/genesis.ts';
 import { Anchorer, type AnchorAttestation } from '../../anchor/anchorer.ts';
 import { startRegtestNode } from '../../anchor/regtest-node.ts';
-import { assembleBundle, type BundleParts } from '../../light-client/assemble.ts';
+import { assembleBundle, type AttestationParts, type BundleParts } from '../../light-client/assemble.ts';
 
 export const FIXTURE_CHAIN_ID = 'pantheon-proof-1';
 /** 2026-11-01T00:00:00Z; block n is made at genesis + n seconds. */
@@ -63,6 +64,8 @@ export interface FixtureOptions {
   signers?: number[];
   /** Validators in the genesis, equal power (default 4; the benchmarks also use 16). */
   validatorCount?: number;
+  /** The genesis's Bitcoin section (default regtest, where the real anchor of anchorOnRegtest lives). */
+  bitcoin?: GenesisBitcoin;
 }
 
 /** The fewest signers holding more than 2/3 of N equal votes: floor(2N/3) + 1. */
@@ -79,6 +82,7 @@ export function fixtureChain(options: FixtureOptions = {}): FixtureChain {
     genesisTimeMs: FIXTURE_GENESIS_TIME_MS,
     validatorPublicKeys: validators.map((v) => v.publicKey),
     fundedPublicKeys: [operator.publicKey],
+    bitcoin: options.bitcoin,
   });
   const set = genesisValidatorSet(genesis);
   const accounts = genesisAccounts(genesis);
@@ -162,6 +166,11 @@ export function fixtureChain(options: FixtureOptions = {}): FixtureChain {
   };
 }
 
+/** The fixture chain with a mainnet genesis pinning checkpoint 840000: its anchors can only be forged here. */
+export function mainnetFixtureChain(): FixtureChain {
+  return fixtureChain({ bitcoin: { network: 'mainnet', checkpoint: parseCheckpoint({ ...MAINNET_CHECKPOINT_840000 }, 'checkpoint') } });
+}
+
 /** Block H's hash, the root the anchor puts in OP_RETURN. */
 export function anchoredRoot(chain: FixtureChain): { height: number; root: Uint8Array } {
   return { height: FIXTURE_ANCHORED_H, root: blockHash(chain.headers[FIXTURE_ANCHORED_H - 1]) };
@@ -205,13 +214,12 @@ export async function anchorOnRegtest(chain: FixtureChain, log: (line: string) =
 }
 
 /** Bundle JSON for the chain: finality only, or anchored with an attestation of block H. */
-export function fixtureBundle(chain: FixtureChain, attestation?: AnchorAttestation): Record<string, unknown> {
+export function fixtureBundle(chain: FixtureChain, attestation?: AttestationParts): Record<string, unknown> {
   if (!attestation) return assembleBundle(chain.parts);
   return assembleBundle({
     ...chain.parts,
     headers: chain.encodedHeaders.slice(FIXTURE_H - 1, FIXTURE_ANCHORED_H),
     attestation,
-    bitcoinNetwork: 'regtest',
   });
 }
 
@@ -220,15 +228,16 @@ export function fixtureBundle(chain: FixtureChain, attestation?: AnchorAttestati
 export interface ProofVectorCase {
   description: string;
   input: {
-    /** A whole bundle, or `base` (index of an earlier case) plus an RFC 6902 patch to apply to it. */
+    /** A whole bundle, or `base` (index of an earlier case) plus an RFC 6902 patch to apply to it, or the bundle as JSON text. */
     bundle?: Record<string, unknown>;
+    text?: string;
     base?: number;
     patch?: { op: 'replace' | 'remove' | 'add'; path: string; value?: unknown }[];
-    trust: { genesisHash?: string; genesisFile?: boolean; pinnedBtcBlockHash?: string; nowMs?: number };
+    trust: { genesisHash?: string; genesisFile?: boolean; pinnedBtcBlockHash?: string; nowMs?: number; btcCheckpoint?: { height: number; hash: string; bits: string }; workFloorDivisor?: number };
   };
   expect: 'ok' | 'fail';
-  /** ok: the steps that ran. fail: the first failing step and, for a format failure, the field its error names. */
-  output: { steps?: string[]; failedStep?: string; field?: string };
+  /** ok: the steps that ran. fail: the first failing step, for a format failure the field its error names, and optionally words its message contains. */
+  output: { steps?: string[]; failedStep?: string; field?: string; detail?: string };
 }
 
 export interface ProofVectors {
@@ -263,6 +272,7 @@ export function applyPatch(doc: unknown, patch: NonNullable<ProofVectorCase['inp
 
 /** The bundle a case describes. */
 export function caseBundle(vectors: ProofVectors, c: ProofVectorCase): unknown {
+  if (c.input.text !== undefined) return c.input.text;
   if (c.input.bundle) return c.input.bundle;
   return applyPatch(caseBundle(vectors, vectors.cases[c.input.base!]), c.input.patch ?? []);
 }
@@ -270,7 +280,14 @@ export function caseBundle(vectors: ProofVectors, c: ProofVectorCase): unknown {
 /** verifyBundle options a case describes. */
 export function caseOptions(vectors: ProofVectors, c: ProofVectorCase) {
   const t = c.input.trust;
-  return { genesis: t.genesisFile ? vectors.genesis : undefined, genesisHash: t.genesisHash, pinnedBtcBlockHash: t.pinnedBtcBlockHash, nowMs: t.nowMs };
+  return {
+    genesis: t.genesisFile ? vectors.genesis : undefined,
+    genesisHash: t.genesisHash,
+    pinnedBtcBlockHash: t.pinnedBtcBlockHash,
+    nowMs: t.nowMs,
+    btcCheckpoint: t.btcCheckpoint ? parseCheckpoint(t.btcCheckpoint, 'trust.btcCheckpoint') : undefined,
+    workFloorDivisor: t.workFloorDivisor,
+  };
 }
 
 /** Flips one bit of the bytes a canonical base64 field holds; the result is canonical base64 again. */
@@ -351,6 +368,17 @@ export function buildProofVectors(chain: FixtureChain, attestation: AnchorAttest
   const genesisHashB64: string = anchored.genesisHash;
   const replace = (p: string, v: unknown) => ({ op: 'replace' as const, path: p, value: v });
   const format = (field: string) => ({ failedStep: 'format', field });
+  // A mainnet chain whose anchor is forged here (docs/anchor.md, "Work floor").
+  const mainnet = mainnetFixtureChain();
+  const forgeBundle = (o: { bits: number; mine: boolean }) => fixtureBundle(mainnet, forgeAnchor(mainnet, o)) as any;
+  const mainnetPin = { genesisHash: mainnet.genesisHashHex, nowMs };
+  const forgedCheap = forgeBundle({ bits: 0x207fffff, mine: true });
+  const forgedAtLimit = forgeBundle({ bits: 0x1d00ffff, mine: false });
+  // Duplicate members: JSON.parse keeps the last, so these texts verify under a lax reader.
+  const anchoredText = JSON.stringify(anchored, null, 2);
+  const dupTop = anchoredText.replace(`"chainId": "${FIXTURE_CHAIN_ID}"`, `"chainId": "pantheon-other-1",\n  "chainId": "${FIXTURE_CHAIN_ID}"`);
+  const dupGenesis = anchoredText.replace(`"version": 2,\n    "chainId"`, `"version": 1,\n    "version": 2,\n    "chainId"`);
+  if (dupTop === anchoredText || dupGenesis === anchoredText) throw new Error('fixture: could not place the duplicate members');
 
   const cases: ProofVectorCase[] = [
     { description: 'valid anchored bundle, pinned genesis hash only (the bundle carries the genesis)', input: { bundle: anchored, trust: pin }, expect: 'ok', output: {} },
@@ -396,7 +424,15 @@ export function buildProofVectors(chain: FixtureChain, attestation: AnchorAttest
     { description: 'Bitcoin tx index changed', input: { base: 0, patch: [replace('/anchor/bitcoin/txIndex', anchored.anchor.bitcoin.txIndex ^ 1)], trust: pin }, expect: 'fail', output: { failedStep: 'bitcoin-merkle' } },
     { description: 'Bitcoin header claims a harder target than its hash meets (too little work)', input: { base: 0, patch: [replace(`/anchor/bitcoin/headers/${lastBtc}`, withBits(btcHeaders[lastBtc], 0x1d00ffff))], trust: pin }, expect: 'fail', output: { failedStep: 'bitcoin-headers' } },
     { description: 'Bitcoin header target easier than the regtest pow limit', input: { base: 0, patch: [replace(`/anchor/bitcoin/headers/${lastBtc}`, withBits(btcHeaders[lastBtc], 0x2100ffff))], trust: pin }, expect: 'fail', output: { failedStep: 'bitcoin-headers' } },
-    { description: 'regtest headers presented as mainnet', input: { base: 0, patch: [replace('/anchor/bitcoin/network', 'mainnet')], trust: pin }, expect: 'fail', output: { failedStep: 'bitcoin-headers' } },
+    { description: 'regtest headers presented as mainnet: the genesis names regtest', input: { base: 0, patch: [replace('/anchor/bitcoin/network', 'mainnet')], trust: pin }, expect: 'fail', output: { failedStep: 'bitcoin-network', detail: 'anchors chain "pantheon-proof-1" into regtest' } },
+    { description: 'bundle claims testnet, the genesis names regtest', input: { base: 0, patch: [replace('/anchor/bitcoin/network', 'testnet')], trust: pin }, expect: 'fail', output: { failedStep: 'bitcoin-network' } },
+    { description: 'the auditor pins a mainnet checkpoint for a chain whose genesis anchors into regtest', input: { base: 0, trust: { ...pin, btcCheckpoint: { ...MAINNET_CHECKPOINT_840000 } } }, expect: 'fail', output: { failedStep: 'bitcoin-network', detail: 'checkpoints are for mainnet' } },
+    { description: 'forged mainnet anchor: six headers mined here at regtest difficulty, under a mainnet genesis with checkpoint 840000', input: { bundle: forgedCheap, trust: mainnetPin }, expect: 'fail', output: { failedStep: 'bitcoin-headers', detail: 'below the work floor' } },
+    { description: "forged mainnet anchor at mainnet's proof-of-work limit (bits 1d00ffff, about 2^32 hashes a header): below the floor whatever the nonce", input: { bundle: forgedAtLimit, trust: mainnetPin }, expect: 'fail', output: { failedStep: 'bitcoin-headers', detail: 'below the work floor' } },
+    { description: 'forged mainnet anchor checked against a checkpoint the auditor pins (block 840000 again)', input: { bundle: forgedCheap, trust: { ...mainnetPin, btcCheckpoint: { ...MAINNET_CHECKPOINT_840000 }, workFloorDivisor: 1024 } }, expect: 'fail', output: { failedStep: 'bitcoin-headers', detail: '/ 1024' } },
+    { description: 'forged anchor relabelled regtest under the mainnet genesis', input: { bundle: { ...forgedCheap, anchor: { ...forgedCheap.anchor, bitcoin: { ...forgedCheap.anchor.bitcoin, network: 'regtest' } } }, trust: mainnetPin }, expect: 'fail', output: { failedStep: 'bitcoin-network' } },
+    { description: 'a duplicate top-level "chainId" (the last one right: a last-wins reader verifies it)', input: { text: dupTop, trust: pin }, expect: 'fail', output: { failedStep: 'format', field: 'bundle', detail: 'duplicate member "chainId"' } },
+    { description: 'a duplicate "version" inside the carried genesis', input: { text: dupGenesis, trust: pin }, expect: 'fail', output: { failedStep: 'format', field: 'bundle', detail: 'at genesis' } },
     { description: 'one confirmation short (last Bitcoin header dropped)', input: { base: 0, patch: [{ op: 'remove', path: `/anchor/bitcoin/headers/${lastBtc}` }], trust: pin }, expect: 'fail', output: { failedStep: 'bitcoin-headers' } },
     { description: 'pinned Bitcoin block not reached by the headers', input: { base: 0, trust: { ...pin, pinnedBtcBlockHash: '00'.repeat(32) } }, expect: 'fail', output: { failedStep: 'bitcoin-pin' } },
     { description: 'certificate signature of validator 2 replaced by a non-validator\'s', input: { base: 0, patch: [replace('/block/certificate', forgedCert)], trust: pin }, expect: 'fail', output: { failedStep: 'certificate-signatures' } },
@@ -406,7 +442,7 @@ export function buildProofVectors(chain: FixtureChain, attestation: AnchorAttest
   ];
   return {
     description:
-      'Pantheon proof bundles, version 2 (docs/proof.md). Each case: input.bundle, or input.base (an earlier case) with an RFC 6902 patch; input.trust gives verifyBundle the pinned genesis hash, or genesisFile: true for the top-level genesis, and optionally pinnedBtcBlockHash and nowMs. expect "ok" lists output.steps (the steps that ran, all passing); "fail" names output.failedStep, the first step that fails, and for a format failure output.field, the field the error names.',
+      'Pantheon proof bundles, version 2 (docs/proof.md). Each case: input.bundle, or input.base (an earlier case) with an RFC 6902 patch, or input.text (the bundle as JSON text, for duplicate members); input.trust gives verifyBundle the pinned genesis hash, or genesisFile: true for the top-level genesis, and optionally pinnedBtcBlockHash, nowMs, btcCheckpoint ({height, hash, bits} as in a genesis) and workFloorDivisor. expect "ok" lists output.steps (the steps that ran, all passing); "fail" names output.failedStep, the first step that fails, for a format failure output.field, the field the error names, and optionally output.detail, words the failure message contains.',
     genesis: chain.genesisJson,
     genesisHash: chain.genesisHashHex,
     cases,
@@ -442,7 +478,11 @@ async function writeVectors(): Promise<void> {
     if (c.expect === 'ok') {
       if (!result.ok) throw new Error(`vector "${c.description}" should verify: ${result.failedStep}: ${result.steps.find((s) => s.status === 'fail')?.detail}`);
       c.output.steps = result.steps.map((s) => s.name);
-    } else if (result.failedStep !== c.output.failedStep || (c.output.field !== undefined && !failedDetail(result)?.startsWith(`${c.output.field}: `))) {
+    } else if (
+      result.failedStep !== c.output.failedStep ||
+      (c.output.field !== undefined && !failedDetail(result)?.startsWith(`${c.output.field}: `)) ||
+      (c.output.detail !== undefined && !failedDetail(result)?.includes(c.output.detail))
+    ) {
       throw new Error(`vector "${c.description}" should fail at ${c.output.failedStep}${c.output.field ? ` naming ${c.output.field}` : ''}, failed at ${result.failedStep}: ${failedDetail(result)}`);
     }
   }
