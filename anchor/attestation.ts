@@ -3,12 +3,11 @@
 // with the same pure functions the light client runs.
 import { Block } from 'bitcoinjs-lib';
 import { bytesToHex } from '../protocol/bytes.ts';
-import { decodeAnchorPayload } from './payload.ts';
+import { parseAnchorTransaction } from './bitcoin-tx.ts';
 import type { AttestationParts } from './verify-attestation.ts';
 import type { BitcoinRpc } from './rpc.ts';
 import {
   buildMerkleBranch,
-  extractOpReturnData,
   hashToDisplayHex,
   parseBlockHeader,
   verifyHeaderChain,
@@ -53,9 +52,8 @@ export async function buildAttestation(
   for (let h = blockHeight + 1; h <= tipHeight; h++) following.push(await rpc.getBlockHeaderRaw(await rpc.getBlockHash(h)));
   verifyHeaderChain([headerBytes, ...following], network);
   const rawTx = txs[index].toBuffer();
-  const payloads = extractOpReturnData(rawTx);
-  if (payloads.length !== 1) throw new Error(`attestation: tx ${txid} has ${payloads.length} OP_RETURN outputs, expected 1`);
-  const payload = decodeAnchorPayload(payloads[0], chainId);
+  // The same anchor rule the node and the light client apply (docs/anchor.md).
+  const { payload } = parseAnchorTransaction(rawTx, chainId, { witness: 'allowed' });
   return {
     pantheonHeight: payload.height.toString(),
     rootHex: bytesToHex(payload.root),

@@ -5,8 +5,8 @@
 // work is real (mainnet) or not (regtest) is for the light client to report.
 import { equalBytes } from '../protocol/bytes.ts';
 import type { AnchorAttestationPayload } from '../protocol/tx.ts';
-import { decodeAnchorPayload } from './payload.ts';
-import { extractOpReturnData, parseBlockHeader, parseRawTransaction, verifyHeaderChain, verifyMerkleBranch } from './verify-bitcoin.ts';
+import { parseAnchorTransaction } from './bitcoin-tx.ts';
+import { parseBlockHeader, verifyHeaderChain, verifyMerkleBranch } from './verify-bitcoin.ts';
 
 /**
  * The Bitcoin part of an anchor as the anchorer reports it and a proof bundle carries it
@@ -29,13 +29,12 @@ export function checkAttestationPayload(p: AnchorAttestationPayload, chainId: st
     // 'regtest' is the weakest proof-of-work limit: each header must still meet its own nBits.
     verifyHeaderChain([p.btcHeader, ...p.followingHeaders], 'regtest');
     const header = parseBlockHeader(p.btcHeader);
-    const { txid } = parseRawTransaction(p.btcTx);
-    if (!verifyMerkleBranch(txid, { index: p.merkleIndex, siblings: p.merkleSiblings }, header.merkleRoot)) {
+    // The anchor rule of docs/anchor.md, as the light client applies it; the witness form is
+    // allowed here because the anchorer records the transaction as the block holds it.
+    const { tx, payload } = parseAnchorTransaction(p.btcTx, chainId, { witness: 'allowed' });
+    if (!verifyMerkleBranch(tx.txid, { index: p.merkleIndex, siblings: p.merkleSiblings }, header.merkleRoot)) {
       return 'the Bitcoin transaction is not in the block: its merkle branch does not reach the header merkle root';
     }
-    const data = extractOpReturnData(p.btcTx);
-    if (data.length !== 1) return `the Bitcoin transaction has ${data.length} OP_RETURN outputs, expected exactly 1`;
-    const payload = decodeAnchorPayload(data[0], chainId);
     if (payload.height !== p.pantheonHeight) return `the OP_RETURN anchors height ${payload.height}, the attestation says ${p.pantheonHeight}`;
     if (!equalBytes(payload.root, p.root)) return 'the OP_RETURN anchors a different root than the attestation says';
     return undefined;

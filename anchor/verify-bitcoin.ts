@@ -1,7 +1,8 @@
 // Pure Bitcoin verification for the light client: 80-byte headers, proof of work, header
 // chains, chainwork, transaction merkle branches, BIP 37 partial merkle trees (the
-// `gettxoutproof` format) and OP_RETURN extraction. Browser-safe: @noble/hashes and
-// @scure/btc-signer only (bitcoinjs-lib pulls in Buffer and stays on the node side).
+// `gettxoutproof` format) and OP_RETURN extraction. Raw transactions are read by the strict
+// parser of anchor/bitcoin-tx.ts. Browser-safe: @noble/hashes only (bitcoinjs-lib pulls in
+// Buffer and stays on the node side). Rule failures throw BitcoinRuleError naming the rule.
 //
 // Byte order: every hash held as bytes here is in Bitcoin's *internal* order (the order
 // SHA-256d produces); RPC and explorers print hashes reversed ("display" hex).
@@ -13,8 +14,10 @@
 // the auditor compare against a pinned block or a work threshold.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-import { Transaction } from '@scure/btc-signer';
 import { equalBytes } from '../protocol/bytes.ts';
+import { BitcoinRuleError, parseBitcoinTransaction } from './bitcoin-tx.ts';
+
+export { BitcoinRuleError } from './bitcoin-tx.ts';
 
 export type BitcoinNetworkName = 'mainnet' | 'testnet' | 'regtest';
 
@@ -85,18 +88,39 @@ export function parseBlockHeader(bytes: Uint8Array): BlockHeader {
 }
 
 /**
- * Compact nBits -> 256-bit target. Rejects the encodings Bitcoin Core treats as invalid
- * (negative or overflowing) and a zero target, naming the reason.
+ * Compact nBits -> 256-bit target, as Bitcoin Core's arith_uint256::SetCompact reads it, then
+ * refused (BitcoinRuleError, in this order) when Core's CheckProofOfWork would refuse it
+ * (negative, overflowing, zero) or when it is not the one encoding GetCompact gives for its
+ * target: every header on a valid chain carries GetNextWorkRequired's GetCompact() value, so a
+ * second spelling of a target (0x21007fff for 0x207fff00) never appears in a real header.
  */
 export function bitsToTarget(bits: number): bigint {
   if (!Number.isInteger(bits) || bits < 0 || bits > 0xffffffff) throw new RangeError(`bits: not a u32: ${bits}`);
-  const exponent = bits >>> 24;
-  const mantissa = bits & 0x007fffff;
-  if (bits & 0x00800000 && mantissa !== 0) throw new Error(`bits: 0x${bits.toString(16)} encodes a negative target`);
-  const target = exponent <= 3 ? BigInt(mantissa >>> (8 * (3 - exponent))) : BigInt(mantissa) << BigInt(8 * (exponent - 3));
-  if (target === 0n) throw new Error(`bits: 0x${bits.toString(16)} encodes a zero target`);
-  if (target >> 256n !== 0n) throw new Error(`bits: 0x${bits.toString(16)} overflows 256 bits`);
+  const hex = `0x${bits.toString(16).padStart(8, '0')}`;
+  const size = bits >>> 24;
+  let word = bits & 0x007fffff;
+  if (size <= 3) word >>>= 8 * (3 - size);
+  // Core tests the sign bit and the overflow on the word after the shift.
+  if (word !== 0 && bits & 0x00800000) throw new BitcoinRuleError('bits-negative', `bits: ${hex} encodes a negative target (sign bit 0x00800000 set)`);
+  if (word !== 0 && (size > 34 || (word > 0xff && size > 33) || (word > 0xffff && size > 32))) throw new BitcoinRuleError('bits-overflow', `bits: ${hex} overflows 256 bits`);
+  const target = size <= 3 ? BigInt(word) : BigInt(word) << BigInt(8 * (size - 3));
+  if (target === 0n) throw new BitcoinRuleError('bits-zero', `bits: ${hex} encodes a zero target`);
+  const normal = targetToBits(target);
+  if (normal !== bits) throw new BitcoinRuleError('bits-not-normalised', `bits: ${hex} is not the normalised encoding of its target; that is 0x${normal.toString(16).padStart(8, '0')}`);
   return target;
+}
+
+/** Target -> compact nBits, Bitcoin Core's arith_uint256::GetCompact for a non-negative target. */
+export function targetToBits(target: bigint): number {
+  if (target < 0n || target >> 256n !== 0n) throw new RangeError(`target: not a 256-bit unsigned number: ${target}`);
+  let size = target === 0n ? 0 : Math.ceil(target.toString(2).length / 8);
+  let compact = Number(size <= 3 ? target << BigInt(8 * (3 - size)) : target >> BigInt(8 * (size - 3)));
+  // The top mantissa bit is the sign: move one byte into the exponent instead.
+  if (compact & 0x00800000) {
+    compact >>>= 8;
+    size++;
+  }
+  return ((size << 24) | compact) >>> 0;
 }
 
 /** A hash in internal byte order read as the little-endian number that PoW compares. */
@@ -107,7 +131,10 @@ export function hashToBigInt(hash: Uint8Array): bigint {
   return n;
 }
 
-/** Expected number of hashes to find a header at this target: 2^256 / (target + 1). */
+/**
+ * Expected number of hashes to find a header at this target: floor(2^256 / (target + 1)).
+ * Core's GetBlockProof computes ~target / (target + 1) + 1, the same number without 2^256.
+ */
 export function workForBits(bits: number): bigint {
   return (1n << 256n) / (bitsToTarget(bits) + 1n);
 }
@@ -117,8 +144,8 @@ export function assertValidProofOfWork(header: BlockHeader, network: BitcoinNetw
   const limit = POW_LIMITS[network];
   if (limit === undefined) throw new Error(`network: unknown Bitcoin network ${JSON.stringify(network)}`);
   const target = bitsToTarget(header.bits);
-  if (target > limit) throw new Error(`bits: target 0x${target.toString(16)} is easier than the ${network} pow limit`);
-  if (hashToBigInt(header.hash) > target) throw new Error(`pow: header ${hashToDisplayHex(header.hash)} does not meet its target`);
+  if (target > limit) throw new BitcoinRuleError('bits-above-pow-limit', `bits: target 0x${target.toString(16)} is easier than the ${network} pow limit`);
+  if (hashToBigInt(header.hash) > target) throw new BitcoinRuleError('pow-hash', `pow: header ${hashToDisplayHex(header.hash)} does not meet its target`);
 }
 
 export function isValidProofOfWork(header: BlockHeader, network: BitcoinNetworkName): boolean {
@@ -203,18 +230,34 @@ export function buildMerkleBranch(txids: readonly Uint8Array[], index: number): 
   return { index, siblings };
 }
 
-/** Fold a branch from `txid` upwards; the result must equal the header's merkle root. */
+/**
+ * Fold a branch from `txid` upwards; the result must equal the header's merkle root. The
+ * branch must fit a real block (docs/anchor.md, "Merkle branches"): `index` < 2^depth, and no
+ * sibling may be a copy of the node it pairs with except where Bitcoin's tree itself copies
+ * it, the last node of an odd level, at an even position. So the phantom positions a
+ * duplicated last leaf creates (CVE-2012-2459) are refused, and once a node is the last of its
+ * level it stays the last at every level above.
+ */
 export function merkleRootFromBranch(txid: Uint8Array, branch: MerkleBranch): Uint8Array {
   assertBytes(txid, 32, 'txid');
-  if (!branch || !Number.isInteger(branch.index) || branch.index < 0) throw new Error('branch.index: expected a non-negative integer');
-  if (!Array.isArray(branch.siblings) || branch.siblings.length > 32) throw new Error('branch.siblings: expected at most 32 hashes');
-  if (branch.index >= 2 ** branch.siblings.length) throw new Error(`branch.index: ${branch.index} does not fit a tree of depth ${branch.siblings.length}`);
+  if (!branch || !Number.isSafeInteger(branch.index) || branch.index < 0) throw new BitcoinRuleError('merkle-index', 'branch.index: expected a non-negative integer');
+  if (!Array.isArray(branch.siblings) || branch.siblings.length > 32) throw new BitcoinRuleError('merkle-depth', 'branch.siblings: expected at most 32 hashes');
+  if (branch.index >= 2 ** branch.siblings.length) throw new BitcoinRuleError('merkle-index', `branch.index: ${branch.index} does not fit a tree of depth ${branch.siblings.length}`);
   let hash = txid;
   let position = branch.index;
-  branch.siblings.forEach((sibling, i) => {
-    assertBytes(sibling, 32, `branch.siblings[${i}]`);
-    hash = position & 1 ? hashPair(sibling, hash) : hashPair(hash, sibling);
-    position >>= 1;
+  let lastFrom: number | undefined;
+  branch.siblings.forEach((sibling, level) => {
+    assertBytes(sibling, 32, `branch.siblings[${level}]`);
+    const copy = equalBytes(sibling, hash);
+    if (position % 2 === 1) {
+      if (copy) throw new BitcoinRuleError('merkle-phantom', `branch.siblings[${level}]: equals the node it pairs with at odd position ${position}: that is the copy of an odd level's last node (CVE-2012-2459), so position ${branch.index} is not a transaction of the block`);
+      hash = hashPair(sibling, hash);
+    } else {
+      if (copy) lastFrom ??= level;
+      else if (lastFrom !== undefined) throw new BitcoinRuleError('merkle-last-node', `branch.siblings[${level}]: a right neighbour at level ${level}, but the node was the last of level ${lastFrom} (paired with its own copy)`);
+      hash = hashPair(hash, sibling);
+    }
+    position = Math.floor(position / 2);
   });
   return hash;
 }
@@ -222,6 +265,11 @@ export function merkleRootFromBranch(txid: Uint8Array, branch: MerkleBranch): Ui
 export function verifyMerkleBranch(txid: Uint8Array, branch: MerkleBranch, merkleRoot: Uint8Array): boolean {
   assertBytes(merkleRoot, 32, 'merkleRoot');
   return equalBytes(merkleRootFromBranch(txid, branch), merkleRoot);
+}
+
+/** Throws BitcoinRuleError unless the branch fits a block and reaches `merkleRoot`. */
+export function assertMerkleBranch(txid: Uint8Array, branch: MerkleBranch, merkleRoot: Uint8Array): void {
+  if (!verifyMerkleBranch(txid, branch, merkleRoot)) throw new BitcoinRuleError('merkle-root', `branch: from tx ${hashToDisplayHex(txid)} at index ${branch.index} it does not reach the merkle root ${hashToDisplayHex(merkleRoot)}`);
 }
 
 // --- BIP 37 partial merkle tree (CMerkleBlock, what `gettxoutproof` returns) ---
@@ -254,6 +302,8 @@ export function parseMerkleBlock(bytes: Uint8Array): MerkleBlockProof {
     let n = 0;
     for (let i = size - 1; i >= 0; i--) n = n * 256 + raw[i];
     if (!Number.isSafeInteger(n)) throw new Error(`merkleblock.${field}: count too large`);
+    // One encoding per value, as for transactions (docs/anchor.md, "Raw transactions").
+    if (n < (size === 2 ? 0xfd : size === 4 ? 0x10000 : 0x100000000)) throw new BitcoinRuleError('tx-compact-size', `merkleblock.${field}: CompactSize encodes ${n} in ${1 + size} bytes; the minimal form is required`);
     return n;
   };
   const header = parseBlockHeader(take(80, 'header'));
@@ -314,22 +364,20 @@ function widthAt(total: number, height: number): number {
 
 // --- transactions ---
 
-/** Parse a raw transaction just enough to know its txid (internal order) and outputs. */
+/**
+ * A raw transaction's txid (internal order) and output scripts, read by the strict parser of
+ * anchor/bitcoin-tx.ts (either serialization; the txid covers the one without witness).
+ */
 export function parseRawTransaction(raw: Uint8Array): { txid: Uint8Array; outputScripts: Uint8Array[] } {
   assertBytes(raw, undefined, 'rawTx');
-  const tx = Transaction.fromRaw(raw, { allowUnknownOutputs: true, allowUnknownInputs: true, disableScriptCheck: true });
-  const outputScripts: Uint8Array[] = [];
-  for (let i = 0; i < tx.outputsLength; i++) {
-    const script = tx.getOutput(i).script;
-    if (!script) throw new Error(`rawTx: output ${i} has no script`);
-    outputScripts.push(script);
-  }
-  return { txid: hashFromDisplayHex(tx.id, 'txid'), outputScripts };
+  const tx = parseBitcoinTransaction(raw, { witness: 'allowed' });
+  return { txid: tx.txid, outputScripts: tx.outputs.map((o) => o.script) };
 }
 
 /**
  * The data of every OP_RETURN output: `OP_RETURN <one push>`. Outputs with several pushes
- * or non-push opcodes are skipped, they are not anchors.
+ * or non-push opcodes are skipped. A scanning helper (tests, the anchorer's block scan): the
+ * rule a verifier applies to an anchor is parseAnchorTransaction in anchor/bitcoin-tx.ts.
  */
 export function extractOpReturnData(raw: Uint8Array): Uint8Array[] {
   return parseRawTransaction(raw).outputScripts.map(opReturnData).filter((d): d is Uint8Array => d !== undefined);

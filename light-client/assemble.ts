@@ -2,12 +2,12 @@
 // commitment tx, its leaf index and inclusion path, headers h..H, the certificate of h, and
 // an anchor attestation) into a bundle, refusing inputs that do not fit together, so a node
 // never serves a bundle that names the wrong block. It proves nothing: verifyBundle does.
-import { Transaction } from '@scure/btc-signer';
 import { bytesToHex, equalBytes, hexToBytes } from '../protocol/bytes.ts';
 import { blockHash, decodeHeader } from '../protocol/block.ts';
 import { decodeCertificate } from '../protocol/certificate.ts';
 import { genesisHash, genesisToJson, type Genesis } from '../genesis/genesis.ts';
 import type { BitcoinNetworkName } from '../anchor/verify-bitcoin.ts';
+import { parseBitcoinTransaction } from '../anchor/bitcoin-tx.ts';
 import type { AttestationParts } from '../anchor/verify-attestation.ts';
 import { BUNDLE_VERSION, bundleToJson, parseBundle, type ProofBundle } from './bundle.ts';
 
@@ -99,5 +99,5 @@ export function assembleBundle(parts: BundleParts): Record<string, unknown> {
 
 /** The bundle carries the transaction without witness: the bytes its txid hashes (docs/proof.md). */
 function withoutWitness(rawTx: Uint8Array): Uint8Array {
-  return Transaction.fromRaw(rawTx, { allowUnknownOutputs: true, allowUnknownInputs: true, disableScriptCheck: true }).toBytes(true, false);
+  return parseBitcoinTransaction(rawTx, { witness: 'allowed' }).nonWitnessBytes;
 }

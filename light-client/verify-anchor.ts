@@ -4,18 +4,14 @@
 // and that block is followed by headers carrying proof of work, on mainnet at least the work
 // floor (light-client/bitcoin-assurance.ts). The pure
 // Bitcoin checks are anchor/verify-bitcoin.ts, the same code the anchorer self-checks with.
-import { Transaction } from '@scure/btc-signer';
 import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
-import { decodeAnchorPayload, looksLikeAnchorPayload } from '../anchor/payload.ts';
+import { BitcoinRuleError, parseAnchorTransaction, type AnchorTransaction } from '../anchor/bitcoin-tx.ts';
 import {
   assertValidProofOfWork,
   hashFromDisplayHex,
   hashToDisplayHex,
   merkleRootFromBranch,
   parseBlockHeader,
-  parseRawTransaction,
-  opReturnData,
-  sha256d,
   workForBits,
   POW_LIMITS,
   type BlockHeader as BitcoinHeader,
@@ -30,16 +26,6 @@ import { fail } from './steps.ts';
 export const DEFAULT_MIN_BTC_CONFIRMATIONS = 6;
 /** Bitcoin's own rule: a block time more than 2 hours ahead of network time is invalid. */
 const BTC_FUTURE_DRIFT_S = 2 * 60 * 60;
-
-/**
- * The bundle carries the transaction WITHOUT witness data: exactly the bytes its txid hashes.
- * Witness bytes are not covered by the txid (only by the block's witness commitment, which a
- * header-only verifier cannot see), so a bundle holding them would carry unchecked bytes.
- */
-export function assertNoWitness(rawTx: Uint8Array): void {
-  const tx = Transaction.fromRaw(rawTx, { allowUnknownOutputs: true, allowUnknownInputs: true, disableScriptCheck: true });
-  if (!equalBytes(tx.toBytes(true, false), rawTx)) fail('rawTx must be the transaction serialized without witness data (the bytes its txid hashes), in canonical form');
-}
 
 /**
  * Step "bitcoin-network": the genesis, not the bundle, says which Bitcoin network the chain
@@ -67,30 +53,24 @@ export function checkBitcoinNetwork(
   }
 }
 
+/**
+ * The anchor rule of docs/anchor.md, read by the same parser the node and the anchorer use.
+ * The bundle carries the transaction WITHOUT witness data: exactly the bytes its txid hashes.
+ * Witness bytes are not covered by the txid (only by the block's witness commitment, which a
+ * header-only verifier cannot see), so a bundle holding them would carry unchecked bytes.
+ */
 export function checkBitcoinTx(btc: BitcoinAnchorProof, chainId: string, anchored: CheckedHeader): { txid: Uint8Array } {
-  let parsed: { txid: Uint8Array; outputScripts: Uint8Array[] };
+  let anchor: AnchorTransaction;
   try {
-    parsed = parseRawTransaction(btc.rawTx);
-    assertNoWitness(btc.rawTx);
+    anchor = parseAnchorTransaction(btc.rawTx, chainId, { witness: 'forbidden' });
   } catch (err) {
-    fail(`raw Bitcoin transaction: ${(err as Error).message}`);
+    fail(`raw Bitcoin transaction: ${(err as Error).message}${err instanceof BitcoinRuleError ? ` [${err.rule}]` : ''}`);
   }
-  // The txid is the hash of these very bytes (internal order), so every byte is checked by the merkle step.
-  const txid = sha256d(btc.rawTx);
-  if (!equalBytes(txid, parsed.txid)) fail('rawTx does not hash to its own txid');
-  const pushes = parsed.outputScripts.map(opReturnData).filter((d): d is Uint8Array => d !== undefined);
-  const anchors = pushes.filter(looksLikeAnchorPayload);
-  // Exactly one: with two, a reader could be shown either root (docs/anchor.md, the anchor transaction).
-  if (anchors.length !== 1) fail(`transaction has ${anchors.length} Pantheon OP_RETURN outputs, expected exactly 1`);
-  let payload;
-  try {
-    payload = decodeAnchorPayload(anchors[0], chainId);
-  } catch (err) {
-    fail(`OP_RETURN payload: ${(err as Error).message}`);
-  }
+  const { payload, tx } = anchor;
   if (payload.height !== anchored.header.height) fail(`OP_RETURN anchors height ${payload.height}, the bundle's anchored block H is at height ${anchored.header.height}`);
   if (!equalBytes(payload.root, anchored.hash)) fail(`OP_RETURN root ${bytesToHex(payload.root)} is not the hash of block H ${bytesToHex(anchored.hash)}`);
-  return { txid };
+  // The txid is the hash of these very bytes (internal order), so every byte is checked by the merkle step.
+  return { txid: tx.txid };
 }
 
 export function checkBitcoinMerkle(btc: BitcoinAnchorProof, txid: Uint8Array): BitcoinHeader {
@@ -99,10 +79,10 @@ export function checkBitcoinMerkle(btc: BitcoinAnchorProof, txid: Uint8Array): B
   try {
     root = merkleRootFromBranch(txid, { index: btc.txIndex, siblings: btc.merkleBranch });
   } catch (err) {
-    fail(`merkle branch: ${(err as Error).message}`);
+    fail(`merkle branch: ${(err as Error).message}${err instanceof BitcoinRuleError ? ` [${err.rule}]` : ''}`);
   }
   if (!equalBytes(root, header.merkleRoot)) {
-    fail(`branch of ${btc.merkleBranch.length} hashes from tx ${hashToDisplayHex(txid)} at index ${btc.txIndex} does not reach the merkle root of block ${hashToDisplayHex(header.hash)}`);
+    fail(`branch of ${btc.merkleBranch.length} hashes from tx ${hashToDisplayHex(txid)} at index ${btc.txIndex} does not reach the merkle root of block ${hashToDisplayHex(header.hash)} [merkle-root]`);
   }
   return header;
 }
@@ -125,7 +105,7 @@ export function checkBitcoinHeaders(btc: BitcoinAnchorProof, opts: { nowMs?: num
       if (opts.floor) assertMeetsWorkFloor(header.bits, opts.floor);
       assertValidProofOfWork(header, btc.network);
     } catch (err) {
-      fail(`${what} ${hashToDisplayHex(header.hash)}: ${(err as Error).message}`);
+      fail(`${what} ${hashToDisplayHex(header.hash)}: ${(err as Error).message}${err instanceof BitcoinRuleError ? ` [${err.rule}]` : ''}`);
     }
     if (i > 0 && !equalBytes(header.prevHash, headers[i - 1].hash)) {
       fail(`${what} names previous block ${hashToDisplayHex(header.prevHash)}, not ${hashToDisplayHex(headers[i - 1].hash)}`);

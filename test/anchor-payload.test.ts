@@ -147,7 +147,8 @@ describe('bitcoin verification helpers', () => {
       const branch = buildMerkleBranch(txids, i);
       expect(branch.siblings.length).toBe(2);
       expect(verifyMerkleBranch(txids[i], branch, display(BLOCK_100000_MERKLE_ROOT))).toBe(true);
-      expect(verifyMerkleBranch(txids[(i + 1) % 4], branch, display(BLOCK_100000_MERKLE_ROOT))).toBe(false);
+      // Another transaction of the block (never the level-0 sibling, so no copy rule applies).
+      expect(verifyMerkleBranch(txids[(i + 2) % 4], branch, display(BLOCK_100000_MERKLE_ROOT))).toBe(false);
     }
     // Odd counts duplicate the last node at each level.
     for (const n of [1, 3, 5, 7, 11]) {
@@ -175,6 +176,9 @@ describe('bitcoin verification helpers', () => {
     tampered[80 + 4 + 1 + 40] ^= 1; // inside the second hash
     expect(() => parseMerkleBlock(tampered)).toThrow(/does not hash to the header merkle root/);
     expect(() => parseMerkleBlock(bytes.subarray(0, bytes.length - 1))).toThrow(/^merkleblock\.flags: truncated/);
+    // The hash count 3 written as fd 03 00: not the minimal CompactSize.
+    const wide = new Uint8Array([...bytes.subarray(0, 84), 0xfd, 3, 0, ...bytes.subarray(85)]);
+    expect(() => parseMerkleBlock(wide)).toThrow(/^merkleblock\.hashes: CompactSize encodes 3 in 3 bytes/);
   });
 
   it('extracts the OP_RETURN payload from a raw transaction', () => {

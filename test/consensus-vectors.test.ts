@@ -36,7 +36,7 @@ function classify(message: string): string {
   if (/not in the validator set/.test(message)) return 'unknown-validator';
   if (/does not verify/.test(message)) return 'bad-signature';
   if (/not more than 2\/3/.test(message)) return 'below-two-thirds';
-  if (/for nil|different block hash/.test(message)) return 'wrong-block';
+  if (/for nil|different block hash|is for height/.test(message)) return 'wrong-block';
   const order = /strictly ascending; (\d+) follows (\d+)/.exec(message);
   if (order) return order[1] === order[2] ? 'duplicate-signer' : 'unsorted-signers';
   return `unclassified: ${message}`;
@@ -85,7 +85,7 @@ describe('docs/vectors/consensus.json', () => {
       expect(count(kind, true)).toBeGreaterThanOrEqual(1);
       expect(count(kind, false)).toBeGreaterThanOrEqual(1);
     }
-    expect(vectors.cases).toHaveLength(17);
+    expect(vectors.cases).toHaveLength(20);
   });
 
   for (const c of vectors.cases) {

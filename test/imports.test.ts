@@ -31,7 +31,7 @@ function target(file: string, spec: string): { local?: string; pkg?: string } {
 
 const BROWSER_SAFE_PACKAGES = /^@(noble|scure)\//;
 /** Files of anchor/ that the light client may use: pure Bitcoin verification and the payload format. */
-const ANCHOR_PURE = ['anchor/payload.ts', 'anchor/verify-bitcoin.ts', 'anchor/verify-attestation.ts'];
+const ANCHOR_PURE = ['anchor/payload.ts', 'anchor/bitcoin-tx.ts', 'anchor/verify-bitcoin.ts', 'anchor/verify-attestation.ts'];
 /** Browser-safe OAR files: by folder, every oar/ file except oar/node/ and the Node entry point. */
 const OAR_BROWSER_SAFE = sourceFiles('oar').filter((f) => !f.startsWith('oar/node/') && f !== 'oar/index.ts');
 

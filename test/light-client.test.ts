@@ -267,7 +267,7 @@ describe('version', () => {
     expect(anchoredBundle.version).toBe(2);
   });
 
-  it('a version 1 (hex) bundle is refused at the format step, saying to fetch it again', () => {
+  it('a version 1 (hex) bundle is refused at the format step, saying to make a new one', () => {
     const error = formatErrorOf(() => parseBundle(v1));
     expect(error.field).toBe('version');
     expect(error.message).toBe('version: version 1 (hex) bundles are not supported by this verifier; make a new one with pantheon proof');
@@ -374,7 +374,7 @@ describe('pantheon verify (the Command, run as a process)', () => {
     expect(r.stdout).toMatch(/^\[FAIL\] bitcoin-pin:/m);
   });
 
-  it('exit 1 for a version 1 (hex) bundle, saying to fetch it again', () => {
+  it('exit 1 for a version 1 (hex) bundle, saying to make a new one', () => {
     const v1Path = join(dir, 'proof-v1.json');
     writeFileSync(v1Path, JSON.stringify({ ...anchoredBundle, version: 1 }));
     const r = run([v1Path, '--genesis-hash', vectors.genesisHash]);

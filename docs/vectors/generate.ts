@@ -13,6 +13,7 @@ import { consistencyProof, inclusionProof, leafHash, rootOf } from '../../protoc
 import { commitmentLeaf, encodeTx, encodeTxBody, signTx, txId, txLeaf, type CommitmentPayload, type UnsignedTx } from '../../protocol/tx.ts';
 import { blockHash, encodeBlock, encodeHeader, evidenceRoot, txRoot, type Block } from '../../protocol/block.ts';
 import { applyTx, stateRoot } from '../../protocol/state.ts';
+import { bitcoinVectorCases } from './bitcoin.ts';
 import type { SignRecord } from '../../consensus/index.ts';
 import { encodeSignRecordFile, SIGN_RECORD_FORMAT, SIGN_RECORD_VERSION } from '../../node/sign-record-file.ts';
 import { writeOarVectors } from './generate-oar.ts';
@@ -110,6 +111,12 @@ merkleCases.push(
   { description: 'non-empty consistency proof between equal sizes', input: { kind: 'verify-consistency', oldSize: 7, size: 7, proof: [ctRoots[1]], oldRoot: ctRoots[7], root: ctRoots[7] }, expect: 'invalid' },
   { description: 'consistency from size 0 is not defined', input: { kind: 'verify-consistency', oldSize: 0, size: 7, proof: [], oldRoot: ctRoots[0], root: ctRoots[7] }, expect: 'invalid' },
 );
+{
+  // The 1 -> 8 proof with its roots also passes as 1 -> 5, 6, 7: a consistency proof does not bind the second size (docs/merkle.md).
+  const proof18 = consistencyProof(ctHashes.slice(0, 8), 1).map(hex);
+  for (const size of [5, 6, 7]) merkleCases.push({ description: `the 1 -> 8 consistency proof checked as 1 -> ${size} passes: the second size is bound by a signed header, never by the proof (docs/merkle.md)`, input: { kind: 'verify-consistency', oldSize: 1, size, proof: proof18, oldRoot: ctRoots[1], root: ctRoots[8] }, expect: 'ok' });
+  for (const size of [4, 9]) merkleCases.push({ description: `the 1 -> 8 consistency proof checked as 1 -> ${size} fails (another shape)`, input: { kind: 'verify-consistency', oldSize: 1, size, proof: proof18, oldRoot: ctRoots[1], root: ctRoots[8] }, expect: 'invalid' });
+}
 write('merkle.json', 'RFC 6962 / RFC 9162 Merkle trees (docs/merkle.md). Leaves are hex bytes; proofs run from the leaf towards the root.', merkleCases);
 
 // ---- keys and addresses -----------------------------------------------------------------------
@@ -238,6 +245,8 @@ write('genesis.json', 'Genesis files, version 2 (docs/genesis.md): valid ones wi
   broken('bad chain id', (g) => (g.chainId = 'Pantheon Main'), 'genesis chainId'),
   broken('bad genesis time', (g) => (g.genesisTime = '2026-02-30T00:00:00Z'), 'is not a real date'),
   broken('timeout of zero', (g) => (g.params.timeoutProposeMs = 0), 'params.timeoutProposeMs'),
+  broken('leap second (23:59:60): times are POSIX, without leap seconds', (g) => (g.genesisTime = '2016-12-31T23:59:60Z'), 'is not a real date'),
+  broken('an unknown and a missing member in one object: the unknown one is reported', (g) => { g.extra = 1; delete g.params; }, 'unknown field "extra"'),
 ]);
 
 // ---- state transition -------------------------------------------------------------------------
@@ -301,6 +310,9 @@ write('genesis.json', 'Genesis files, version 2 (docs/genesis.md): valid ones wi
     { description: 'block with evidence its header does not commit to', input: { block: hex(encodeBlock({ ...block, evidence: [new Uint8Array(10)] })) }, expect: 'BodyMismatch', output: { error: 'evidenceRoot does not match the evidence' } },
   ]);
 }
+
+// ---- Bitcoin parsing rules (docs/anchor.md) ---------------------------------------------------
+write('bitcoin.json', 'Bitcoin parsing rules (docs/anchor.md): raw transactions, the anchor output, merkle branches, nBits and proof of work. kind "tx": rawTx hex parsed with witness "forbidden" (proof bundles) or "allowed" (anchor-attestation transactions). kind "anchor-tx": the same plus the anchor rule for chainId. kind "merkle": txid, index and siblings (internal byte order hex) against merkleRoot. kind "bits": compact nBits -> target (hex) and work (decimal, floor(2^256 / (target + 1))). kind "header": an 80-byte header against a network pow limit. expect is "ok" or the rule that refuses the case.', bitcoinVectorCases(CHAIN));
 
 // ---- the sign record file (docs/storage.md, "The sign record file") ----------------------------
 {

@@ -74,9 +74,9 @@ export function buildConsensusVectors(): { description: string; cases: unknown[]
 
   const precommits = [0, 1, 3].map((i) => voteOf('precommit', i));
   const certificate = certificateFromVotes(precommits);
-  const certificateCase = (description: string, encoded: Uint8Array, expect: string, output: Record<string, unknown> = {}) => ({
+  const certificateCase = (description: string, encoded: Uint8Array, expect: string, output: Record<string, unknown> = {}, expected: { chainId?: string; height?: bigint } = {}) => ({
     description,
-    input: { kind: 'certificate', chainId: VECTOR_CHAIN_ID, height: height.toString(), blockHash: hex(blockHash), validators: validatorsInput(), encoded: hex(encoded) },
+    input: { kind: 'certificate', chainId: expected.chainId ?? VECTOR_CHAIN_ID, height: (expected.height ?? height).toString(), blockHash: hex(blockHash), validators: validatorsInput(), encoded: hex(encoded) },
     expect,
     output: { sha256: hex(sha256(encoded)), ...output },
   });
@@ -114,6 +114,9 @@ export function buildConsensusVectors(): { description: string; cases: unknown[]
       certificateCase('certificate with validator 0 twice', encodeCertificateUnchecked({ ...certificate, signatures: [sigs[0], sigs[0], sigs[1], sigs[2]] }), 'duplicate-signer'),
       certificateCase('certificate with signers in the order 1, 0, 3', encodeCertificateUnchecked({ ...certificate, signatures: [sigs[1], sigs[0], sigs[2]] }), 'unsorted-signers'),
       certificateCase('certificate whose third signature (from validator 3) is labelled validator 2', encodeCertificate(wrongSigner), 'bad-signature'),
+      certificateCase('the valid certificate checked against another chain id', encodeCertificate(certificate), 'wrong-chain-id', {}, { chainId: 'pantheon-test-2' }),
+      certificateCase('the valid certificate checked for another height', encodeCertificate(certificate), 'wrong-block', {}, { height: height + 1n }),
+      certificateCase('certificate whose last signer index is 4, outside the set of 4 (indices 0-3)', encodeCertificate({ ...certificate, signatures: [sigs[0], sigs[1], { validatorIndex: 4, signature: sigs[2].signature }] }), 'unknown-validator'),
       certificateCase('certificate for nil', encodeCertificate(certificateFromVotes([0, 1, 3].map((i) => voteOf('precommit', i, ZERO_HASH)))), 'wrong-block'),
     ],
   };
