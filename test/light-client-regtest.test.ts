@@ -17,7 +17,8 @@ describe('a bundle anchored on a live regtest node', () => {
     const nowMs = Date.now();
     const plain = verifyBundle(bundle, { genesisHash: chain.genesisHashHex, nowMs });
     expect(plain.ok, plain.steps.find((s) => s.status === 'fail')?.detail).toBe(true);
-    expect(plain.summary.headline).toContain(`anchored in Bitcoin block ${attestation.blockHash} with ${FIXTURE_K} confirmation(s) on regtest`);
+    expect(plain.summary.headline).toContain(`anchored in Bitcoin block ${attestation.blockHash} with ${FIXTURE_K} confirmation(s); Bitcoin: regtest, no real work`);
+    expect(plain.summary.bitcoinAssurance?.level).toBe('no-real-work');
 
     const last = bundle.anchor.bitcoin.headers.at(-1);
     const pinned = verifyBundle(bundle, { genesis: chain.genesisJson, pinnedBtcBlockHash: hashToDisplayHex(sha256d(base64.decode(last))), nowMs });
