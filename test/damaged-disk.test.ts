@@ -189,7 +189,8 @@ describe('a validator restarted on a damaged data directory', () => {
   it('an undamaged copy recovers after kill -9: it continues from the record, signs nothing behind it, and refuses nothing', async () => {
     const d = copyOfBase('recovers');
     const record = recordOf(d);
-    const n = start(d);
+    // Debug level: empty blocks' "proposed" lines are logged at debug (docs/metrics.md).
+    const n = start(d, ['--log-level', 'debug']);
     await waitFor('the validator to restart', () => nodeAddress(d) && api(n.url, '/v1/status'), 60_000);
     await waitFor('new blocks', async () => BigInt((await api(n.url, '/v1/status')).height) >= record.height + 3n, 60_000);
     const metrics = await (await fetch(`${n.url}/metrics`)).text();
