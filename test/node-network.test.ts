@@ -50,7 +50,7 @@ async function waitForHeight(n: NodeProcess, target: bigint, timeoutMs = 60_000)
 async function signedCommitment(keyPath: string, nodeUrl: string, logId: string, nonceOffset = 0n): Promise<Uint8Array> {
   const key = keyPairFromKeyFile(JSON.parse(readFileSync(keyPath, 'utf8')));
   const account = await api(nodeUrl, `/v1/account/${addressOf(key.publicKey)}`);
-  const tx: UnsignedTx = { chainId: 'pantheon-devnet-1', senderPublicKey: key.publicKey, nonce: BigInt(account.nextNonce) + nonceOffset, fee: 1000n, payload: { kind: 'commitment', logId, treeSize: 5n, root: new Uint8Array(32).fill(7) } };
+  const tx: UnsignedTx = { chainId: 'pantheon-devnet-1', senderPublicKey: key.publicKey, nonce: BigInt(account.nextNonce) + nonceOffset, fee: 1000n, payload: { kind: 'commitment', logId: `${addressOf(key.publicKey)}/${logId}`, treeSize: 5n, root: new Uint8Array(32).fill(7), previousSize: 0n, consistencyProof: [] } };
   return encodeTx(signTx(tx, key.secretKey));
 }
 
