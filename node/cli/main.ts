@@ -4,9 +4,9 @@ import { genesisHashCommand, genesisInit, genesisVerify } from './genesis-comman
 import { keysNew, keysShow } from './key-commands.ts';
 import { proofCommand } from './proof-command.ts';
 import { verifyCommand } from '../../light-client/cli.ts';
-import { nodeCommand, statusCommand, submitCommand, transferCommand, txCommand } from './node-commands.ts';
+import { logCommand, logKeyChangeCommand, nodeCommand, statusCommand, submitCommand, transferCommand, txCommand } from './node-commands.ts';
 
-const COMMANDS: Command[] = [nodeCommand, submitCommand, transferCommand, statusCommand, txCommand, proofCommand, verifyCommand, genesisInit, genesisHashCommand, genesisVerify, keysNew, keysShow];
+const COMMANDS: Command[] = [nodeCommand, submitCommand, logKeyChangeCommand, logCommand, transferCommand, statusCommand, txCommand, proofCommand, verifyCommand, genesisInit, genesisHashCommand, genesisVerify, keysNew, keysShow];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
