@@ -38,7 +38,7 @@ async function startNode(i: number): Promise<NodeProcess> {
   mkdirSync(dataDir, { recursive: true });
   const peers = [0, 1, 2, 3].filter((j) => j !== i).map((j) => nodeAddress(join(dir, `node-${j}`))).filter((a): a is string => a !== undefined);
   const n = startNodeProcess({ name: `node-${i}`, dataDir, genesisPath, keyPath: join(dir, `validator-${i}.key`), p2pPort: BASE_P2P + i, httpPort: BASE_P2P + 100 + i, peers, logPath: join(dir, `node-${i}.log`) });
-  await waitFor(`node ${i} to serve its API`, () => nodeAddress(n.spec.dataDir) && api(n.url, '/v1/status'), 60_000);
+  await waitFor(`node ${i} to serve its API`, () => nodeAddress(n.spec.dataDir) && api(n.url, '/v1/status'), 180_000);
   nodes[i] = n;
   return n;
 }
