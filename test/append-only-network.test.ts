@@ -185,17 +185,17 @@ describe('append-only logs on four validators', () => {
     expect(adjacent.stdout).toMatch(/ONE HISTORY: .*size 20 .* is a prefix of size 30 .*by the proof inside the later commitment/);
     // Not adjacent, and no proof given: nothing is claimed.
     const missing = verify([third, '--earlier', first]);
-    expect(missing.code).toBe(1);
-    expect(missing.stdout).toMatch(/NOT SHOWN TO BE ONE HISTORY: .*extends size 20, not the earlier size 10; give a consistency proof/);
+    expect(missing.code, missing.stderr).toBe(1);
+    expect(missing.stdout, missing.stderr).toMatch(/NOT SHOWN TO BE ONE HISTORY: .*extends size 20, not the earlier size 10; give a consistency proof/);
     // A proof file naming the right sizes and roots but holding another history's hashes.
     const wrongPath = join(dir, 'p-wrong.json');
     writeFileSync(wrongPath, JSON.stringify({ ...JSON.parse(readFileSync(proofFile('x.json', logId, history, 10, 30), 'utf8')), proof: forked.consistencyProof(10, 30).map(bytesToHex) }));
     const wrong = verify([third, '--earlier', first, '--consistency', wrongPath]);
-    expect(wrong.code).toBe(1);
-    expect(wrong.stdout).toMatch(/NOT SHOWN TO BE ONE HISTORY: .*does not show size 10 .* to be a prefix of size 30/);
+    expect(wrong.code, wrong.stderr).toBe(1);
+    expect(wrong.stdout, wrong.stderr).toMatch(/NOT SHOWN TO BE ONE HISTORY: .*does not show size 10 .* to be a prefix of size 30/);
     // A proof file for other sizes than the bundles commit is refused before any hashing.
     const shifted = verify([third, '--earlier', first, '--consistency', proofFile('p-10-20b.json', logId, history, 10, 20)]);
-    expect(shifted.code).toBe(1);
-    expect(shifted.stdout).toMatch(/the consistency proof ends at size 20, .*the later bundle commits size 30/);
+    expect(shifted.code, shifted.stderr).toBe(1);
+    expect(shifted.stdout, shifted.stderr).toMatch(/the consistency proof ends at size 20, .*the later bundle commits size 30/);
   }, 300_000);
 });
