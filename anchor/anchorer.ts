@@ -23,6 +23,24 @@ import { AnchorWallet, P2WPKH_DUST_SAT, outpointKey, type SignedAnchorTx, type W
 
 export type { AnchorAttestation };
 
+/** What the anchorer reports to the node's metrics (node/metrics.ts). */
+export interface AnchorFigures {
+  /** Pantheon height carried by the newest anchor found in a block of the best Bitcoin chain (0: none). */
+  anchoredHeight: number;
+  /** Confirmations of that anchor (0: none). */
+  confirmations: number;
+  /** Fee and virtual size of the newest anchor transaction signed (0: none). */
+  feeSat: number;
+  vbytes: number;
+  /** Balance of the wallet's unspent outputs, as the wallet tracks them. */
+  walletBalanceSat: number;
+  /** Anchor transactions signed and not yet in a block. */
+  unconfirmed: number;
+  /** Since this process started: new anchor transactions and BIP 125 fee bumps broadcast. */
+  anchorsSent: number;
+  rbfBumps: number;
+}
+
 export interface AnchorerConfig {
   /** Holds anchor-key.json and anchorer-state.json. */
   dataDir: string;
@@ -48,8 +66,14 @@ export interface AnchorerConfig {
   onAttestation?: (attestation: AnchorAttestation) => void | Promise<void>;
   /** Called when a reorg removes the block of an attested anchor. */
   onAttestationRevoked?: (attestation: AnchorAttestation) => void | Promise<void>;
-  log?: (line: string) => void;
+  /** Where the anchorer reports; `level` is absent for info. Default: console.log. */
+  log?: AnchorLog;
 }
+
+/** Routine steps (a confirmation, a rebroadcast that worked) are 'debug': the operator's log shows sends and attestations. */
+export type AnchorLog = (line: string, level?: 'debug' | 'info' | 'warn' | 'error') => void;
+
+const consoleLog: AnchorLog = (line, level) => console.log(`anchor: ${level === 'error' ? 'ERROR: ' : ''}${line}`);
 
 export interface LatestRoot {
   /** Pantheon height at which `root` is final. */
@@ -125,7 +149,10 @@ export class Anchorer {
   private readonly confTarget: number;
   private readonly incrementalRelay: number;
   private readonly statePath: string;
-  private readonly log: (line: string) => void;
+  private readonly log: AnchorLog;
+  /** Since this process started (the metrics' counters). */
+  private anchorsSent = 0;
+  private rbfBumps = 0;
 
   private constructor(
     private readonly config: AnchorerConfig,
@@ -140,7 +167,7 @@ export class Anchorer {
     this.confTarget = config.confTarget ?? 3;
     this.incrementalRelay = config.incrementalRelayFeeSatPerVb ?? 1;
     this.statePath = path.join(config.dataDir, STATE_FILE);
-    this.log = config.log ?? ((line) => console.log(`anchor: ${line}`));
+    this.log = config.log ?? consoleLog;
   }
 
   static async open(config: AnchorerConfig): Promise<Anchorer> {
@@ -153,7 +180,7 @@ export class Anchorer {
     const floor = config.feeRateFloorSatPerVb ?? 1;
     const cap = config.feeRateCapSatPerVb ?? 100;
     if (!(floor > 0) || !(cap >= floor)) throw new RangeError(`Anchorer: need 0 < feeRateFloorSatPerVb (${floor}) <= feeRateCapSatPerVb (${cap})`);
-    const log = config.log ?? ((line: string) => console.log(`anchor: ${line}`));
+    const log = config.log ?? consoleLog;
     const wallet = await AnchorWallet.open({ dataDir: config.dataDir, rpc: config.rpc, startHeight: config.walletStartHeight ?? 0, log });
     const saved = readJsonFile<AnchorerState>(path.join(config.dataDir, STATE_FILE));
     let state: AnchorerState;
@@ -208,6 +235,24 @@ export class Anchorer {
         .map((a) => ({ seq: a.seq, txid: a.versions[a.current].txid, pantheonHeight: a.versions[a.current].pantheonHeight, interval: a.versions[a.current].interval })),
       confirming: anchors.filter((a) => a.status === 'confirmed').map((a) => ({ seq: a.seq, txid: a.block!.txid, blockHeight: a.block!.height })),
       attested: anchors.filter((a) => a.status === 'attested').length,
+    };
+  }
+
+  /** The figures the node's metrics export (node/metrics.ts AnchorFigures); cheap, no RPC. */
+  figures(): AnchorFigures {
+    const anchors = this.state.anchors;
+    const inBlock = anchors.filter((a) => (a.status === 'confirmed' || a.status === 'attested') && a.block).sort((a, b) => a.seq - b.seq).at(-1);
+    const newest = anchors.at(-1);
+    const signed = newest?.versions.at(-1);
+    return {
+      anchoredHeight: inBlock ? Number(inBlock.versions[inBlock.current].pantheonHeight) : 0,
+      confirmations: inBlock ? Math.max(0, this.wallet.height - inBlock.block!.height + 1) : 0,
+      feeSat: signed ? Number(signed.feeSat) : 0,
+      vbytes: signed?.vsize ?? 0,
+      walletBalanceSat: Number(this.wallet.balanceSat()),
+      unconfirmed: anchors.filter((a) => a.status === 'unconfirmed').length,
+      anchorsSent: this.anchorsSent,
+      rbfBumps: this.rbfBumps,
     };
   }
 
@@ -289,7 +334,7 @@ export class Anchorer {
       const version = anchor.versions.find((v) => v.txid === spend.spendingTxid);
       if (!version) {
         // Only this key can spend these outputs: another user of the key exists. Never sign on top of it.
-        this.log(`ERROR: anchor seq ${anchor.seq} input ${spend.outpoint} was spent by ${spend.spendingTxid}, which this anchorer never signed`);
+        this.log(`anchor seq ${anchor.seq} input ${spend.outpoint} was spent by ${spend.spendingTxid}, which this anchorer never signed`, 'error');
         anchor.status = 'conflicted';
         continue;
       }
@@ -297,7 +342,7 @@ export class Anchorer {
         anchor.status = 'confirmed';
         anchor.block = { txid: version.txid, hash: spend.blockHash, height: spend.height };
         anchor.current = anchor.versions.indexOf(version);
-        this.log(`anchor seq ${anchor.seq} confirmed: tx ${version.txid} (Pantheon height ${version.pantheonHeight}) in block ${spend.blockHash} at height ${spend.height}`);
+        this.log(`anchor seq ${anchor.seq} confirmed: tx ${version.txid} (Pantheon height ${version.pantheonHeight}) in block ${spend.blockHash} at height ${spend.height}`, 'debug');
       }
     }
     return { dirty, more: sync.connectedBlocks >= maxBlocks };
@@ -340,14 +385,14 @@ export class Anchorer {
         if (anchor.versions[i].refused && i !== anchor.current) continue;
         accepted = await this.broadcast(anchor.versions[i]);
         if (accepted) {
-          this.log(`rebroadcast anchor seq ${anchor.seq} tx ${anchor.versions[i].txid}: in mempool`);
+          this.log(`rebroadcast anchor seq ${anchor.seq} tx ${anchor.versions[i].txid}: in mempool`, 'debug');
           if (anchor.current !== i) {
             anchor.current = i;
             this.persist();
           }
         }
       }
-      if (!accepted) this.log(`anchor seq ${anchor.seq}: node did not take any version into its mempool; retrying next pass`);
+      if (!accepted) this.log(`anchor seq ${anchor.seq}: node did not take any version into its mempool; retrying next pass`, 'warn');
     }
   }
 
@@ -370,7 +415,7 @@ export class Anchorer {
       await this.config.rpc.sendRawTransaction(version.rawTxHex);
     } catch (err) {
       refusedOutright = true; // bitcoind says so at once (or "already in mempool", checked below)
-      this.log(`sendrawtransaction ${version.txid} refused: ${(err as Error).message}`);
+      this.log(`sendrawtransaction ${version.txid} refused: ${(err as Error).message}`, 'warn');
     }
     for (const delayMs of refusedOutright ? [0] : MEMPOOL_RECHECK_DELAYS_MS) {
       if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
@@ -384,7 +429,7 @@ export class Anchorer {
     try {
       estimate = await this.config.rpc.estimateSmartFeeSatPerVb(this.confTarget);
     } catch (err) {
-      this.log(`estimatesmartfee failed, using the floor: ${(err as Error).message}`);
+      this.log(`estimatesmartfee failed, using the floor: ${(err as Error).message}`, 'debug');
     }
     return Math.min(this.cap, Math.max(this.floor, estimate ?? this.floor));
   }
@@ -439,6 +484,7 @@ export class Anchorer {
     this.state.lastInterval = interval;
     this.persist(); // durable before it leaves the process
     const accepted = await this.broadcast(anchor.versions[0]);
+    this.anchorsSent++;
     this.log(`anchor seq ${anchor.seq} for interval ${interval}: tx ${tx.txid} Pantheon height ${latest.height} fee ${tx.feeSat} sat (${feeRate} sat/vB) ${accepted ? 'in mempool' : 'NOT in mempool yet (will rebroadcast)'}`);
   }
 
@@ -464,6 +510,7 @@ export class Anchorer {
     this.state.lastInterval = interval;
     this.persist(); // durable before it leaves the process
     if (await this.broadcast(version)) {
+      this.rbfBumps++;
       anchor.current = anchor.versions.length - 1;
       this.persist();
       this.log(`anchor seq ${anchor.seq} replaced (BIP 125) for interval ${interval}: tx ${tx.txid} Pantheon height ${latest.height} fee ${tx.feeSat} sat replaces ${current.txid}`);

@@ -1,6 +1,7 @@
 // The thin I/O shell around the pure consensus core: it feeds inputs to `step` one at a time
 // and performs the effects it returns. The sign record is fsync'd before any signature leaves
-// (persistSignState always precedes the sign effect), our own proposed blocks are stored
+// (persistSignState always precedes the sign effect), and the signer (signer.ts) checks it
+// again on its own and refuses what the record does not cover; our own proposed blocks are stored
 // before their proposal is signed (so a restarted proposer can send the same proposal again),
 // and every chain mutation runs on the same serial queue as the core's inputs.
 import { createConsensusState, makeProposerRotation, step, type ConsensusEffect, type ConsensusInput, type ConsensusState, type SignRecord } from '../consensus/index.ts';
@@ -9,17 +10,21 @@ import { bytesToHex } from '../protocol/bytes.ts';
 import { encodeCertificate } from '../protocol/certificate.ts';
 import { encodeEvidence } from '../protocol/evidence.ts';
 import { encodeProposalEnvelope, encodeVoteEnvelope } from '../protocol/gossip.ts';
-import type { KeyPair } from '../protocol/keys.ts';
-import { encodeProposal, encodeVote, signProposal, signVote } from '../protocol/vote.ts';
+import { encodeProposal, encodeVote } from '../protocol/vote.ts';
 import type { Chain } from './chain.ts';
-import { fromTypedJson, toTypedJson } from './json-codec.ts';
 import type { Logger } from './log.ts';
 import type { Mempool } from './mempool.ts';
 import type { Network } from './p2p/index.ts';
+import type { GuardedSigner } from './signer.ts';
 import type { NodeStore } from './store.ts';
 
 const PENDING_BLOCKS_MAX = 64;
 const EVIDENCE_POOL_MAX = 256;
+
+/** Empty blocks come every block interval on an idle chain: logged at debug, so idle logs stay quiet. */
+function isEmptyBlock(block: Block): boolean {
+  return block.txs.length === 0 && block.evidence.length === 0;
+}
 
 export interface DriverOptions {
   chain: Chain;
@@ -27,8 +32,8 @@ export interface DriverOptions {
   network: Network;
   mempool: Mempool;
   log: Logger;
-  /** This validator's key and index in the genesis set; absent on a full node. */
-  validator?: { key: KeyPair; index: number };
+  /** This validator's index in the genesis set and its signer; absent on a full node. */
+  validator?: { index: number; signer: GuardedSigner };
   /** How often our latest messages of a stuck height are sent again. */
   rebroadcastMs: number;
   onCommitted: (block: Block, hashHex: string, txIds: readonly string[], evidenceKeys: readonly string[]) => void;
@@ -80,8 +85,8 @@ export class ConsensusDriver {
   }
 
   async start(): Promise<void> {
-    const saved = await this.o.store.loadSignRecord();
-    this.state = this.freshState(saved ? fromTypedJson<SignRecord>(saved) : undefined);
+    const saved = this.o.validator?.signer.record;
+    this.state = this.freshState(saved);
     if (saved) this.o.log('info', 'resuming from the last-sign record', { height: this.state.lastSign?.height, round: this.state.lastSign?.round, step: this.state.lastSign?.step });
     this.input({ kind: 'startHeight', height: this.o.chain.height + 1n });
     this.rebroadcastTimer = setInterval(() => this.rebroadcast(), this.o.rebroadcastMs);
@@ -163,7 +168,8 @@ export class ConsensusDriver {
     const { chain, store, network, log, validator } = this.o;
     switch (e.kind) {
       case 'persistSignState':
-        await store.saveSignRecord(toTypedJson(e.record));
+        // A refusal is logged and counted by the signer; the sign effect after it is refused too.
+        validator?.signer.persist(e.record);
         return;
       case 'signAndBroadcastProposal': {
         const hashHex = bytesToHex(e.proposal.blockHash);
@@ -176,18 +182,20 @@ export class ConsensusDriver {
         // Any block we propose (ours, or a valid value re-proposed) is on disk before we sign,
         // so a restart inside this height can send the same proposal again.
         await store.putProposedBlock(e.proposal.height, hashHex, blockBytes);
-        const proposal = signProposal(e.proposal, validator.key.secretKey);
+        const proposal = validator.signer.signProposal(e.proposal);
+        if (!proposal) return;
         const proposalBytes = encodeProposal(proposal);
         const make = () => encodeProposalEnvelope({ proposal: proposalBytes, block: blockBytes, sentAtMs: BigInt(Date.now()) });
         this.lastSent.set('proposal', { topic: 'proposal', make });
         await network.publish('proposal', make());
-        log('info', 'proposed', { height: e.proposal.height, round: e.proposal.round, txs: block.txs.length, block: hashHex.slice(0, 16) });
+        log(isEmptyBlock(block) ? 'debug' : 'info', 'proposed', { height: e.proposal.height, round: e.proposal.round, txs: block.txs.length, block: hashHex.slice(0, 16) });
         this.input({ kind: 'proposal', proposal });
         return;
       }
       case 'signAndBroadcastVote': {
         if (!validator) return;
-        const vote = signVote(e.vote, validator.key.secretKey);
+        const vote = validator.signer.signVote(e.vote);
+        if (!vote) return;
         const voteBytes = encodeVote(vote);
         const make = () => encodeVoteEnvelope({ vote: voteBytes, sentAtMs: BigInt(Date.now()) });
         this.lastSent.set(vote.type, { topic: 'vote', make });
@@ -229,7 +237,7 @@ export class ConsensusDriver {
         await store.deleteProposedBlocksBelow(e.height + 1n);
         this.pendingBlocks.clear();
         this.lastSent.clear();
-        log('info', 'committed', { height: e.height, round: e.round, txs: block.txs.length, block: hashHex.slice(0, 16), signers: e.certificate.signatures.length });
+        log(isEmptyBlock(block) ? 'debug' : 'info', 'committed', { height: e.height, round: e.round, txs: block.txs.length, block: hashHex.slice(0, 16), signers: e.certificate.signatures.length });
         this.o.onCommitted(block, hashHex, run.txIds, run.evidenceKeys);
         this.schedule(chain.genesis.params.blockIntervalMs, { kind: 'startHeight', height: e.height + 1n });
         return;

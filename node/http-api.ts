@@ -50,8 +50,8 @@ async function route(node: PantheonNode, req: IncomingMessage, res: ServerRespon
   const parts = url.pathname.split('/').filter(Boolean);
   const method = req.method ?? 'GET';
   if (method === 'GET' && url.pathname === '/metrics') {
-    const s = await node.status();
-    return send(res, 200, node.metrics.render({ pantheon_peers: s.peers, pantheon_mempool_transactions: s.mempool.transactions, pantheon_commitment_log_size: s.commitmentLogSize, pantheon_consensus_round: s.consensus.round }), 'text/plain; version=0.0.4');
+    const { text, contentType } = await node.metrics.render();
+    return send(res, 200, text, contentType);
   }
   if (parts[0] !== 'v1') throw new HttpError(404, `no such endpoint: ${method} ${url.pathname} (see docs/api.md)`);
   const [, resource, arg] = parts;
@@ -125,9 +125,23 @@ async function route(node: PantheonNode, req: IncomingMessage, res: ServerRespon
   throw new HttpError(method === 'GET' || method === 'POST' ? 404 : 405, `no such endpoint: ${method} ${url.pathname} (see docs/api.md)`);
 }
 
+/** The client closed the connection before its request was read: its doing, not ours. */
+function isClientAbort(err: unknown, req: IncomingMessage): boolean {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (err as Error)?.message === 'aborted' || (req.destroyed && !req.complete);
+}
+
 export function startHttpApi(node: PantheonNode, host: string, port: number): Promise<Server> {
   const server = createServer((req, res) => {
+    // A client that goes away before its answer is routine (a cancelled curl, a scraper's
+    // timeout): counted, and logged at debug without a stack.
+    res.once('close', () => {
+      if (res.writableEnded) return; // answered (even if we then cut the connection, as after a 413)
+      node.metrics.clientDisconnects.inc();
+      node.log('debug', 'http client disconnected before the answer', { method: req.method, url: req.url });
+    });
     route(node, req, res).catch((err) => {
+      if (isClientAbort(err, req)) return;
       const status = err instanceof HttpError ? err.status : 500;
       if (status === 500) node.log('error', 'http handler failed', { url: req.url, error: (err as Error).stack });
       if (!res.headersSent) send(res, status, { error: (err as Error).message });

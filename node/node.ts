@@ -2,7 +2,6 @@
 // message from the network is decoded and checked (size, chain id, signature, nonce, fee)
 // before it is forwarded or used; bad ones are rejected (the peer's score drops), duplicates
 // and stale ones ignored quietly.
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { blockHash, checkBlockBody, decodeBlock, encodeHeader, type Block } from '../protocol/block.ts';
 import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
@@ -13,15 +12,18 @@ import { logIdOwner, txId, txSender } from '../protocol/tx.ts';
 import { checkLogTx } from '../protocol/log-state.ts';
 import { checkProposal, checkVote, decodeProposal, decodeVote, encodeVote } from '../protocol/vote.ts';
 import { sha256 } from '../protocol/hash.ts';
-import { genesisHash, genesisToJson, type Genesis } from '../genesis/genesis.ts';
+import { genesisHash, genesisToJson, genesisValidatorSet, type Genesis } from '../genesis/genesis.ts';
 import { Chain } from './chain.ts';
 import { ConsensusDriver } from './consensus-driver.ts';
 import { createLogger, type Logger } from './log.ts';
 import { DEFAULT_MEMPOOL_LIMITS, Mempool } from './mempool.ts';
-import { Metrics } from './metrics.ts';
+import { NodeMetrics } from './metrics.ts';
+import { PassWatch } from './pass-watch.ts';
 import { installFastCrypto } from './fast-crypto.ts';
 import { createNetwork, type Network, type Verdict } from './p2p/index.ts';
-import { NodeStore } from './store.ts';
+import { openDataDir } from './data-dir.ts';
+import { GuardedSigner } from './signer.ts';
+import type { NodeStore } from './store.ts';
 import { Syncer } from './syncer.ts';
 import { Anchorer, type AnchorAttestation } from '../anchor/anchorer.ts';
 import { BitcoinRpc, type BitcoinRpcOptions } from '../anchor/rpc.ts';
@@ -42,6 +44,8 @@ export interface NodeConfig {
   anchor?: AnchorOptions;
   /** The Bitcoin network this chain anchors into, named in the proofs it serves. */
   bitcoinNetwork: BitcoinNetworkName;
+  /** Start a validator whose data directory lost its last-sign record (the operator accepts the double-signing risk). */
+  unsafeNoSignRecord?: boolean;
 }
 
 export interface AnchorOptions {
@@ -55,12 +59,15 @@ const SEEN_VOTES_MAX = 10_000;
 
 export class PantheonNode {
   readonly log: Logger;
-  readonly metrics = new Metrics();
+  readonly metrics: NodeMetrics;
   private readonly seenVotes = new Set<string>();
   private startedAtMs = Date.now();
   private anchorer: Anchorer | undefined;
   private bitcoinRpc: BitcoinRpc | undefined;
   private anchorPoll: NodeJS.Timeout | undefined;
+  private anchorPasses: PassWatch | undefined;
+  /** Header time of the newest committed block, for the block-interval histogram. */
+  private lastBlockTimeMs: number | undefined;
 
   private constructor(
     readonly config: NodeConfig,
@@ -72,24 +79,38 @@ export class PantheonNode {
     readonly syncer: Syncer,
     readonly validatorIndex: number | undefined,
     log: Logger,
+    metrics: NodeMetrics,
   ) {
     this.log = log;
+    this.metrics = metrics;
   }
 
   static async start(config: NodeConfig): Promise<PantheonNode> {
     const log = config.log ?? createLogger('node');
     await installFastCrypto();
-    mkdirSync(config.dataDir, { recursive: true });
-    const store = await NodeStore.open(join(config.dataDir, 'db'));
+    const validatorAddress = config.validatorKey && bytesToHex(addressBytes(config.validatorKey.publicKey));
+    const validatorIndex = validatorAddress === undefined ? undefined : genesisValidatorSet(config.genesis).indexByAddress.get(validatorAddress);
+    if (validatorAddress !== undefined && validatorIndex === undefined) throw new Error('the validator key is not in the genesis validator set');
+    // Storage and the sign record are checked before anything network-facing exists.
+    const { store, signRecord, signRecordPath } = await openDataDir({
+      dataDir: config.dataDir,
+      chainId: config.genesis.chainId,
+      genesisHash: genesisHash(config.genesis),
+      validator: validatorAddress === undefined ? undefined : { address: validatorAddress, index: validatorIndex! },
+      unsafeNoSignRecord: config.unsafeNoSignRecord,
+      log,
+    });
+    let network: Network | undefined;
+    let syncer: Syncer | undefined;
     try {
       const chain = await Chain.load(config.genesis, store);
-      let validatorIndex: number | undefined;
-      if (config.validatorKey) {
-        validatorIndex = chain.validators.indexByAddress.get(bytesToHex(addressBytes(config.validatorKey.publicKey)));
-        if (validatorIndex === undefined) throw new Error('the validator key is not in the genesis validator set');
-      }
+      const metrics = new NodeMetrics();
+      const signer =
+        config.validatorKey && validatorAddress !== undefined
+          ? new GuardedSigner({ key: config.validatorKey, path: signRecordPath, chainId: chain.chainId, validator: validatorAddress, record: signRecord, committedHeight: () => chain.height, log, onRefusal: () => metrics.countSignerRefusal() })
+          : undefined;
       const mempool = new Mempool(DEFAULT_MEMPOOL_LIMITS, config.genesis.params.minFee);
-      const network = await createNetwork({ dataDir: config.dataDir, chainId: chain.chainId, listen: config.p2pListen, bootstrap: config.peers, log: (event, fields) => log('debug', event, fields) });
+      network = await createNetwork({ dataDir: config.dataDir, chainId: chain.chainId, listen: config.p2pListen, bootstrap: config.peers, log: (event, fields) => log('debug', event, fields) });
       let node: PantheonNode | undefined;
       const driver = new ConsensusDriver({
         chain,
@@ -97,22 +118,25 @@ export class PantheonNode {
         network,
         mempool,
         log,
-        validator: config.validatorKey && validatorIndex !== undefined ? { key: config.validatorKey, index: validatorIndex } : undefined,
+        validator: signer && validatorIndex !== undefined ? { index: validatorIndex, signer } : undefined,
         rebroadcastMs: config.rebroadcastMs ?? 2000,
         onCommitted: (block, hashHex, txIds, evidenceKeys) => node?.afterCommit(block, hashHex, txIds, evidenceKeys),
         onMissingBlock: () => node?.syncer.poke(),
       });
-      const syncer = new Syncer(chain, driver, network, log, config.syncIntervalMs ?? 1000, (block, hashHex, txIds, evidenceKeys) => node?.afterCommit(block, hashHex, txIds, evidenceKeys));
-      node = new PantheonNode(config, store, chain, mempool, network, driver, syncer, validatorIndex, log);
+      syncer = new Syncer(chain, driver, network, log, config.syncIntervalMs ?? 1000, (block, hashHex, txIds, evidenceKeys) => node?.afterCommit(block, hashHex, txIds, evidenceKeys));
+      node = new PantheonNode(config, store, chain, mempool, network, driver, syncer, validatorIndex, log, metrics);
+      node.connectMetrics();
       await node.reloadMempool();
       node.attachGossip();
       syncer.start();
       if (config.anchor) await node.startAnchoring(config.anchor);
       await driver.start();
-      node.metrics.set('pantheon_height', Number(chain.height));
       log('info', 'node started', { chainId: chain.chainId, height: chain.height, validator: validatorIndex ?? 'none', peerId: network.peerId, addresses: network.addresses() });
       return node;
     } catch (err) {
+      // Whatever started stops, so a failed start exits instead of lingering half-up.
+      syncer?.stop();
+      await network?.stop().catch(() => undefined);
       await store.close().catch(() => undefined);
       throw err;
     }
@@ -131,9 +155,30 @@ export class PantheonNode {
   private afterCommit(block: Block, hashHex: string, txIds: readonly string[], evidenceKeys: readonly string[]): void {
     for (const id of txIds) this.mempool.remove(id);
     for (const key of evidenceKeys) this.driver.evidencePool.delete(key);
-    this.metrics.set('pantheon_height', Number(block.header.height));
-    this.metrics.add('pantheon_transactions_committed_total', block.txs.length);
-    this.anchorer?.tick({ height: block.header.height, root: hexToBytes(hashHex, 'block hash', 32) }).catch((err) => this.log('warn', 'anchor tick failed', { error: (err as Error).message }));
+    this.metrics.markCommitted(txIds, Number(block.header.timeMs), this.lastBlockTimeMs);
+    this.lastBlockTimeMs = Number(block.header.timeMs);
+    if (this.anchorer) this.anchorPasses!.watch(this.anchorer.tick({ height: block.header.height, root: hexToBytes(hashHex, 'block hash', 32) }));
+  }
+
+  private connectMetrics(): void {
+    const { chain, driver, network, mempool, syncer, store, metrics } = this;
+    this.lastBlockTimeMs = chain.lastHeader ? Number(chain.lastHeader.timeMs) : undefined;
+    chain.commitSecondsObserver = (seconds) => metrics.blockCommitSeconds.observe(seconds);
+    metrics.observe({
+      chainHeight: () => Number(chain.height),
+      consensusHeight: () => Number(driver.height),
+      consensusRound: () => driver.round,
+      peers: () => network.peers().length,
+      mempoolTransactions: () => mempool.size,
+      mempoolBytes: () => mempool.byteSize,
+      commitmentLogLeaves: () => chain.log.size,
+      syncBestPeerHeight: () => Number(syncer.progress.bestPeerHeight),
+      attestedHeight: async () => {
+        const latest = await store.latestAttestation();
+        return latest ? Number((decodeTx(latest).payload as AnchorAttestationPayload).pantheonHeight) : 0;
+      },
+      anchor: () => this.anchorer?.figures(),
+    });
   }
 
   // ---- anchoring ----------------------------------------------------------------------------
@@ -141,6 +186,7 @@ export class PantheonNode {
   private async startAnchoring(o: AnchorOptions): Promise<void> {
     if (!this.config.validatorKey) throw new Error('anchoring needs --key: the validator key signs the attestation transactions');
     this.bitcoinRpc = new BitcoinRpc(o.rpc);
+    this.anchorPasses = new PassWatch(this.log, 'anchor pass');
     this.anchorer = await Anchorer.open({
       dataDir: join(this.config.dataDir, 'anchor'),
       chainId: this.chain.chainId,
@@ -148,10 +194,10 @@ export class PantheonNode {
       intervalHeights: o.intervalHeights,
       confirmations: o.confirmations,
       onAttestation: (a) => this.submitAttestation(a),
-      log: (line) => this.log('info', line, { component: 'anchor' }),
+      log: (line, level) => this.log(level ?? 'info', line, { component: 'anchor' }),
     });
     this.log('info', 'anchoring enabled', { bitcoinAddress: this.anchorer.address, intervalHeights: o.intervalHeights, confirmations: o.confirmations });
-    this.anchorPoll = setInterval(() => this.anchorer?.poll().catch((err) => this.log('warn', 'anchor poll failed', { error: (err as Error).message })), o.pollMs ?? 2000);
+    this.anchorPoll = setInterval(() => this.anchorer && this.anchorPasses!.watch(this.anchorer.poll()), o.pollMs ?? 2000);
   }
 
   get anchorAddress(): string | undefined {
@@ -184,7 +230,8 @@ export class PantheonNode {
     const tx = signTx({ chainId: this.chain.chainId, senderPublicKey: key.publicKey, nonce, fee: this.chain.genesis.params.minFee, payload }, key.secretKey);
     const r = await this.admit(encodeTx(tx), { persist: true, gossip: true });
     if (!r.ok && !r.duplicate) throw new Error(`attestation transaction refused: ${r.error}`);
-    this.log('info', 'anchor attested', { pantheonHeight: a.pantheonHeight, bitcoinTx: a.txid, bitcoinBlock: a.blockHash, bitcoinHeight: a.blockHeight, confirmations: a.confirmations });
+    // The anchorer has logged the attestation at info already.
+    this.log('debug', 'anchor attested', { pantheonHeight: a.pantheonHeight, bitcoinTx: a.txid, bitcoinBlock: a.blockHash, bitcoinHeight: a.blockHeight, confirmations: a.confirmations });
   }
 
   /** The committed attestation covering `height`, when its Bitcoin block is still on our best chain (if we have a Bitcoin view). */
@@ -252,7 +299,8 @@ export class PantheonNode {
     if (!added.ok) return { ok: false, error: added.error, duplicate: added.duplicate };
     if (options.persist) await this.store.putMempoolTx(id, bytes);
     if (options.gossip) await this.network.publish('tx', bytes).catch((err) => this.log('warn', 'gossip publish failed', { error: (err as Error).message }));
-    this.metrics.add('pantheon_transactions_admitted_total', 1);
+    this.metrics.transactionsAdmitted.inc();
+    if (options.persist) this.metrics.markSubmitted(id);
     return { ok: true, txId: id };
   }
 
@@ -261,7 +309,7 @@ export class PantheonNode {
   private attachGossip(): void {
     const verdict = (name: string, v: Verdict, from: string, why?: string): Verdict => {
       if (v === 'reject') {
-        this.metrics.add('pantheon_gossip_rejected_total', 1);
+        this.metrics.gossipRejected.inc();
         this.log('warn', `rejected ${name} from peer`, { peer: from, error: why });
       }
       return v;

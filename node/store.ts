@@ -1,10 +1,15 @@
-// The node's storage in LevelDB (classic-level), layout version 3 (docs/storage.md).
+// The node's storage in LevelDB (classic-level), layout version 4 (docs/storage.md).
 // Committing a block is ONE synced batch: the block, its certificate, the transaction index,
 // the block's commitment-log leaves, the changed accounts, the removal of included mempool
 // entries and the new height. After kill -9 the database holds either all of a block or none.
 // Keys are binary (a family byte, then big-endian heights or raw 32-byte ids) so that a
 // commitment costs its transaction in the block plus a few dozen bytes of index.
+import { readFileSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
+
+import { writeFileAtomic } from './files.ts';
+import { checkLevelFiles, DatabaseDamaged, levelDirState, UNTOUCHED, WHAT_TO_DO } from './leveldb-files.ts';
 
 import type { Accounts, Account } from '../protocol/state.ts';
 import { KEY_CHANGES_MAX, type LogRecord, type Logs } from '../protocol/log-state.ts';
@@ -14,7 +19,7 @@ import { bytesToHex, hexToBytes } from '../protocol/bytes.ts';
 import { Writer, Reader, decodeExact } from '../protocol/encoding.ts';
 
 /** The layout this code reads and writes; `meta/version` holds it. */
-export const STORE_VERSION = 3;
+export const STORE_VERSION = 4;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -35,7 +40,12 @@ const FAMILY = {
   logCommitment: 0x0c,
 } as const;
 
-const META = { version: enc.encode('meta/version'), genesis: enc.encode('meta/genesis'), height: enc.encode('meta/height'), signRecord: enc.encode('meta/sign-record') };
+const META = {
+  version: enc.encode('meta/version'),
+  genesis: enc.encode('meta/genesis'),
+  height: enc.encode('meta/height'),
+  signHeightAtCreation: enc.encode('meta/sign-height-at-creation'),
+};
 const META_FIRST = enc.encode('meta/');
 const META_END = enc.encode('meta0');
 
@@ -139,23 +149,62 @@ export class NodeStore {
   private compaction: Promise<void> | undefined;
   private compactionError: Error | undefined;
 
-  private constructor(private readonly db: ClassicLevel<Uint8Array, Uint8Array>) {}
+  private constructor(
+    private readonly db: ClassicLevel<Uint8Array, Uint8Array>,
+    /** Write-ahead log files whose last record was cut, as found before LevelDB replayed them. */
+    readonly tornFiles: readonly { file: string; offset: number; keptAt: string }[],
+  ) {}
 
-  static async open(path: string): Promise<NodeStore> {
-    const db = new ClassicLevel<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view' });
+  /**
+   * Opens the database at `path`. Only an absent or empty directory gets a new database (and
+   * LevelDB is told to fail if one appeared meanwhile); any other must be exactly a database
+   * of this layout, checked file by file before LevelDB replays anything (leveldb-files.ts),
+   * and is never created over. `signHeightAtCreation` is recorded in a new database: the
+   * height of the validator's last-sign record when it was made (docs/storage.md).
+   */
+  static async open(path: string, options: { signHeightAtCreation?: bigint } = {}): Promise<NodeStore> {
+    const dir = levelDirState(path);
+    const torn = dir.empty ? [] : checkLevelFiles(path, dir).tornFiles;
+    // LevelDB replays a torn log and then deletes it: keep its bytes, in case the checks after
+    // the open find that more than the last write was lost.
+    const tornFiles = torn.map((t) => ({ ...t, keptAt: keepCopy(t.file, `${path}-torn-${Date.now()}`) }));
+    const db = new ClassicLevel<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view', createIfMissing: dir.empty, errorIfExists: dir.empty });
     try {
       await db.open();
     } catch (err) {
-      const cause = (err as { cause?: Error }).cause;
-      throw new Error(`cannot open the database at ${path}: ${cause?.message ?? (err as Error).message} (is another node running on this data directory?)`);
+      // Nothing was replayed: the copies of torn files are not needed.
+      for (const t of tornFiles) rmSync(dirname(t.keptAt), { recursive: true, force: true });
+      const cause = (err as { cause?: Error & { code?: string } }).cause;
+      const message = cause?.message ?? (err as Error).message;
+      if (cause?.code === 'LEVEL_LOCKED') throw new Error(`cannot open the database at ${path}: another process holds its lock; is another node running on this data directory? (${message})`);
+      const tornNote = tornFiles.length ? ` (${tornFiles.map((t) => `${t.file} ends inside a record at byte ${t.offset}`).join('; ')})` : '';
+      throw new DatabaseDamaged(`the database at ${path} is damaged: LevelDB refuses to open it: ${message}${tornNote}. ${UNTOUCHED} ${WHAT_TO_DO}`);
     }
     try {
-      await checkVersion(db, path);
+      await checkVersion(db, path, options.signHeightAtCreation ?? 0n);
     } catch (err) {
       await db.close();
       throw err;
     }
-    return new NodeStore(db);
+    return new NodeStore(db, tornFiles);
+  }
+
+  /** The height of the last-sign record when this database was created (0 when there was none). */
+  async signHeightAtCreation(): Promise<bigint> {
+    const v = await this.db.get(META.signHeightAtCreation);
+    if (v === undefined) throw new DatabaseDamaged(`the database lacks meta/sign-height-at-creation, which every version ${STORE_VERSION} database has`);
+    return readU64(v, 'meta/sign-height-at-creation');
+  }
+
+  /**
+   * The heights present in one height-keyed family, with their values, in order: for the
+   * start-up checks (store-integrity.ts), which compare them with meta/height.
+   */
+  async *heightEntries(family: 'block' | 'cert' | 'blockHash' | 'logLeaves'): AsyncGenerator<{ height: bigint; value: Uint8Array }> {
+    for await (const [k, value] of this.db.iterator(familyRange(FAMILY[family]))) {
+      if (k.length !== 9) throw new DatabaseDamaged(`a ${family} key has ${k.length} bytes, not 9 (family byte and u64 height)`);
+      yield { height: new Reader(k.subarray(1)).u64('height'), value };
+    }
   }
 
   /**
@@ -343,17 +392,6 @@ export class NodeStore {
     return out;
   }
 
-  // ---- the consensus last-sign record (written with sync before any signature leaves) -------
-
-  async loadSignRecord(): Promise<string | undefined> {
-    const v = await this.db.get(META.signRecord);
-    return v === undefined ? undefined : dec.decode(v);
-  }
-
-  async saveSignRecord(json: string): Promise<void> {
-    await this.db.put(META.signRecord, enc.encode(json), { sync: true });
-  }
-
   // ---- our own proposed blocks: stored before the proposal is signed -----------------------
 
   async putProposedBlock(height: bigint, hashHex: string, blockBytes: Uint8Array): Promise<void> {
@@ -411,17 +449,20 @@ export class NodeStore {
 }
 
 /**
- * A new (empty) database gets `meta/version`; any other must carry this code's version, so
- * that a data directory written by another layout is refused instead of misread.
+ * A new (empty) database gets `meta/version` and `meta/sign-height-at-creation`; any other
+ * must carry this code's version, so that a data directory written by another layout is
+ * refused instead of misread.
  */
-async function checkVersion(db: ClassicLevel<Uint8Array, Uint8Array>, path: string): Promise<void> {
+async function checkVersion(db: ClassicLevel<Uint8Array, Uint8Array>, path: string, signHeightAtCreation: bigint): Promise<void> {
   const stored = await db.get(META.version);
   if (stored !== undefined) {
     const version = stored.length === 4 ? new Reader(stored).u32('meta/version') : undefined;
     if (version !== STORE_VERSION) {
       throw new Error(
-        `the database at ${path} has storage layout version ${version ?? `(unreadable: ${bytesToHex(stored)})`}; this node reads and writes version ${STORE_VERSION} (docs/storage.md)` +
-          (version === 2 ? '. Version 3 holds log records (state version 2, transaction version 2): a version 2 chain cannot continue; start a new chain from a new genesis (npm run devnet -- --reset for the devnet)' : ''),
+        `the database at ${path} has storage layout version ${version ?? `(unreadable: ${bytesToHex(stored)})`}; this node reads and writes version ${STORE_VERSION} (docs/storage.md). ` +
+          (version === 3
+            ? 'Version 4 holds log records (state version 2, transaction version 2): a version 3 chain cannot continue; start a new chain from a new genesis (npm run devnet -- --reset for the devnet).'
+            : 'Move the data directory aside and start with an empty one: the node syncs the chain from its peers.'),
       );
     }
     return;
@@ -433,7 +474,21 @@ async function checkVersion(db: ClassicLevel<Uint8Array, Uint8Array>, path: stri
         'Move the data directory aside and start with an empty one: the node syncs the chain from its peers.',
     );
   }
-  await db.put(META.version, new Writer().u32(STORE_VERSION).finish(), { sync: true });
+  // No key at all: a database this code created (a crash may have come before this batch).
+  await db.batch(
+    [
+      { type: 'put', key: META.version, value: new Writer().u32(STORE_VERSION).finish() },
+      { type: 'put', key: META.signHeightAtCreation, value: u64(signHeightAtCreation) },
+    ],
+    { sync: true },
+  );
+}
+
+/** Copies `file` into `dir` (created), fsync'd; returns the copy's path. */
+function keepCopy(file: string, dir: string): string {
+  const copy = join(dir, basename(file));
+  writeFileAtomic(copy, readFileSync(file));
+  return copy;
 }
 
 function encodeAccount(a: Account): Uint8Array {

@@ -11,6 +11,8 @@ import type { Network } from './p2p/index.ts';
 
 const BLOCKS_PER_REQUEST = 16;
 const REQUEST_TIMEOUT_MS = 10_000;
+/** A sync over more blocks than this is logged at info; a shorter one (a missed commit or two) at debug. */
+const SYNC_GAP_LOGGED_BLOCKS = 10;
 
 export interface SyncProgress {
   syncing: boolean;
@@ -82,13 +84,15 @@ export class Syncer {
     for (const claim of claims) {
       if (this.stopped || claim.height <= this.chain.height) break;
       this.progress.syncing = true;
-      this.log('info', 'syncing', { from: this.chain.height + 1n, to: claim.height, peer: claim.peerId });
+      // A node a few blocks behind (it missed one commit) catches up as routine: debug.
+      const level = claim.height - this.chain.height > SYNC_GAP_LOGGED_BLOCKS ? 'info' : 'debug';
+      this.log(level, 'syncing', { from: this.chain.height + 1n, to: claim.height, peer: claim.peerId });
       while (!this.stopped && this.chain.height < claim.height) {
         const r = await this.network.requestSync(claim.peerId, { kind: 'blocks', fromHeight: this.chain.height + 1n, maxBlocks: BLOCKS_PER_REQUEST }, REQUEST_TIMEOUT_MS).catch(() => undefined);
         if (r?.kind !== 'blocks' || r.blocks.length === 0) break;
         const committed = await this.driver.exclusive(() => this.commitAll(r.blocks, claim.peerId));
         if (committed === 0) break;
-        this.log('info', 'sync progress', { height: this.chain.height, target: claim.height, peer: claim.peerId });
+        this.log(level, 'sync progress', { height: this.chain.height, target: claim.height, peer: claim.peerId });
       }
     }
     this.progress.syncing = claims.some((c) => c.height > this.chain.height);

@@ -107,6 +107,11 @@ export class Reader {
     if (!(data instanceof Uint8Array)) throw new DecodeError('input', 'expected bytes');
   }
 
+  /** Bytes consumed so far: where a self-delimiting value read from the front ends. */
+  get position(): number {
+    return this.offset;
+  }
+
   private take(length: number, field: string): Uint8Array {
     if (this.offset + length > this.data.length) {
       throw new DecodeError(field, `needs ${length} bytes at offset ${this.offset}, only ${this.data.length - this.offset} left`);

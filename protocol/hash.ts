@@ -20,6 +20,10 @@ export const TAGS = {
   proposal: 'pantheon/proposal/v1',
   vote: 'pantheon/vote/v1',
   anchorChainId: 'pantheon/anchor-chain-id/v1',
+  signRecord: 'pantheon/sign-record/v1',
+  oarEntry: 'pantheon/oar-entry/v1',
+  oarEntryHash: 'pantheon/oar-entry-hash/v1',
+  oarPayload: 'pantheon/oar-payload/v1',
 } as const;
 
 export type Tag = (typeof TAGS)[keyof typeof TAGS];

@@ -32,6 +32,8 @@ function target(file: string, spec: string): { local?: string; pkg?: string } {
 const BROWSER_SAFE_PACKAGES = /^@(noble|scure)\//;
 /** Files of anchor/ that the light client may use: pure Bitcoin verification and the payload format. */
 const ANCHOR_PURE = ['anchor/payload.ts', 'anchor/verify-bitcoin.ts', 'anchor/verify-attestation.ts'];
+/** Browser-safe OAR files: by folder, every oar/ file except oar/node/ and the Node entry point. */
+const OAR_BROWSER_SAFE = sourceFiles('oar').filter((f) => !f.startsWith('oar/node/') && f !== 'oar/index.ts');
 
 const rules: { layer: string; files: string[]; mayImport: string[] }[] = [
   { layer: 'protocol', files: sourceFiles('protocol'), mayImport: ['protocol/'] },
@@ -39,7 +41,12 @@ const rules: { layer: string; files: string[]; mayImport: string[] }[] = [
   { layer: 'consensus', files: sourceFiles('consensus'), mayImport: ['protocol/', 'consensus/', 'genesis/'] },
   { layer: 'anchor (pure files)', files: ANCHOR_PURE.filter((f) => existsSync(join(root, f))), mayImport: ['protocol/', ...ANCHOR_PURE] },
   { layer: 'light-client', files: sourceFiles('light-client').filter((f) => !f.includes('/cli') && !f.includes('/build')), mayImport: ['protocol/', 'genesis/', 'light-client/', ...ANCHOR_PURE] },
+  // OAR: everything in oar/ outside oar/node/ (and the Node entry point oar/index.ts) runs in verify.html.
+  { layer: 'oar (browser-safe)', files: OAR_BROWSER_SAFE, mayImport: ['protocol/', ...OAR_BROWSER_SAFE] },
 ];
+
+/** oar/node/ (the writer, lock, files) may use Node and the browser-safe oar files, never the node's chain code. */
+const OAR_NODE_SIDE = sourceFiles('oar/node');
 
 describe('import rules', () => {
   it('finds the protocol sources', () => {
@@ -60,8 +67,25 @@ describe('import rules', () => {
     });
   }
 
+  it('finds the OAR sources, split into browser-safe and Node-side files', () => {
+    expect(OAR_BROWSER_SAFE).toEqual(expect.arrayContaining(['oar/entry.ts', 'oar/record.ts', 'oar/verify.ts', 'oar/jcs.ts', 'oar/browser.ts']));
+    expect(OAR_NODE_SIDE).toEqual(expect.arrayContaining(['oar/node/writer.ts', 'oar/node/lock.ts']));
+  });
+
+  it('oar/node and oar/index.ts import only protocol/, oar/, Node built-ins and the signer library', () => {
+    const violations: string[] = [];
+    for (const file of [...OAR_NODE_SIDE, 'oar/index.ts']) {
+      for (const spec of importsOf(file)) {
+        const t = target(file, spec);
+        const ok = t.pkg ? /^(node:|@noble\/|@oqs\/liboqs-js$)/.test(t.pkg) : t.local!.startsWith('protocol/') || t.local!.startsWith('oar/');
+        if (!ok) violations.push(`${file} imports ${spec}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
   it('no network API appears in the browser-side code', () => {
-    const files = [...sourceFiles('protocol'), ...sourceFiles('genesis'), ...sourceFiles('light-client'), ...ANCHOR_PURE.filter((f) => existsSync(join(root, f)))];
+    const files = [...sourceFiles('protocol'), ...sourceFiles('genesis'), ...sourceFiles('light-client'), ...ANCHOR_PURE.filter((f) => existsSync(join(root, f))), ...OAR_BROWSER_SAFE];
     const hits = files.flatMap((file) => {
       const text = readFileSync(join(root, file), 'utf8');
       return /\b(fetch|XMLHttpRequest|WebSocket|EventSource|navigator\.sendBeacon)\b|from\s+['"]node:/.test(text) ? [file] : [];

@@ -82,7 +82,7 @@ afterAll(async () => {
 describe('a four-validator network of real processes', () => {
   it('produces blocks continuously, and a commitment sent to one node is final on all', async () => {
     await waitForHeight(nodes[3], 3n);
-    const submitted = pantheon(['submit', '--log', 'acme/prod', '--root', 'ab'.repeat(32), '--size', '42', '--key', treasuryKeyPath, '--node', nodes[2].url, '--wait', 'final', '--json']);
+    const submitted = pantheon(['submit', '--name', 'acme-prod', '--root', 'ab'.repeat(32), '--size', '42', '--key', treasuryKeyPath, '--node', nodes[2].url, '--wait', 'final', '--json']);
     expect(submitted.code, submitted.stderr).toBe(0);
     const receipt = JSON.parse(submitted.stdout);
     expect(receipt.status).toBe('final');

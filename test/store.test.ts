@@ -1,11 +1,12 @@
-// The node store's layout (docs/storage.md, version 3): what one block batch writes reads back
+// The node store's layout (docs/storage.md, version 4): what one block batch writes reads back
 // the same after a reopen, and a data directory of another layout version is refused, not misread.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bytesToHex } from '../protocol/bytes.ts';
+import { DatabaseDamaged } from '../node/leveldb-files.ts';
 import { MEMPOOL_COMPACTION_TXS, NodeStore, STORE_VERSION, type CommittedBlock } from '../node/store.ts';
 
 const stores: NodeStore[] = [];
@@ -62,7 +63,6 @@ describe('node store', () => {
     await store.commitBlock(committed(3n, { changedLogs: new Map([[logA, { ...record, size: 3n, commitments: 1n, keyChanges: [] }]]), logCommitments: [entry(0n, 0x31, 3n)] }));
     await store.commitBlock(committed(4n, { changedLogs: new Map([[logA, record]]), logCommitments: [entry(1n, 0x41, 7n)] }));
     await store.deleteProposedBlocksBelow(2n);
-    await store.saveSignRecord('{"height":"3"}');
     await store.close();
     stores.pop();
 
@@ -95,7 +95,7 @@ describe('node store', () => {
     expect((await again.loadMempool()).map(bytesToHex)).toEqual(['13']);
     expect(await again.proposedBlock(1n, hash(0x51))).toBeUndefined();
     expect(bytesToHex((await again.proposedBlock(2n, hash(0x52)))!)).toBe('52');
-    expect(await again.loadSignRecord()).toBe('{"height":"3"}');
+    expect(await again.signHeightAtCreation()).toBe(0n);
     // Same genesis: fine; another genesis: refused.
     await again.initGenesis(new Map(), GENESIS);
     await expect(again.initGenesis(new Map(), hash(0xef))).rejects.toThrow(/belongs to genesis ee/);
@@ -127,7 +127,7 @@ describe('node store', () => {
     await old.put('meta/genesis', GENESIS);
     await old.put('meta/height', '7');
     await old.close();
-    await expect(NodeStore.open(path)).rejects.toThrow(/written by storage layout version 1, which this node cannot read \(it reads and writes version 3/);
+    await expect(NodeStore.open(path)).rejects.toThrow(/written by storage layout version 1, which this node cannot read \(it reads and writes version 4/);
     const reopened = new ClassicLevel<string, string>(path); // the refusal released the lock
     expect(await reopened.keys().all()).toEqual(['meta/genesis', 'meta/height']);
     await reopened.close();
@@ -139,13 +139,32 @@ describe('node store', () => {
     stores.pop();
     const raw = new ClassicLevel<string, Uint8Array>(path, { valueEncoding: 'view' });
     expect(bytesToHex((await raw.get('meta/version'))!)).toBe(STORE_VERSION.toString(16).padStart(8, '0'));
-    await raw.put('meta/version', Uint8Array.of(0, 0, 0, 4));
+    await raw.put('meta/version', Uint8Array.of(0, 0, 0, 5));
     await raw.close();
-    await expect(NodeStore.open(path)).rejects.toThrow(/has storage layout version 4; this node reads and writes version 3/);
-    // A version 2 directory (before log records): refused with what to do.
-    const raw2 = new ClassicLevel<string, Uint8Array>(path, { valueEncoding: 'view' });
-    await raw2.put('meta/version', Uint8Array.of(0, 0, 0, 2));
-    await raw2.close();
-    await expect(NodeStore.open(path)).rejects.toThrow(/has storage layout version 2; this node reads and writes version 3.*a version 2 chain cannot continue; start a new chain from a new genesis/);
+    await expect(NodeStore.open(path)).rejects.toThrow(/has storage layout version 5; this node reads and writes version 4/);
+    // A version 3 directory (before log records): refused with what to do.
+    const raw3 = new ClassicLevel<string, Uint8Array>(path, { valueEncoding: 'view' });
+    await raw3.put('meta/version', Uint8Array.of(0, 0, 0, 3));
+    await raw3.close();
+    await expect(NodeStore.open(path)).rejects.toThrow(/has storage layout version 3; this node reads and writes version 4.*a version 3 chain cannot continue; start a new chain from a new genesis/);
+  });
+
+  it('blames a second open on another node only when LevelDB reports its lock', async () => {
+    const path = newDir();
+    await open(path);
+    await expect(NodeStore.open(path)).rejects.toThrow(/another process holds its lock; is another node running on this data directory\?/);
+  });
+
+  it('never creates a database over a non-empty directory, and names what is missing', async () => {
+    const path = newDir();
+    await (await open(path)).close();
+    stores.pop();
+    rmSync(join(path, 'CURRENT'));
+    const before = readdirSync(path).sort();
+    const err = await NodeStore.open(path).then(() => undefined, (e: Error) => e);
+    expect(err).toBeInstanceOf(DatabaseDamaged);
+    expect(err!.message).toContain(`has no CURRENT file (${join(path, 'CURRENT')})`);
+    expect(err!.message).not.toMatch(/another node/);
+    expect(readdirSync(path).sort()).toEqual(before);
   });
 });

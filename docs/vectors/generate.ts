@@ -14,6 +14,9 @@ import { commitmentLeaf, encodeTx, encodeTxBody, signTx, txId, txLeaf, type Comm
 import { blockHash, encodeBlock, encodeHeader, evidenceRoot, txRoot, type Block } from '../../protocol/block.ts';
 import { applyTx, stateRoot, type State } from '../../protocol/state.ts';
 import { SampleLog } from '../../node/commitment-log.ts';
+import type { SignRecord } from '../../consensus/index.ts';
+import { encodeSignRecordFile, SIGN_RECORD_FORMAT, SIGN_RECORD_VERSION } from '../../node/sign-record-file.ts';
+import { writeOarVectors } from './generate-oar.ts';
 import { createGenesis, encodeGenesis, genesisAccounts, genesisHash, genesisToJson, genesisValidatorSetHash } from '../../genesis/genesis.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -346,3 +349,36 @@ export const logsJson = (state: State) =>
     { description: 'block with evidence its header does not commit to', input: { block: hex(encodeBlock({ ...block, evidence: [new Uint8Array(10)] })) }, expect: 'BodyMismatch', output: { error: 'evidenceRoot does not match the evidence' } },
   ]);
 }
+
+// ---- the sign record file (docs/storage.md, "The sign record file") ----------------------------
+{
+  const validator = hex(addressBytes(keyPairFromSeed(seed(1)).publicKey));
+  const base = { format: SIGN_RECORD_FORMAT, version: SIGN_RECORD_VERSION, chainId: CHAIN, validator } as const;
+  const record: SignRecord = {
+    height: 1149n,
+    round: 0,
+    step: 'precommit',
+    blockHash: new Uint8Array(32).fill(0xab),
+    lockedRound: 0,
+    lockedBlockHash: new Uint8Array(32).fill(0xab),
+    lockedPolka: [],
+    resend: { prevote: [{ round: 0, blockHash: new Uint8Array(32).fill(0xab) }], precommit: [{ round: 0, blockHash: new Uint8Array(32).fill(0xab) }] },
+  };
+  const fresh = encodeSignRecordFile({ ...base, record: null });
+  const signed = encodeSignRecordFile({ ...base, record });
+  const expectFor = { chainId: CHAIN, validator };
+  const inner = JSON.parse(signed) as { body: string; checksum: string };
+  write('sign-record.json', "A validator's last-sign record file (docs/storage.md): the file text, the chain and validator the node expects, and the error a damaged file must produce.", [
+    { description: 'an empty data directory: nothing signed yet', input: { file: fresh, expect: expectFor }, expect: 'ok', output: { height: null, checksum: JSON.parse(fresh).checksum } },
+    { description: 'signed a precommit at height 1149', input: { file: signed, expect: expectFor }, expect: 'ok', output: { height: '1149', round: 0, step: 'precommit', checksum: inner.checksum } },
+    { description: 'one digit changed, still valid JSON: a silent rollback to 1139', input: { file: signed.replace('\\"1149\\"', '\\"1139\\"'), expect: expectFor }, expect: 'SignRecordDamaged', output: { error: 'its checksum does not match its body' } },
+    { description: 'cut in half', input: { file: signed.slice(0, Math.floor(signed.length / 2)), expect: expectFor }, expect: 'SignRecordDamaged', output: { error: 'it is not valid JSON' } },
+    { description: 'the checksum of another chain id', input: { file: JSON.stringify({ body: inner.body, checksum: hex(taggedHash(TAGS.signRecord, 'pantheon-other-1', utf8(inner.body))) }), expect: expectFor }, expect: 'SignRecordDamaged', output: { error: 'its checksum does not match its body' } },
+    { description: 'a record of another chain', input: { file: signed, expect: { ...expectFor, chainId: 'pantheon-other-1' } }, expect: 'SignRecordDamaged', output: { error: 'it belongs to chain pantheon-test-1, not pantheon-other-1' } },
+    { description: "another validator's record", input: { file: signed, expect: { ...expectFor, validator: '00'.repeat(32) } }, expect: 'SignRecordDamaged', output: { error: `it belongs to validator ${validator}` } },
+    { description: 'another format version', input: { file: encodeSignRecordFile({ ...base, version: 2, record }), expect: expectFor }, expect: 'SignRecordDamaged', output: { error: 'version 2, this node reads pantheon/sign-record version 1' } },
+  ]);
+}
+
+// ---- OAR (docs/oar.md) ------------------------------------------------------------------------
+writeOarVectors(write);

@@ -8,7 +8,7 @@ import { verifyConsistency } from '../../protocol/merkle.ts';
 import { parseConsistencyProof } from '../../light-client/consistency.ts';
 import { readJsonFile } from '../files.ts';
 import { ApiError } from '../client.ts';
-import { createLogger } from '../log.ts';
+import { createLogger, isLogThreshold, LOG_LEVELS } from '../log.ts';
 import { PantheonNode, type AnchorOptions } from '../node.ts';
 import type { BitcoinNetworkName } from '../../anchor/verify-bitcoin.ts';
 import { startHttpApi } from '../http-api.ts';
@@ -46,7 +46,7 @@ function anchorOptions(values: Record<string, unknown>): AnchorOptions | undefin
 export const nodeCommand: Command = {
   name: 'node',
   summary: 'Run a Pantheon validator (with --key) or full node.',
-  usage: 'pantheon node --data DIR --genesis FILE [--key FILE] [--listen MULTIADDR]... [--http HOST:PORT] [--peer MULTIADDR]... [--log-format json|pretty] [--debug]',
+  usage: 'pantheon node --data DIR --genesis FILE [--key FILE] [--listen MULTIADDR]... [--http HOST:PORT] [--peer MULTIADDR]... [--log-format json|pretty] [--log-level LEVEL]',
   details: [
     '  --data DIR         data directory: database, peer identity, node.json (created if missing)',
     '  --genesis FILE     the genesis file of the chain',
@@ -55,7 +55,9 @@ export const nodeCommand: Command = {
     '  --http HOST:PORT   HTTP API address (default 127.0.0.1:28000)',
     '  --peer MULTIADDR   bootstrap peer, /ip4/.../tcp/.../p2p/<peer id>; repeatable',
     '  --log-format F     json (one object per line) or pretty (default: pretty on a terminal)',
-    '  --debug            log consensus messages too',
+    '  --log-level L      trace, debug, info (default), warn, error or silent; debug adds every block,',
+    '                     vote, peer event and client disconnect',
+    '  --debug            the same as --log-level debug',
     '',
     'Anchoring into Bitcoin (a validator only; one anchorer per network):',
     '  --bitcoin-rpc URL              bitcoind-compatible JSON-RPC, e.g. http://127.0.0.1:18443',
@@ -63,6 +65,11 @@ export const nodeCommand: Command = {
     '  --bitcoin-network N            the network the chain anchors into, named in served proofs: regtest (default), testnet or mainnet',
     '  --anchor-interval N            Pantheon blocks per anchor interval (default 10)',
     '  --anchor-confirmations K       Bitcoin confirmations before attesting (default 6)',
+    '',
+    'Damaged data directories (docs/storage.md, "Damage"):',
+    '  --unsafe-no-sign-record  start a validator whose database has no last-sign record (DIR/sign-record.json);',
+    '                           it may then sign twice at a height it signed before: use only once the network',
+    '                           has passed the height this validator last signed at',
     '',
     'On start it writes DIR/node.json with its HTTP URL and libp2p addresses. SIGINT/SIGTERM stop it cleanly.',
   ].join('\n'),
@@ -74,7 +81,9 @@ export const nodeCommand: Command = {
     http: { type: 'string', default: '127.0.0.1:28000' },
     peer: { type: 'string', multiple: true },
     'log-format': { type: 'string' },
+    'log-level': { type: 'string' },
     debug: { type: 'boolean', default: false },
+    'unsafe-no-sign-record': { type: 'boolean', default: false },
     'bitcoin-rpc': { type: 'string' },
     'bitcoin-rpc-user': { type: 'string' },
     'bitcoin-rpc-password': { type: 'string' },
@@ -90,7 +99,10 @@ export const nodeCommand: Command = {
     const http = parseHostPort(values.http as string, 'http');
     const format = values['log-format'];
     if (format !== undefined && format !== 'json' && format !== 'pretty') throw new UsageError(`--log-format must be json or pretty, got "${format}"`);
-    const log = createLogger('node', { pretty: format === undefined ? undefined : format === 'pretty', debug: values.debug as boolean });
+    const level = values['log-level'] ?? (values.debug ? 'debug' : 'info');
+    if (!isLogThreshold(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+    if (values.debug && values['log-level'] !== undefined && level !== 'debug') throw new UsageError(`--debug contradicts --log-level ${level}`);
+    const log = createLogger('node', { pretty: format === undefined ? undefined : format === 'pretty', level });
     const node = await PantheonNode.start({
       dataDir,
       genesis,
@@ -100,6 +112,7 @@ export const nodeCommand: Command = {
       log,
       anchor: anchorOptions(values),
       bitcoinNetwork: bitcoinNetwork(values['bitcoin-network']),
+      unsafeNoSignRecord: values['unsafe-no-sign-record'] as boolean,
     });
     let server;
     try {

@@ -1,0 +1,35 @@
+// The series issue 27 asks /metrics to carry from the first scrape, by the names docs/metrics.md gives them.
+export const REQUIRED_SERIES = {
+  counters: [
+    'pantheon_transactions_admitted_total',
+    'pantheon_transactions_committed_total',
+    'pantheon_blocks_committed_total',
+    'pantheon_gossip_rejected_total',
+    'pantheon_signer_refusals_total',
+    'pantheon_peer_score_drops_total',
+    'pantheon_http_client_disconnects_total',
+    'pantheon_anchor_transactions_sent_total',
+    'pantheon_anchor_rbf_bumps_total',
+  ],
+  gauges: [
+    'pantheon_chain_height',
+    'pantheon_consensus_height',
+    'pantheon_consensus_round',
+    'pantheon_peers',
+    'pantheon_mempool_transactions',
+    'pantheon_mempool_bytes',
+    'pantheon_commitment_log_leaves',
+    'pantheon_sync_best_peer_height',
+    'pantheon_anchor_enabled',
+    'pantheon_anchor_height',
+    'pantheon_anchor_attested_height',
+    'pantheon_anchor_confirmations',
+    'pantheon_anchor_fee_satoshis',
+    'pantheon_anchor_vbytes',
+    'pantheon_anchor_wallet_balance_satoshis',
+    'pantheon_anchor_unconfirmed_transactions',
+  ],
+  histograms: ['pantheon_submit_to_final_seconds', 'pantheon_block_interval_seconds', 'pantheon_block_commit_seconds'],
+  process: ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_heap_size_used_bytes'],
+};
+
