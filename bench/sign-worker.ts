@@ -7,9 +7,10 @@
 // 50,000 of them as strings ran out of heap).
 import { createMLDSA65 } from '@oqs/liboqs-js';
 import { hexToBytes } from '../protocol/bytes.ts';
-import { keyPairFromSeed } from '../protocol/keys.ts';
+import { addressOf, keyPairFromSeed } from '../protocol/keys.ts';
+import { SampleLog } from '../node/commitment-log.ts';
 import { checkTxSignature, encodeTx, encodeTxBody, type SignedTx, type UnsignedTx } from '../protocol/tx.ts';
-import { sha256, signingBytes, TAGS } from '../protocol/hash.ts';
+import { signingBytes, TAGS } from '../protocol/hash.ts';
 import type { SignJob } from './signer.ts';
 
 const chunks: Buffer[] = [];
@@ -17,12 +18,19 @@ for await (const c of process.stdin) chunks.push(c as Buffer);
 const job: SignJob = JSON.parse(Buffer.concat(chunks).toString('utf8'));
 const oqs = await createMLDSA65();
 const keys = new Map<string, ReturnType<typeof keyPairFromSeed>>();
+const logs = new Map<string, SampleLog>();
 let first = true;
 for (const t of job.txs) {
   let key = keys.get(t.seedHex);
   if (!key) keys.set(t.seedHex, (key = keyPairFromSeed(hexToBytes(t.seedHex, 'seed', 32))));
-  const root = sha256(new TextEncoder().encode(`bench root ${t.logId} ${t.nonce}`));
-  const unsigned: UnsignedTx = { chainId: job.chainId, senderPublicKey: key.publicKey, nonce: BigInt(t.nonce), fee: BigInt(job.fee), payload: { kind: 'commitment', logId: t.logId, treeSize: BigInt(t.nonce) + 1n, root } };
+  // Each sender's commitments extend one log (its name is t.logId) by one entry per nonce, with
+  // the consistency proof from the previous size, so they pass the append-only rule.
+  const logId = `${addressOf(key.publicKey)}/${t.logId}`;
+  let log = logs.get(logId);
+  if (!log) logs.set(logId, (log = new SampleLog(`bench ${logId}`)));
+  const size = Number(t.nonce) + 1;
+  const payload = { kind: 'commitment' as const, logId, treeSize: BigInt(size), root: log.root(size), previousSize: BigInt(size - 1), consistencyProof: log.consistencyProof(size - 1, size) };
+  const unsigned: UnsignedTx = { chainId: job.chainId, senderPublicKey: key.publicKey, nonce: BigInt(t.nonce), fee: BigInt(job.fee), payload };
   const tx: SignedTx = { ...unsigned, signature: oqs.sign(signingBytes(TAGS.tx, job.chainId, encodeTxBody(unsigned)), key.secretKey) };
   if (first) {
     const bad = checkTxSignature(tx, job.chainId); // noble: this process installs nothing else

@@ -9,6 +9,7 @@ import { hexToBytes } from '../protocol/bytes.ts';
 export interface SignJobTx {
   seedHex: string;
   nonce: string;
+  /** The log's name: the worker commits to `<sender address>/<logId>`, tree size nonce + 1. */
   logId: string;
 }
 

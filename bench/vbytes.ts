@@ -8,7 +8,7 @@ import { blockHash, type BlockHeader } from '../protocol/block.ts';
 import { sha256 } from '../protocol/hash.ts';
 import { leafHash, rootOf } from '../protocol/merkle.ts';
 import { commitmentLeaf, encodeTx, type SignedTx } from '../protocol/tx.ts';
-import { PUBLIC_KEY_SIZE, SIGNATURE_SIZE } from '../protocol/keys.ts';
+import { addressOf, PUBLIC_KEY_SIZE, SIGNATURE_SIZE } from '../protocol/keys.ts';
 import { equalBytes, bytesToHex } from '../protocol/bytes.ts';
 import { decodeAnchorPayload, encodeAnchorPayload, ANCHOR_PAYLOAD_BYTES } from '../anchor/payload.ts';
 import { keyFromPrivateKey, signAnchorTxAtRate } from '../anchor/wallet.ts';
@@ -30,12 +30,13 @@ export function runVbytes(): VbytesFigures {
     // The interval's commitments: encoded commitment transactions (placeholder signature bytes:
     // the anchor commits to their leaf hashes and never looks inside them).
     const leaves = Array.from({ length: n }, (_, i) => {
+      const senderPublicKey = new Uint8Array(PUBLIC_KEY_SIZE).fill(i & 0xff);
       const tx: SignedTx = {
         chainId: CHAIN,
-        senderPublicKey: new Uint8Array(PUBLIC_KEY_SIZE).fill(i & 0xff),
+        senderPublicKey,
         nonce: BigInt(i),
         fee: 1000n,
-        payload: { kind: 'commitment', logId: `oar-${i % 97}`, treeSize: BigInt(i + 1), root: sha256(new TextEncoder().encode(`root ${i}`)) },
+        payload: { kind: 'commitment', logId: `${addressOf(senderPublicKey)}/oar-${i % 97}`, treeSize: BigInt(i + 1), root: sha256(new TextEncoder().encode(`root ${i}`)), previousSize: 0n, consistencyProof: [] },
         signature: new Uint8Array(SIGNATURE_SIZE).fill((i * 7) & 0xff),
       };
       return leafHash(commitmentLeaf(CHAIN, encodeTx(tx)));

@@ -5,7 +5,8 @@ import '../node/polyfills.ts';
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { SampleLog } from '../node/commitment-log.ts';
+import { consistencyProofToJson } from '../light-client/consistency.ts';
 import { bytesToHex } from '../protocol/bytes.ts';
 import { api, sleep } from '../node/client.ts';
 import { REPO_ROOT } from './processes.ts';
@@ -48,13 +49,31 @@ async function main(): Promise<void> {
       pantheon(['transfer', '--to', operator, '--amount', '10000000000', '--key', join(dir, 'treasury.key'), '--node', nodeUrl, '--wait', 'final', '--json']);
       say('   funded it with 100 PAN from the treasury (fees are paid in PAN)');
     }
-    say('2. submitting three OAR roots');
+    // The log only grows: each root after the first carries a consistency proof from the
+    // committed one. The demo's stand-in OAR log (SampleLog) gives the same tree on every run,
+    // so a second demo on the same devnet extends the log it left.
+    const logId = `${operator}/agent-actions`;
+    const tree = new SampleLog(`demo ${logId}`);
+    const committed = await api(nodeUrl, `/v1/log/${operator}/agent-actions`).catch(() => undefined);
+    let size = committed ? Number(committed.size) : 0;
+    if (committed && committed.root !== bytesToHex(tree.root(size))) throw new Error(`log ${logId} on this devnet holds another history than the demo's; use npm run devnet -- --reset`);
+    say(`2. submitting three OAR roots of log ${logId}${size ? ` (committed at size ${size})` : ''}`);
     const ids: string[] = [];
     for (let i = 1; i <= 3; i++) {
-      const root = bytesToHex(sha256(new TextEncoder().encode(`demo OAR log, ${i * 100} entries, ${Date.now()}`)));
-      const receipt = JSON.parse(pantheon(['submit', '--log', 'demo/agent-actions', '--root', root, '--size', String(i * 100), '--key', operatorKey, '--node', nodeUrl, '--json']));
+      const next = size + 100;
+      const root = bytesToHex(tree.root(next));
+      const args = ['submit', '--log', logId, '--root', root, '--size', String(next), '--key', operatorKey, '--node', nodeUrl, '--json'];
+      if (size > 0) {
+        const proofPath = join(dir, `consistency-${size}-${next}.json`);
+        writeFileSync(proofPath, JSON.stringify(consistencyProofToJson({ logId, fromSize: BigInt(size), fromRoot: tree.root(size), toSize: BigInt(next), toRoot: tree.root(next), proof: tree.consistencyProof(size, next) }), null, 2) + '\n');
+        args.push('--consistency', proofPath);
+      }
+      const receipt = JSON.parse(pantheon(args));
       ids.push(receipt.commitmentId);
-      say(`   commitment ${receipt.commitmentId} (tree size ${i * 100})`);
+      say(`   commitment ${receipt.commitmentId} (tree size ${next}, extends ${size})`);
+      size = next;
+      // The next root extends this one: wait until it is committed, so the node's record has moved.
+      for (let s = await api(nodeUrl, `/v1/tx/${receipt.commitmentId}`); s.status === 'pending'; s = await api(nodeUrl, `/v1/tx/${receipt.commitmentId}`)) await sleep(500);
     }
     say('3. waiting until they are final, then anchored in Bitcoin');
     const startedMs = Date.now();
@@ -70,6 +89,8 @@ async function main(): Promise<void> {
       if (Date.now() - startedMs > 10 * 60_000) throw new Error('not anchored after 10 minutes: see the validator-0 log under .devnet/logs');
       await sleep(1000);
     }
+    say(`   the log's history, as a monitor sees it (pantheon log ${logId}):`);
+    process.stdout.write(pantheon(['log', logId, '--node', nodeUrl]).replace(/^/gm, '     '));
     const proofPath = join(dir, 'proof.json');
     pantheon(['proof', ids[0], '--node', nodeUrl], { stdout: proofPath });
     say(`4. proof bundle written to ${relative(process.cwd(), proofPath)}; verifying it offline:`);

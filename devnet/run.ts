@@ -98,7 +98,7 @@ async function main(): Promise<number> {
 async function selfCheck(nodeUrl: string, dir: string, treasuryKey: string): Promise<void> {
   const cli = (args: string[]) => run(process.execPath, [join(REPO_ROOT, 'bin', 'pantheon.js'), ...args], { maxBuffer: 16 * 1024 * 1024 });
   const root = createHash('sha256').update(`devnet self-check ${Date.now()}`).digest('hex');
-  const receipt = JSON.parse((await cli(['submit', '--log', 'devnet/self-check', '--root', root, '--size', '1', '--key', treasuryKey, '--node', nodeUrl, '--json'])).stdout);
+  const receipt = JSON.parse((await cli(['submit', '--name', `self-check-${Date.now()}`, '--root', root, '--size', '1', '--key', treasuryKey, '--node', nodeUrl, '--json'])).stdout);
   const proofPath = join(dir, 'self-check-proof.json');
   const bundle = await cli(['proof', receipt.commitmentId, '--node', nodeUrl, '--wait', 'anchored']);
   writeFileSync(proofPath, bundle.stdout);

@@ -1,17 +1,18 @@
 // `pantheon verify`: the offline verifier in a terminal. Reads the bundle and the trust root
 // from files or flags, runs verifyBundle (pure, no network), prints each step and the summary.
 // Exit code 0 only when every step passed; 1 when the bundle does not verify; 2 on usage errors.
-import { readTextFile } from '../node/files.ts';
+import { readJsonFile, readTextFile } from '../node/files.ts';
 import { parseCheckpoint, type BitcoinCheckpoint } from '../genesis/genesis.ts';
 import { WORK_FLOOR_DIVISOR_DEFAULT, WORK_FLOOR_DIVISOR_MAX } from './bitcoin-assurance.ts';
 import { printJson, UsageError, type Command } from '../node/cli/command.ts';
 import { verifyBundle, type VerifyOptions } from './verify.ts';
 import { reportText } from './summary.ts';
+import { verifyHistory } from './consistency.ts';
 
 export const verifyCommand: Command = {
   name: 'verify',
   summary: 'Verify a proof bundle offline: commitment, inclusion, finality and the Bitcoin anchor.',
-  usage: 'pantheon verify <proof.json> (--genesis <genesis.json> | --genesis-hash <hex>) [--btc-block <hash>] [--btc-checkpoint H:HASH:BITS] [--btc-work-divisor N] [--min-confirmations N] [--json]',
+  usage: 'pantheon verify <proof.json> (--genesis <genesis.json> | --genesis-hash <hex>) [--earlier <proof.json> [--consistency <proof-file.json>]] [--btc-block <hash>] [--btc-checkpoint H:HASH:BITS] [--btc-work-divisor N] [--min-confirmations N] [--json]',
   details: [
     '  --genesis FILE         the genesis file you trust; its hash is the trust root',
     '  --genesis-hash HEX     the genesis hash you pinned; the bundle must carry the genesis',
@@ -20,6 +21,10 @@ export const verifyCommand: Command = {
     '                         instead of the genesis checkpoint; every anchor header must meet its difficulty / divisor',
     `  --btc-work-divisor N   the work floor is the checkpoint difficulty / N (default ${WORK_FLOOR_DIVISOR_DEFAULT})`,
     '  --min-confirmations N  Bitcoin headers required from the anchoring block on (default 6)',
+    '  --earlier FILE         a bundle of an earlier commitment of the same log: both are verified, then',
+    '                         the history is checked to be one (the earlier tree a prefix of the later)',
+    '  --consistency FILE     the RFC 9162 consistency proof between the two (docs/consistency-proof.md);',
+    '                         not needed when the later commitment extends the earlier size directly',
     '  --json                 print the steps and summary as JSON',
     '',
     'Nothing is fetched: every hash and signature is recomputed from the bundle and the trust root.',
@@ -32,6 +37,8 @@ export const verifyCommand: Command = {
     'min-confirmations': { type: 'string' },
     'btc-checkpoint': { type: 'string' },
     'btc-work-divisor': { type: 'string' },
+    earlier: { type: 'string' },
+    consistency: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
   positionals: { min: 1, max: 1 },
@@ -61,6 +68,18 @@ export const verifyCommand: Command = {
       // The local clock only bounds how far in the future a timestamp may be; the summary prints it.
       nowMs: Date.now(),
     };
+    const earlierPath = values.earlier as string | undefined;
+    if (values.consistency !== undefined && !earlierPath) throw new UsageError('--consistency needs --earlier <proof.json>: it links two bundles');
+    if (earlierPath) {
+      const proofFile = values.consistency === undefined ? undefined : readJsonFile(values.consistency as string, 'consistency proof');
+      const h = verifyHistory(readTextFile(bundlePath, 'proof bundle'), readTextFile(earlierPath, 'earlier proof bundle'), options, proofFile);
+      if (values.json) printJson({ ok: h.ok, history: h.verdict, earlier: { ok: h.earlier.ok, failedStep: h.earlier.failedStep, summary: h.earlier.summary }, later: { ok: h.later.ok, failedStep: h.later.failedStep, summary: h.later.summary } });
+      else {
+        process.stdout.write(`== earlier bundle (${earlierPath})\n${reportText(h.earlier)}\n== later bundle (${bundlePath})\n${reportText(h.later)}\n`);
+        process.stdout.write(`${h.ok ? 'ONE HISTORY' : 'NOT SHOWN TO BE ONE HISTORY'}: ${h.verdict}\n`);
+      }
+      return h.ok ? 0 : 1;
+    }
     const result = verifyBundle(readTextFile(bundlePath, 'proof bundle'), options);
     if (values.json) printJson({ ok: result.ok, failedStep: result.failedStep, bitcoinAssurance: result.summary.bitcoinAssurance ?? null, steps: result.steps, summary: result.summary });
     else process.stdout.write(reportText(result));

@@ -7,6 +7,7 @@ import { checkEvidence, decodeEvidence, evidenceKey } from '../protocol/evidence
 import { leafHash } from '../protocol/merkle.ts';
 import { CommitmentLog } from './commitment-log.ts';
 import { applyTx, stateRoot, type Account, type Accounts } from '../protocol/state.ts';
+import type { LogRecord, Logs } from '../protocol/log-state.ts';
 import { checkTxSignature, commitmentLeaf, decodeTx, txId, txSender, type SignedTx } from '../protocol/tx.ts';
 import type { ValidatorSet } from '../protocol/validators.ts';
 import { genesisAccounts, genesisHash, genesisValidatorSet, genesisValidatorSetHash, type Genesis } from '../genesis/genesis.ts';
@@ -25,11 +26,24 @@ export interface Execution {
   block: Block;
   hashHex: string;
   touched: Accounts;
+  touchedLogs: Logs;
+  /** Each commitment's place in its log's history, in block order. */
+  logCommitments: LogCommitment[];
   newLogLeaves: Uint8Array[];
   commitmentIds: { txId: string; logIndex: number }[];
   txIds: string[];
   evidenceKeys: string[];
   attestations: { pantheonHeight: bigint; txId: string; bytes: Uint8Array }[];
+}
+
+/** One committed commitment as a log's history lists it (docs/api.md, GET /v1/log). */
+export interface LogCommitment {
+  logId: string;
+  /** 0 for the log's first commitment. */
+  sequence: bigint;
+  txId: string;
+  treeSize: bigint;
+  root: Uint8Array;
 }
 
 export class Chain {
@@ -40,6 +54,8 @@ export class Chain {
   height = 0n;
   lastHeader: BlockHeader | undefined;
   private readonly accounts: Accounts;
+  /** Every log's record (docs/state.md, "Logs"). */
+  private readonly logs: Logs;
   /** The commitment log: its root in O(log n), and inclusion proofs from cached subtrees. */
   readonly log: CommitmentLog;
   /** Hashes of committed blocks, height 1 first: attestations are checked against them. */
@@ -54,6 +70,7 @@ export class Chain {
     readonly genesis: Genesis,
     private readonly store: NodeStore,
     accounts: Accounts,
+    logs: Logs,
     logLeaves: Uint8Array[],
   ) {
     this.chainId = genesis.chainId;
@@ -61,12 +78,13 @@ export class Chain {
     this.validatorSetHash = genesisValidatorSetHash(genesis);
     this.genesisHash = genesisHash(genesis);
     this.accounts = accounts;
+    this.logs = logs;
     this.log = new CommitmentLog(logLeaves);
   }
 
   static async load(genesis: Genesis, store: NodeStore): Promise<Chain> {
     await store.initGenesis(genesisAccounts(genesis), bytesToHex(genesisHash(genesis)));
-    const chain = new Chain(genesis, store, await store.loadAccounts(), await store.loadLogLeaves());
+    const chain = new Chain(genesis, store, await store.loadAccounts(), await store.loadLogRecords(), await store.loadLogLeaves());
     chain.height = await store.height();
     chain.blockHashes = await store.loadBlockHashes();
     if (chain.height > 0n) {
@@ -90,6 +108,16 @@ export class Chain {
   account(addressHex: string): Account | undefined {
     const a = this.accounts.get(addressHex);
     return a && { ...a };
+  }
+
+  /** The committed record of a log (read-only). */
+  logRecord(logId: string): LogRecord | undefined {
+    return this.logs.get(logId);
+  }
+
+  /** The committed log records, for checks against the committed state (read-only). */
+  get committedLogs(): ReadonlyMap<string, LogRecord> {
+    return this.logs;
   }
 
   /** Decodes a transaction and checks its signature once per id; why it is unusable, or the tx. */
@@ -130,6 +158,10 @@ export class Chain {
         if (base) touched.set(key, { ...base });
       }
     };
+    // Log records: the state rules replace a record rather than mutate it, so the view is a map over the base.
+    const touchedLogs: Logs = new Map();
+    const logView = new OverlayMap(this.logs, touchedLogs);
+    const logCommitments: LogCommitment[] = [];
     const included: Uint8Array[] = [];
     const txIds: string[] = [];
     const commitmentIds: { txId: string; logIndex: number }[] = [];
@@ -163,7 +195,7 @@ export class Chain {
       copyIn(bytesToHex(txSender(tx)));
       if (tx.payload.kind === 'transfer') copyIn(bytesToHex(tx.payload.to));
       copyIn(bytesToHex(proposer));
-      const error = applyTx(touched, tx, { proposer, minFee: this.genesis.params.minFee });
+      const error = applyTx({ accounts: touched, logs: logView }, tx, { proposer, minFee: this.genesis.params.minFee });
       if (error) {
         fail(error);
         continue;
@@ -175,13 +207,29 @@ export class Chain {
       if (tx.payload.kind === 'commitment') {
         commitmentIds.push({ txId: admitted.id, logIndex: this.log.size + newLogLeaves.length });
         newLogLeaves.push(leafHash(commitmentLeaf(this.chainId, bytes)));
+        const record = logView.get(tx.payload.logId)!;
+        logCommitments.push({ logId: tx.payload.logId, sequence: record.commitments - 1n, txId: admitted.id, treeSize: tx.payload.treeSize, root: tx.payload.root });
       }
     }
     const frontier = this.log.frontierCopy();
     for (const leaf of newLogLeaves) frontier.append(leaf);
     const merged = new Map(this.accounts);
     for (const [k, a] of touched) merged.set(k, a);
-    return { included, txIds, commitmentIds, newLogLeaves, attestations, touched, logRoot: frontier.root(), logSize: BigInt(frontier.size), stateRoot: stateRoot(this.chainId, merged) };
+    const mergedLogs = new Map(this.logs);
+    for (const [k, r] of touchedLogs) mergedLogs.set(k, r);
+    return {
+      included,
+      txIds,
+      commitmentIds,
+      newLogLeaves,
+      attestations,
+      touched,
+      touchedLogs,
+      logCommitments,
+      logRoot: frontier.root(),
+      logSize: BigInt(frontier.size),
+      stateRoot: stateRoot(this.chainId, { accounts: merged, logs: mergedLogs }),
+    };
   }
 
   /** An attestation must anchor the hash of one of our committed blocks, by valid Bitcoin data. */
@@ -301,7 +349,7 @@ export class Chain {
     }
     if (!equalBytes(run.logRoot, h.commitmentLogRoot) || run.logSize !== h.commitmentLogSize) return 'commitmentLogRoot or commitmentLogSize does not match the transactions';
     if (!equalBytes(run.stateRoot, h.stateRoot)) return 'stateRoot does not match the state after the transactions';
-    return { block, hashHex, touched: run.touched, newLogLeaves: run.newLogLeaves, commitmentIds: run.commitmentIds, txIds: run.txIds, evidenceKeys: evidence.keys, attestations: run.attestations };
+    return { block, hashHex, touched: run.touched, touchedLogs: run.touchedLogs, logCommitments: run.logCommitments, newLogLeaves: run.newLogLeaves, commitmentIds: run.commitmentIds, txIds: run.txIds, evidenceKeys: evidence.keys, attestations: run.attestations };
   }
 
   /** Commits a validated block with its certificate: one synced batch, then memory. */
@@ -320,11 +368,14 @@ export class Chain {
       newLogLeaves: run.newLogLeaves,
       firstLogIndex: this.log.size,
       changedAccounts: run.touched,
+      changedLogs: run.touchedLogs,
+      logCommitments: run.logCommitments,
       evidenceKeys: run.evidenceKeys,
       attestations: run.attestations,
     });
     this.blockHashes.push(blockHash(block.header));
     for (const [k, a] of run.touched) this.accounts.set(k, a);
+    for (const [k, r] of run.touchedLogs) this.logs.set(k, r);
     for (const leaf of run.newLogLeaves) {
       this.log.append(leaf);
     }
@@ -333,5 +384,32 @@ export class Chain {
     this.executions.clear();
     this.commitSecondsObserver?.((performance.now() - startedMs) / 1000);
     return run;
+  }
+}
+
+/**
+ * A map that reads through to `base` and writes to `writes` only: the copy-on-write view of the
+ * log records during a block. The state rules replace records (never mutate them), so the base
+ * stays untouched until commit.
+ */
+class OverlayMap<K, V> extends Map<K, V> {
+  constructor(
+    private readonly base: ReadonlyMap<K, V>,
+    private readonly writes: Map<K, V>,
+  ) {
+    super();
+  }
+
+  override get(key: K): V | undefined {
+    return this.writes.has(key) ? this.writes.get(key) : this.base.get(key);
+  }
+
+  override has(key: K): boolean {
+    return this.writes.has(key) || this.base.has(key);
+  }
+
+  override set(key: K, value: V): this {
+    this.writes.set(key, value);
+    return this;
   }
 }

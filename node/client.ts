@@ -8,12 +8,14 @@
 // node that died.
 import { bytesToHex, hexToBytes } from '../protocol/bytes.ts';
 import { addressOf, decodeAddress } from '../protocol/keys.ts';
-import { encodeTx, signTx, LOG_ID_PATTERN, type UnsignedTx } from '../protocol/tx.ts';
+import { encodeTx, signTx, logIdProblem, type UnsignedTx } from '../protocol/tx.ts';
 import type { KeyPair } from '../protocol/keys.ts';
 import { parseGenesis } from '../genesis/genesis.ts';
 import { assembleBundle } from '../light-client/assemble.ts';
 
 export { generateKeyPair, readKeyFile, writeKeyFile } from './keyfile.ts';
+/** An operator's address: the prefix of every log id its key owns (`<address>/<name>`). */
+export { addressOf } from '../protocol/keys.ts';
 export type { KeyPair };
 
 /** The node answered with an error (HTTP status and the node's message). */
@@ -109,7 +111,7 @@ export interface Receipt extends TxStatus {
 }
 
 export interface CommitmentInput {
-  /** OAR log id, 1-64 printable ASCII characters. */
+  /** The log id, `<owner pan1 address>/<name>` (docs/transaction.md). */
   logId: string;
   /** The log root: 32 bytes, or 64 hex digits in either case. */
   root: Uint8Array | string;
@@ -119,6 +121,10 @@ export interface CommitmentInput {
   key: KeyPair;
   /** Fee in base units (default 1000, the genesis minimum). */
   fee?: bigint | number;
+  /** After the log's first commitment: the committed size this one extends (docs/state.md). */
+  previousSize?: bigint | number;
+  /** The RFC 6962 consistency proof from (previousSize, committed root) to (treeSize, root). */
+  consistencyProof?: Uint8Array[];
 }
 
 export interface TransferInput {
@@ -173,22 +179,26 @@ export class PantheonClient {
 
   /** Sign and submit a commitment of an OAR root; the receipt's txId is the commitment id. */
   async submitCommitment(input: CommitmentInput): Promise<Receipt> {
-    if (typeof input.logId !== 'string' || !LOG_ID_PATTERN.test(input.logId)) throw new TypeError('logId must be 1-64 printable ASCII characters without spaces');
+    const badLogId = typeof input.logId === 'string' ? logIdProblem(input.logId) : 'must be a string';
+    if (badLogId) throw new TypeError(`logId ${badLogId}`);
     const root = typeof input.root === 'string' ? hexToBytes(input.root.toLowerCase(), 'root', 32) : input.root;
     if (!(root instanceof Uint8Array) || root.length !== 32) throw new TypeError('root must be 32 bytes');
     const treeSize = BigInt(input.treeSize);
     if (treeSize < 1n) throw new TypeError('treeSize must be at least 1');
-    return this.submit({ kind: 'commitment', logId: input.logId, treeSize, root }, input.key, input.fee);
+    const previousSize = BigInt(input.previousSize ?? 0);
+    const consistencyProof = input.consistencyProof ?? [];
+    return this.submitPayload({ kind: 'commitment', logId: input.logId, treeSize, root, previousSize, consistencyProof }, input.key, input.fee);
   }
 
   /** Sign and submit a transfer of `amount` base units to a pan1… address. */
   async transfer(input: TransferInput): Promise<Receipt> {
     const amount = BigInt(input.amount);
     if (amount < 1n) throw new TypeError('amount must be at least 1 base unit');
-    return this.submit({ kind: 'transfer', to: decodeAddress(input.to, 'to'), amount }, input.key, input.fee);
+    return this.submitPayload({ kind: 'transfer', to: decodeAddress(input.to, 'to'), amount }, input.key, input.fee);
   }
 
-  private async submit(payload: UnsignedTx['payload'], key: KeyPair, fee: bigint | number = 1000n): Promise<Receipt> {
+  /** Sign any transaction payload with `key` (its next nonce) and submit it. */
+  async submitPayload(payload: UnsignedTx['payload'], key: KeyPair, fee: bigint | number = 1000n): Promise<Receipt> {
     const { chainId } = await this.status();
     const sender = addressOf(key.publicKey);
     const account = await api(this.nodeUrl, `/v1/account/${sender}`);

@@ -3,7 +3,7 @@
 // once complete, so an inclusion proof at any size up to the current one costs O(log n)
 // lookups and at most about 2 x 64 hashes at the right edge, instead of re-hashing the whole
 // log on every /v1/proof request. The cache costs about n/32 hashes of memory.
-import { MerkleFrontier, inclusionProofFrom, nodeHash, rootOf, splitPoint } from '../protocol/merkle.ts';
+import { MerkleFrontier, consistencyProofFrom, inclusionProofFrom, leafHash, nodeHash, rootOf, splitPoint } from '../protocol/merkle.ts';
 
 const CACHED_LEVEL_MIN = 6;
 const CACHED_SIZE_MIN = 2 ** CACHED_LEVEL_MIN;
@@ -49,11 +49,49 @@ export class CommitmentLog {
     return inclusionProofFrom(size, index, (start, end) => this.rangeRoot(start, end));
   }
 
+  /** The RFC 9162 consistency proof from the log at `oldSize` leaves to the log at `size`. */
+  consistencyProof(oldSize: number, size: number): Uint8Array[] {
+    if (!Number.isInteger(size) || size < 1 || size > this.size) throw new RangeError(`log size ${size} is outside [1, ${this.size}]`);
+    return consistencyProofFrom(size, oldSize, (start, end) => this.rangeRoot(start, end));
+  }
+
+  /** The root of the log as it was at `size` leaves. */
+  rootAt(size: number): Uint8Array {
+    if (!Number.isInteger(size) || size < 0 || size > this.size) throw new RangeError(`log size ${size} is outside [0, ${this.size}]`);
+    return size === 0 ? rootOf([]) : this.rangeRoot(0, size);
+  }
+
   private rangeRoot(start: number, end: number): Uint8Array {
     const width = end - start;
     if (width >= CACHED_SIZE_MIN && (width & (width - 1)) === 0 && start % width === 0) return this.subtrees[Math.log2(width) - CACHED_LEVEL_MIN][start / width];
     if (width <= CACHED_SIZE_MIN) return rootOf(this.leaves, start, end);
     const k = splitPoint(width);
     return nodeHash(this.rangeRoot(start, start + k), this.rangeRoot(start + k, end));
+  }
+}
+
+/**
+ * A stand-in OAR log for the bench, the demo and tests: leaf i is the RFC 9162 leaf hash of
+ * "<label> entry <i>", grown on demand, so any process derives the same roots and consistency
+ * proofs for a label. Not an OAR record (oar/ writes real ones); only its tree is used.
+ */
+export class SampleLog {
+  private readonly tree = new CommitmentLog();
+
+  constructor(readonly label: string) {}
+
+  private grow(size: number): void {
+    while (this.tree.size < size) this.tree.append(leafHash(new TextEncoder().encode(`${this.label} entry ${this.tree.size}`)));
+  }
+
+  root(size: number): Uint8Array {
+    this.grow(size);
+    return this.tree.rootAt(size);
+  }
+
+  /** The proof a commitment of `size` carries after one of `previousSize` (empty when that is 0). */
+  consistencyProof(previousSize: number, size: number): Uint8Array[] {
+    this.grow(size);
+    return previousSize === 0 ? [] : this.tree.consistencyProof(previousSize, size);
   }
 }

@@ -3,8 +3,11 @@
 // wrong; no request can take the node down.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { hexToBytes } from '../protocol/bytes.ts';
-import { TX_SIZE_MAX } from '../protocol/tx.ts';
+import { logIdProblem, TX_SIZE_MAX } from '../protocol/tx.ts';
 import type { PantheonNode } from './node.ts';
+
+/** The most commitments one GET /v1/log page lists. */
+export const LOG_PAGE_MAX = 100;
 
 /** A hex transaction of the largest size, with JSON around it. */
 export const BODY_BYTES_MAX = TX_SIZE_MAX * 2 + 1024;
@@ -89,6 +92,25 @@ async function route(node: PantheonNode, req: IncomingMessage, res: ServerRespon
     const block = await node.block(BigInt(arg));
     if (!block) throw new HttpError(404, `no block at height ${arg} (the chain is at ${node.chain.height})`);
     return send(res, 200, block);
+  }
+  if (method === 'GET' && resource === 'log' && parts.length >= 3) {
+    // The log id holds slashes: it is the rest of the path, percent-decoded.
+    let logId: string;
+    try {
+      logId = decodeURIComponent(url.pathname.slice('/v1/log/'.length));
+    } catch {
+      throw new HttpError(400, 'log id: not a valid percent-encoded path');
+    }
+    const bad = logIdProblem(logId);
+    if (bad) throw new HttpError(400, `log id "${logId.slice(0, 140)}": ${bad}`);
+    const from = url.searchParams.get('from') ?? '0';
+    if (!/^(0|[1-9][0-9]{0,18})$/.test(from)) throw new HttpError(400, `from must be a commitment sequence number (0, 1, …), got "${from.slice(0, 40)}"`);
+    const limitText = url.searchParams.get('limit') ?? String(LOG_PAGE_MAX);
+    const limit = /^[1-9][0-9]{0,3}$/.test(limitText) ? Number(limitText) : NaN;
+    if (!(limit >= 1 && limit <= LOG_PAGE_MAX)) throw new HttpError(400, `limit must be an integer from 1 to ${LOG_PAGE_MAX}, got "${limitText.slice(0, 40)}"`);
+    const history = await node.logHistory(logId, BigInt(from), limit);
+    if (!history) throw new HttpError(404, `no log ${logId} is known: it has no committed commitment`);
+    return send(res, 200, history);
   }
   if (method === 'GET' && resource === 'proof' && arg && parts.length === 3) {
     let pieces;

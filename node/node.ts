@@ -7,8 +7,9 @@ import { blockHash, checkBlockBody, decodeBlock, encodeHeader, type Block } from
 import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
 import { checkEvidence, decodeEvidence, evidenceKey } from '../protocol/evidence.ts';
 import { decodeProposalEnvelope, decodeVoteEnvelope } from '../protocol/gossip.ts';
-import { addressBytes, decodeAddress, type KeyPair } from '../protocol/keys.ts';
-import { txId, txSender } from '../protocol/tx.ts';
+import { addressBytes, addressOf, decodeAddress, encodeAddress, type KeyPair } from '../protocol/keys.ts';
+import { logIdOwner, txId, txSender } from '../protocol/tx.ts';
+import { checkLogTx } from '../protocol/log-state.ts';
 import { checkProposal, checkVote, decodeProposal, decodeVote, encodeVote } from '../protocol/vote.ts';
 import { sha256 } from '../protocol/hash.ts';
 import { genesisHash, genesisToJson, genesisValidatorSet, type Genesis } from '../genesis/genesis.ts';
@@ -299,6 +300,12 @@ export class PantheonNode {
     const cost = tx.fee + (tx.payload.kind === 'transfer' ? tx.payload.amount : 0n);
     const pending = this.mempool.pendingCost(sender);
     if (account.balance < pending + cost) return { ok: false, error: `the sender's balance ${account.balance} cannot pay ${cost} (fee and amount) after ${pending} already pending` };
+    // The log rules against the committed state, when nothing of this sender is pending ahead
+    // of it (otherwise the block checks it): a refused rewrite gets its reason here, at once.
+    if (tx.nonce === account.nonce) {
+      const badLog = checkLogTx(this.chain.committedLogs, tx);
+      if (badLog) return { ok: false, error: badLog };
+    }
     const badSignature = this.chain.checkSignatureOnce(bytes, tx);
     if (badSignature) return { ok: false, error: badSignature, invalid: true };
     const added = this.mempool.add(id, bytes, tx, account.nonce);
@@ -506,6 +513,35 @@ export class PantheonNode {
         headerHex: bytesToHex(p.btcHeader),
         followingHeadersHex: p.followingHeaders.map(bytesToHex),
       },
+    };
+  }
+
+  /**
+   * A log's history for monitors (docs/api.md, GET /v1/log): its record, its key changes and up
+   * to `limit` commitments from sequence `from`, each final or anchored. Undefined for a log
+   * with no committed commitment.
+   */
+  async logHistory(logId: string, from: bigint, limit: number) {
+    const record = this.chain.logRecord(logId);
+    if (!record) return undefined;
+    const page = await this.store.logCommitments(logId, from, limit);
+    const commitments = [];
+    for (const c of page) {
+      const anchor = await this.anchorFor(c.height);
+      commitments.push({ sequence: c.sequence.toString(), commitmentId: c.txId, treeSize: c.treeSize.toString(), root: bytesToHex(c.root), height: c.height.toString(), status: anchor ? 'anchored' : 'final', anchor: anchor ?? null });
+    }
+    const last = page.at(-1);
+    return {
+      logId,
+      founder: encodeAddress(logIdOwner(logId)),
+      owner: addressOf(record.ownerPublicKey),
+      ownerPublicKey: bytesToHex(record.ownerPublicKey),
+      size: record.size.toString(),
+      root: bytesToHex(record.root),
+      commitmentCount: record.commitments.toString(),
+      keyChanges: record.keyChanges.map((k) => ({ fromSize: k.fromSize.toString(), address: addressOf(k.publicKey), publicKey: bytesToHex(k.publicKey) })),
+      commitments,
+      next: last && last.sequence + 1n < record.commitments ? (last.sequence + 1n).toString() : null,
     };
   }
 

@@ -103,7 +103,7 @@ export async function checkStoredChain(store: NodeStore, o: { path: string; chai
     if (height > 0n && last) {
       if (BigInt(frontier.size) !== last.commitmentLogSize) problem(`the database holds ${frontier.size} commitment-log leaves, block ${height} says ${last.commitmentLogSize}`);
       else if (!equalBytes(frontier.root(), last.commitmentLogRoot)) problem(`the stored commitment-log leaves do not give block ${height}'s log root`);
-      if (!equalBytes(stateRoot(o.chainId, await store.loadAccounts()), last.stateRoot)) problem(`the stored accounts do not give block ${height}'s state root`);
+      if (!equalBytes(stateRoot(o.chainId, { accounts: await store.loadAccounts(), logs: await store.loadLogRecords() }), last.stateRoot)) problem(`the stored accounts and log records do not give block ${height}'s state root`);
     }
     if (problems.length === 0) return { height, commitmentLogSize: frontier.size };
   } catch (err) {

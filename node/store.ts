@@ -1,4 +1,4 @@
-// The node's storage in LevelDB (classic-level), layout version 3 (docs/storage.md).
+// The node's storage in LevelDB (classic-level), layout version 4 (docs/storage.md).
 // Committing a block is ONE synced batch: the block, its certificate, the transaction index,
 // the block's commitment-log leaves, the changed accounts, the removal of included mempool
 // entries and the new height. After kill -9 the database holds either all of a block or none.
@@ -12,13 +12,17 @@ import { writeFileAtomic } from './files.ts';
 import { checkLevelFiles, DatabaseDamaged, levelDirState, UNTOUCHED, WHAT_TO_DO } from './leveldb-files.ts';
 
 import type { Accounts, Account } from '../protocol/state.ts';
+import { KEY_CHANGES_MAX, type LogRecord, type Logs } from '../protocol/log-state.ts';
+import { PUBLIC_KEY_SIZE } from '../protocol/keys.ts';
+import { LOG_ID_MAX } from '../protocol/tx.ts';
 import { bytesToHex, hexToBytes } from '../protocol/bytes.ts';
 import { Writer, Reader, decodeExact } from '../protocol/encoding.ts';
 
 /** The layout this code reads and writes; `meta/version` holds it. */
-export const STORE_VERSION = 3;
+export const STORE_VERSION = 4;
 
 const enc = new TextEncoder();
+const dec = new TextDecoder();
 
 /** The first byte of every key outside `meta/` (whose keys are ASCII and start with 'm'). */
 const FAMILY = {
@@ -32,6 +36,8 @@ const FAMILY = {
   anchor: 0x08,
   mempool: 0x09,
   proposed: 0x0a,
+  logRecord: 0x0b,
+  logCommitment: 0x0c,
 } as const;
 
 const META = {
@@ -98,6 +104,17 @@ function decodeTxLocation(bytes: Uint8Array): TxLocation {
   return location;
 }
 
+/** One entry of a log's history: `0c ‖ string(logId) ‖ u64 sequence` → this (80 bytes). */
+export interface StoredLogCommitment {
+  sequence: bigint;
+  txId: string;
+  height: bigint;
+  treeSize: bigint;
+  root: Uint8Array;
+}
+
+const logCommitmentKey = (logId: string, sequence: bigint) => key(FAMILY.logCommitment, new Writer().string(logId, LOG_ID_MAX, 'logId').u64(sequence, 'sequence').finish());
+
 export interface CommittedBlock {
   height: bigint;
   blockBytes: Uint8Array;
@@ -108,6 +125,8 @@ export interface CommittedBlock {
   newLogLeaves: Uint8Array[];
   firstLogIndex: number;
   changedAccounts: Accounts;
+  changedLogs: Logs;
+  logCommitments: { logId: string; sequence: bigint; txId: string; treeSize: bigint; root: Uint8Array }[];
   evidenceKeys: string[];
   attestations: { pantheonHeight: bigint; txId: string; bytes: Uint8Array }[];
 }
@@ -239,6 +258,24 @@ export class NodeStore {
     return accounts;
   }
 
+  /** Every log record, for the in-memory state at start-up. */
+  async loadLogRecords(): Promise<Logs> {
+    const logs: Logs = new Map();
+    for await (const [k, value] of this.db.iterator(familyRange(FAMILY.logRecord))) logs.set(dec.decode(k.subarray(1)), decodeLogRecord(value));
+    return logs;
+  }
+
+  /** Up to `limit` entries of a log's history from `fromSequence` on, oldest first. */
+  async logCommitments(logId: string, fromSequence: bigint, limit: number): Promise<StoredLogCommitment[]> {
+    const out: StoredLogCommitment[] = [];
+    const lt = key(FAMILY.logCommitment, new Writer().string(logId, LOG_ID_MAX, 'logId').finish(), Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff));
+    for await (const [k, value] of this.db.iterator({ gte: logCommitmentKey(logId, fromSequence), lt, limit })) {
+      const sequence = readU64(k.subarray(k.length - 8), 'log commitment sequence');
+      out.push(decodeExact(plain(value), 'log commitment', (r) => ({ sequence, txId: bytesToHex(r.fixed(32, 'txId')), height: r.u64('height'), treeSize: r.u64('treeSize'), root: r.fixed(32, 'root') })));
+    }
+    return out;
+  }
+
   /** Leaf hashes of the commitment log, in order (stored per block, 32 bytes each). */
   async loadLogLeaves(): Promise<Uint8Array[]> {
     const leaves: Uint8Array[] = [];
@@ -278,6 +315,10 @@ export class NodeStore {
       const leaves = new Uint8Array(32 * c.newLogLeaves.length);
       c.newLogLeaves.forEach((leaf, i) => leaves.set(leaf, 32 * i));
       ops.push({ type: 'put', key: heightKey(FAMILY.logLeaves, c.height), value: leaves });
+    }
+    for (const [logId, record] of c.changedLogs) ops.push({ type: 'put', key: key(FAMILY.logRecord, enc.encode(logId)), value: encodeLogRecord(record) });
+    for (const x of c.logCommitments) {
+      ops.push({ type: 'put', key: logCommitmentKey(x.logId, x.sequence), value: new Writer().fixed(hexToBytes(x.txId, 'txId', 32), 32, 'txId').u64(c.height, 'height').u64(x.treeSize, 'treeSize').fixed(x.root, 32, 'root').finish() });
     }
     for (const [address, account] of c.changedAccounts) ops.push({ type: 'put', key: idKey(FAMILY.account, address, 'address'), value: encodeAccount(account) });
     // The latest attestation of a height wins: after a Bitcoin reorg the anchor is attested again.
@@ -419,7 +460,9 @@ async function checkVersion(db: ClassicLevel<Uint8Array, Uint8Array>, path: stri
     if (version !== STORE_VERSION) {
       throw new Error(
         `the database at ${path} has storage layout version ${version ?? `(unreadable: ${bytesToHex(stored)})`}; this node reads and writes version ${STORE_VERSION} (docs/storage.md). ` +
-          'Move the data directory aside and start with an empty one: the node syncs the chain from its peers.',
+          (version === 3
+            ? 'Version 4 holds log records (state version 2, transaction version 2): a version 3 chain cannot continue; start a new chain from a new genesis (npm run devnet -- --reset for the devnet).'
+            : 'Move the data directory aside and start with an empty one: the node syncs the chain from its peers.'),
       );
     }
     return;
@@ -457,4 +500,27 @@ function decodeAccount(bytes: Uint8Array): Account {
   const account = { balance: r.u64('balance'), nonce: r.u64('nonce') };
   r.end('account');
   return account;
+}
+
+function encodeLogRecord(r: LogRecord): Uint8Array {
+  return new Writer()
+    .fixed(r.ownerPublicKey, PUBLIC_KEY_SIZE, 'owner')
+    .u64(r.size, 'size')
+    .fixed(r.root, 32, 'root')
+    .u64(r.commitments, 'commitments')
+    .list(r.keyChanges, KEY_CHANGES_MAX, 'keyChanges', (w, k) => w.u64(k.fromSize, 'fromSize').fixed(k.publicKey, PUBLIC_KEY_SIZE, 'publicKey'))
+    .finish();
+}
+
+/** A plain Uint8Array view: LevelDB hands out Buffers, whose slices would stay Buffers. */
+const plain = (bytes: Uint8Array) => new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+
+function decodeLogRecord(bytes: Uint8Array): LogRecord {
+  return decodeExact(plain(bytes), 'log record', (r) => ({
+    ownerPublicKey: r.fixed(PUBLIC_KEY_SIZE, 'owner'),
+    size: r.u64('size'),
+    root: r.fixed(32, 'root'),
+    commitments: r.u64('commitments'),
+    keyChanges: r.list(KEY_CHANGES_MAX, 'keyChanges', (rr) => ({ fromSize: rr.u64('fromSize'), publicKey: rr.fixed(PUBLIC_KEY_SIZE, 'publicKey') })),
+  }));
 }

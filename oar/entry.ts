@@ -8,7 +8,16 @@ import { decodeExact, DecodeError, Reader, Writer } from '../protocol/encoding.t
 import { sha256Parts, domainPrefix, signingBytes, taggedHash, TAGS } from '../protocol/hash.ts';
 import { PUBLIC_KEY_SIZE, SIGNATURE_SIZE, verify } from '../protocol/keys.ts';
 import { leafHash } from '../protocol/merkle.ts';
-import { LOG_ID_MAX, LOG_ID_PATTERN } from '../protocol/tx.ts';
+
+/**
+ * The OAR record's log id: 1-64 printable ASCII characters without spaces (docs/oar.md).
+ * Pantheon's log ids are now `<owner address>/<name>` (protocol/tx.ts, docs/state.md); an OAR
+ * record committed to Pantheon must use its Pantheon log id, which this looser rule does not
+ * yet require (nor fit: a Pantheon log id is up to 127 bytes). Aligning the two is the OAR
+ * checkpoint work (issue 14, part 2).
+ */
+export const LOG_ID_MAX = 64;
+export const LOG_ID_PATTERN = /^[\x21-\x7e]{1,64}$/;
 
 export const ENTRY_VERSION = 1;
 export const HASH_SIZE = 32;

@@ -8,7 +8,7 @@ import { bytesToHex, concatBytes, equalBytes } from '../protocol/bytes.ts';
 import { decodeExact, DecodeError, Reader, Writer } from '../protocol/encoding.ts';
 import { assertValidChainId, CHAIN_ID_PATTERN } from '../protocol/hash.ts';
 import { PUBLIC_KEY_SIZE } from '../protocol/keys.ts';
-import { LOG_ID_MAX, LOG_ID_PATTERN } from '../protocol/tx.ts';
+import { LOG_ID_MAX, LOG_ID_PATTERN } from './entry.ts';
 import { assertValidLogId, UnsupportedVersionError, encodeSignedEntry, entryHash, HASH_SIZE, readSignedEntry, SALT_SIZE, SEQUENCE_MAX, type SignedEntry } from './entry.ts';
 
 /** "pan-oar\n": names the file type before anything is parsed. */

@@ -13,6 +13,8 @@ export const TAGS = {
   txLeaf: 'pantheon/tx-leaf/v1',
   commitmentLeaf: 'pantheon/commitment-leaf/v1',
   stateLeaf: 'pantheon/state-leaf/v1',
+  logStateLeaf: 'pantheon/log-state-leaf/v1',
+  stateRoot: 'pantheon/state-root/v1',
   evidenceLeaf: 'pantheon/evidence-leaf/v1',
   blockHeader: 'pantheon/block-header/v1',
   proposal: 'pantheon/proposal/v1',

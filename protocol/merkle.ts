@@ -85,29 +85,42 @@ export function inclusionProofFrom(size: number, index: number, rangeRoot: Range
 
 /** RFC 9162 2.1.4.1 PROOF(m, D[n]) for 0 < m <= n. */
 export function consistencyProof(leafHashes: readonly Uint8Array[], oldSize: number): Uint8Array[] {
-  const size = leafHashes.length;
+  return consistencyProofFrom(leafHashes.length, oldSize, (start, end) => rootOf(leafHashes, start, end));
+}
+
+/**
+ * RFC 9162 2.1.4.1 PROOF(m, D[n]) for a tree of `size` leaves whose subtree roots come from
+ * `rangeRoot` (a caller with cached subtrees answers in O(log n)). SUBPROOF walked from the
+ * root down; each step adds one hash, so the proof has at most ceil(log2 n) + 1 of them.
+ */
+export function consistencyProofFrom(size: number, oldSize: number, rangeRoot: RangeRoot): Uint8Array[] {
+  if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`tree size ${size} must be a positive integer`);
   if (!Number.isInteger(oldSize) || oldSize < 1 || oldSize > size) {
     throw new RangeError(`old size ${oldSize} must be in [1, ${size}]`);
   }
   const proof: Uint8Array[] = [];
-  subproof(leafHashes, oldSize, 0, size, true, proof);
+  let m = oldSize;
+  let start = 0;
+  let end = size;
+  let whole = true; // SUBPROOF's b: the old tree is this whole subtree of the new one
+  for (;;) {
+    const n = end - start;
+    if (m === n) {
+      if (!whole) proof.push(rangeRoot(start, end));
+      break;
+    }
+    const k = splitPoint(n);
+    if (m <= k) {
+      proof.push(rangeRoot(start + k, end));
+      end = start + k;
+    } else {
+      proof.push(rangeRoot(start, start + k));
+      start += k;
+      m -= k;
+      whole = false;
+    }
+  }
   return proof.reverse();
-}
-
-function subproof(leaves: readonly Uint8Array[], m: number, start: number, end: number, whole: boolean, out: Uint8Array[]): void {
-  const n = end - start;
-  if (m === n) {
-    if (!whole) out.push(rootOf(leaves, start, end));
-    return;
-  }
-  const k = splitPoint(n);
-  if (m <= k) {
-    out.push(rootOf(leaves, start + k, end));
-    subproof(leaves, m, start, start + k, whole, out);
-  } else {
-    out.push(rootOf(leaves, start, start + k));
-    subproof(leaves, m - k, start + k, end, false, out);
-  }
 }
 
 function isHashList(proof: readonly Uint8Array[]): boolean {

@@ -1,10 +1,12 @@
-// The state transition (docs/state.md): balances and nonces. Pure and deterministic. There is
-// no mint: a transfer moves PAN from sender to recipient, a fee moves from sender to the
-// block proposer, and nothing else changes a balance, so the total is fixed by genesis.
-// Signatures are checked before this runs (once, at the edge); applyTx checks the rest.
+// The state transition (docs/state.md): accounts (balances and nonces) and logs (owner key,
+// committed size and root). Pure and deterministic. There is no mint: a transfer moves PAN
+// from sender to recipient, a fee moves from sender to the block proposer, and nothing else
+// changes a balance, so the total is fixed by genesis. Signatures are checked before this
+// runs (once, at the edge); applyTx checks the rest, account rules first, then log rules.
 import { bytesToHex, concatBytes, hexToBytes } from './bytes.ts';
 import { Writer } from './encoding.ts';
 import { domainPrefix, TAGS } from './hash.ts';
+import { checkLogTx, cloneLogs, combineStateRoot, logsRoot, nextLogRecord, type Logs } from './log-state.ts';
 import { leafHash, rootOf } from './merkle.ts';
 import { txSender, type UnsignedTx } from './tx.ts';
 
@@ -16,16 +18,19 @@ export interface Account {
 /** Accounts keyed by the lower-case hex of the 32-byte address. */
 export type Accounts = Map<string, Account>;
 
+/** The whole state: accounts and the record of every log. */
+export interface State {
+  accounts: Accounts;
+  logs: Logs;
+}
+
 export interface ApplyContext {
   proposer: Uint8Array;
   minFee: bigint;
 }
 
-/**
- * Applies one transaction in place. Returns why it is invalid (and leaves the accounts
- * untouched), or undefined when it was applied.
- */
-export function applyTx(accounts: Accounts, tx: UnsignedTx, ctx: ApplyContext): string | undefined {
+/** Why the account rules refuse `tx` (docs/state.md, rules 1-4), or undefined. Reads only. */
+export function checkAccountTx(accounts: Accounts, tx: UnsignedTx, ctx: ApplyContext): string | undefined {
   const senderKey = bytesToHex(txSender(tx));
   const sender = accounts.get(senderKey);
   if (!sender) return `sender ${senderKey} has no account (no balance to pay the fee)`;
@@ -34,11 +39,25 @@ export function applyTx(accounts: Accounts, tx: UnsignedTx, ctx: ApplyContext): 
   const amount = tx.payload.kind === 'transfer' ? tx.payload.amount : 0n;
   const cost = tx.fee + amount;
   if (sender.balance < cost) return `balance ${sender.balance} cannot pay ${cost} (fee ${tx.fee} + amount ${amount})`;
+  return undefined;
+}
 
-  sender.balance -= cost;
+/**
+ * Applies one transaction in place. Returns why it is invalid (and leaves the state
+ * untouched), or undefined when it was applied.
+ */
+export function applyTx(state: State, tx: UnsignedTx, ctx: ApplyContext): string | undefined {
+  const bad = checkAccountTx(state.accounts, tx, ctx) ?? checkLogTx(state.logs, tx);
+  if (bad) return bad;
+  const sender = state.accounts.get(bytesToHex(txSender(tx)))!;
+  const amount = tx.payload.kind === 'transfer' ? tx.payload.amount : 0n;
+  sender.balance -= tx.fee + amount;
   sender.nonce += 1n;
-  if (tx.payload.kind === 'transfer') credit(accounts, bytesToHex(tx.payload.to), tx.payload.amount);
-  credit(accounts, bytesToHex(ctx.proposer), tx.fee);
+  if (tx.payload.kind === 'transfer') credit(state.accounts, bytesToHex(tx.payload.to), tx.payload.amount);
+  credit(state.accounts, bytesToHex(ctx.proposer), tx.fee);
+  if (tx.payload.kind === 'commitment' || tx.payload.kind === 'keyChange') {
+    state.logs.set(tx.payload.logId, nextLogRecord(state.logs.get(tx.payload.logId), tx));
+  }
   return undefined;
 }
 
@@ -53,14 +72,18 @@ export function cloneAccounts(accounts: Accounts): Accounts {
   return new Map([...accounts].map(([k, a]) => [k, { ...a }]));
 }
 
+export function cloneState(state: State): State {
+  return { accounts: cloneAccounts(state.accounts), logs: cloneLogs(state.logs) };
+}
+
 export function totalBalance(accounts: Accounts): bigint {
   let sum = 0n;
   for (const a of accounts.values()) sum += a.balance;
   return sum;
 }
 
-/** RFC 6962 root over accounts sorted by address: leaf = prefix || address || balance || nonce. */
-export function stateRoot(chainId: string, accounts: Accounts): Uint8Array {
+/** RFC 9162 root over accounts sorted by address: leaf = prefix || address || balance || nonce. */
+export function accountsRoot(chainId: string, accounts: Accounts): Uint8Array {
   const prefix = domainPrefix(TAGS.stateLeaf, chainId);
   const keys = [...accounts.keys()].sort();
   return rootOf(
@@ -70,4 +93,9 @@ export function stateRoot(chainId: string, accounts: Accounts): Uint8Array {
       return leafHash(concatBytes(prefix, body));
     }),
   );
+}
+
+/** The state root (state version 2): taggedHash(state-root tag, chainId, accountsRoot || logsRoot). */
+export function stateRoot(chainId: string, state: State): Uint8Array {
+  return combineStateRoot(chainId, accountsRoot(chainId, state.accounts), logsRoot(chainId, state.logs));
 }

@@ -3,22 +3,56 @@
 // exactly the bytes that were signed, so it does not depend on the (randomised) signature.
 import { decodeExact, DecodeError, Reader, Writer } from './encoding.ts';
 import { assertValidChainId, domainPrefix, taggedHash, TAGS } from './hash.ts';
-import { addressBytes, PUBLIC_KEY_SIZE, sign, SIGNATURE_SIZE, verify, ADDRESS_SIZE } from './keys.ts';
+import { addressBytes, decodeAddress, PUBLIC_KEY_SIZE, sign, SIGNATURE_SIZE, verify, ADDRESS_SIZE } from './keys.ts';
 import { concatBytes } from './bytes.ts';
 
-export const TX_VERSION = 1;
-export const TX_KIND = { transfer: 1, commitment: 2, anchorAttestation: 3 } as const;
-export const LOG_ID_MAX = 64;
+/** Version 2: commitments carry the previous size and a consistency proof; key changes (docs/transaction.md). */
+export const TX_VERSION = 2;
+export const TX_KIND = { transfer: 1, commitment: 2, anchorAttestation: 3, keyChange: 4 } as const;
+/** A log id is `<owner address>/<name>`: the 62-character pan1 address, a slash, a 1-64 character name. */
+export const LOG_NAME_MAX = 64;
+export const LOG_ID_MAX = 62 + 1 + LOG_NAME_MAX;
+/** Printable ASCII without space; the address part is checked for its bech32m checksum too (isValidLogId). */
+export const LOG_ID_PATTERN = /^pan1[02-9ac-hj-np-z]{58}\/[\x21-\x7e]{1,64}$/;
+/**
+ * The largest OAR tree size a commitment may name: 2^53 - 1, so sizes are exact JavaScript
+ * numbers in the Merkle code, and a consistency proof between any two such sizes has at most
+ * 54 hashes (below CONSISTENCY_PROOF_MAX).
+ */
+export const TREE_SIZE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
+export const CONSISTENCY_PROOF_MAX = 64;
 export const CHAIN_ID_MAX = 64;
 export const BTC_TX_SIZE_MAX = 10_000;
 export const BTC_HEADER_SIZE = 80;
 export const BTC_MERKLE_DEPTH_MAX = 32;
 export const BTC_FOLLOWING_HEADERS_MAX = 64;
+/** version, chainId, kind, senderPublicKey, nonce, fee, and the signature after the payload. */
 const TX_COMMON_SIZE = 1 + 4 + CHAIN_ID_MAX + 1 + PUBLIC_KEY_SIZE + 8 + 8 + SIGNATURE_SIZE;
+/** The largest signed transaction of each kind, every variable field at its maximum (docs/transaction.md). */
+export const TX_SIZE_MAX_BY_KIND = {
+  transfer: TX_COMMON_SIZE + ADDRESS_SIZE + 8,
+  commitment: TX_COMMON_SIZE + 4 + LOG_ID_MAX + 8 + 32 + 8 + 4 + 32 * CONSISTENCY_PROOF_MAX,
+  anchorAttestation: TX_COMMON_SIZE + 8 + 32 + 4 + BTC_TX_SIZE_MAX + BTC_HEADER_SIZE + 4 + 4 + 4 + 32 * BTC_MERKLE_DEPTH_MAX + 4 + BTC_HEADER_SIZE * BTC_FOLLOWING_HEADERS_MAX,
+  keyChange: TX_COMMON_SIZE + 4 + LOG_ID_MAX + PUBLIC_KEY_SIZE + 8,
+} as const;
 /** The largest signed transaction: an anchor attestation with every list at its maximum. */
-export const TX_SIZE_MAX =
-  TX_COMMON_SIZE + 8 + 32 + 4 + BTC_TX_SIZE_MAX + BTC_HEADER_SIZE + 4 + 4 + 4 + 32 * BTC_MERKLE_DEPTH_MAX + 4 + BTC_HEADER_SIZE * BTC_FOLLOWING_HEADERS_MAX;
-export const LOG_ID_PATTERN = /^[\x21-\x7e]{1,64}$/;
+export const TX_SIZE_MAX = Math.max(...Object.values(TX_SIZE_MAX_BY_KIND));
+
+/** Why `logId` is not `<pan1 address>/<name>` with a valid address checksum, or undefined. */
+export function logIdProblem(logId: string): string | undefined {
+  if (!LOG_ID_PATTERN.test(logId)) return 'must be <owner pan1 address>/<name>, the name 1-64 printable ASCII characters without spaces';
+  try {
+    decodeAddress(logId.slice(0, logId.indexOf('/')));
+  } catch (err) {
+    return `the owner address is not valid: ${(err as Error).message}`;
+  }
+  return undefined;
+}
+
+/** The owner address bytes named by a valid log id (its part before the first slash). */
+export function logIdOwner(logId: string): Uint8Array {
+  return decodeAddress(logId.slice(0, logId.indexOf('/')), 'logId owner');
+}
 
 export interface TransferPayload {
   kind: 'transfer';
@@ -28,9 +62,22 @@ export interface TransferPayload {
 
 export interface CommitmentPayload {
   kind: 'commitment';
-  logId: string; // printable ASCII, 1-64 characters
-  treeSize: bigint; // entries in the OAR log, >= 1
+  logId: string; // <owner address>/<name>
+  treeSize: bigint; // entries in the OAR log, 1 .. TREE_SIZE_MAX
   root: Uint8Array; // 32-byte OAR log root
+  /** The log's committed size this extends; 0 for the log's first commitment. */
+  previousSize: bigint;
+  /** RFC 9162 consistency proof from (previousSize, committed root) to (treeSize, root); empty for a first commitment. */
+  consistencyProof: Uint8Array[];
+}
+
+/** Hands a log to a new owner key from `fromSize` on; sent by the current owner key. */
+export interface KeyChangePayload {
+  kind: 'keyChange';
+  logId: string;
+  newPublicKey: Uint8Array; // 1952-byte ML-DSA-65 public key
+  /** The first OAR sequence number the new key signs (the key-change entry's sequence + 1). */
+  fromSize: bigint;
 }
 
 /**
@@ -56,7 +103,7 @@ export interface UnsignedTx {
   senderPublicKey: Uint8Array;
   nonce: bigint;
   fee: bigint;
-  payload: TransferPayload | CommitmentPayload | AnchorAttestationPayload;
+  payload: TransferPayload | CommitmentPayload | AnchorAttestationPayload | KeyChangePayload;
 }
 
 export interface SignedTx extends UnsignedTx {
@@ -77,9 +124,20 @@ export function encodeTxBody(tx: UnsignedTx): Uint8Array {
     if (p.amount < 1n) throw new RangeError('amount: must be at least 1 base unit');
     w.fixed(p.to, ADDRESS_SIZE, 'to').u64(p.amount, 'amount');
   } else if (p.kind === 'commitment') {
-    if (!LOG_ID_PATTERN.test(p.logId)) throw new RangeError('logId: must be 1-64 printable ASCII characters');
-    if (p.treeSize < 1n) throw new RangeError('treeSize: must be at least 1');
-    w.string(p.logId, LOG_ID_MAX, 'logId').u64(p.treeSize, 'treeSize').fixed(p.root, 32, 'root');
+    const badLogId = logIdProblem(p.logId);
+    if (badLogId) throw new RangeError(`logId: ${badLogId}`);
+    if (p.treeSize < 1n || p.treeSize > TREE_SIZE_MAX) throw new RangeError(`treeSize: must be in [1, ${TREE_SIZE_MAX}]`);
+    if (p.previousSize > TREE_SIZE_MAX) throw new RangeError(`previousSize: must be at most ${TREE_SIZE_MAX}`);
+    w.string(p.logId, LOG_ID_MAX, 'logId')
+      .u64(p.treeSize, 'treeSize')
+      .fixed(p.root, 32, 'root')
+      .u64(p.previousSize, 'previousSize')
+      .list(p.consistencyProof, CONSISTENCY_PROOF_MAX, 'consistencyProof', (ww, h) => ww.fixed(h, 32, 'consistencyProof hash'));
+  } else if (p.kind === 'keyChange') {
+    const badLogId = logIdProblem(p.logId);
+    if (badLogId) throw new RangeError(`logId: ${badLogId}`);
+    if (p.fromSize > TREE_SIZE_MAX) throw new RangeError(`fromSize: must be at most ${TREE_SIZE_MAX}`);
+    w.string(p.logId, LOG_ID_MAX, 'logId').fixed(p.newPublicKey, PUBLIC_KEY_SIZE, 'newPublicKey').u64(p.fromSize, 'fromSize');
   } else {
     w.u64(p.pantheonHeight, 'pantheonHeight')
       .fixed(p.root, 32, 'root')
@@ -99,6 +157,7 @@ export function encodeTx(tx: SignedTx): Uint8Array {
 
 function readTxBody(r: Reader): UnsignedTx {
   const version = r.u8('version');
+  if (version === 1) throw new DecodeError('version', 'transaction version 1 predates append-only logs and is no longer accepted: this chain takes version 2 (docs/transaction.md), and a chain of version 1 transactions needs a new genesis');
   if (version !== TX_VERSION) throw new DecodeError('version', `unsupported transaction version ${version}`);
   const chainId = r.string(CHAIN_ID_MAX, 'chainId');
   try {
@@ -117,11 +176,20 @@ function readTxBody(r: Reader): UnsignedTx {
     if (amount < 1n) throw new DecodeError('amount', 'must be at least 1 base unit');
     payload = { kind: 'transfer', to, amount };
   } else if (kind === TX_KIND.commitment) {
-    const logId = r.string(LOG_ID_MAX, 'logId');
-    if (!LOG_ID_PATTERN.test(logId)) throw new DecodeError('logId', 'must be 1-64 printable ASCII characters');
+    const logId = readLogId(r);
     const treeSize = r.u64('treeSize');
-    if (treeSize < 1n) throw new DecodeError('treeSize', 'must be at least 1');
-    payload = { kind: 'commitment', logId, treeSize, root: r.fixed(32, 'root') };
+    if (treeSize < 1n || treeSize > TREE_SIZE_MAX) throw new DecodeError('treeSize', `${treeSize} is not in [1, ${TREE_SIZE_MAX}]`);
+    const root = r.fixed(32, 'root');
+    const previousSize = r.u64('previousSize');
+    if (previousSize > TREE_SIZE_MAX) throw new DecodeError('previousSize', `${previousSize} exceeds the maximum tree size ${TREE_SIZE_MAX}`);
+    const consistencyProof = r.list(CONSISTENCY_PROOF_MAX, 'consistencyProof', (rr) => rr.fixed(32, 'consistencyProof hash'));
+    payload = { kind: 'commitment', logId, treeSize, root, previousSize, consistencyProof };
+  } else if (kind === TX_KIND.keyChange) {
+    const logId = readLogId(r);
+    const newPublicKey = r.fixed(PUBLIC_KEY_SIZE, 'newPublicKey');
+    const fromSize = r.u64('fromSize');
+    if (fromSize > TREE_SIZE_MAX) throw new DecodeError('fromSize', `${fromSize} exceeds the maximum tree size ${TREE_SIZE_MAX}`);
+    payload = { kind: 'keyChange', logId, newPublicKey, fromSize };
   } else if (kind === TX_KIND.anchorAttestation) {
     payload = {
       kind: 'anchorAttestation',
@@ -138,6 +206,13 @@ function readTxBody(r: Reader): UnsignedTx {
     throw new DecodeError('kind', `unknown transaction kind ${kind}`);
   }
   return { chainId, senderPublicKey, nonce, fee, payload };
+}
+
+function readLogId(r: Reader): string {
+  const logId = r.string(LOG_ID_MAX, 'logId');
+  const bad = logIdProblem(logId);
+  if (bad) throw new DecodeError('logId', bad);
+  return logId;
 }
 
 export function decodeTx(bytes: Uint8Array): SignedTx {

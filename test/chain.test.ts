@@ -8,12 +8,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { blockHash, encodeBlock, evidenceRoot, txRoot, type Block } from '../protocol/block.ts';
 import { bytesToHex, ZERO_HASH } from '../protocol/bytes.ts';
 import { encodeEvidence, evidenceKey, makeEvidence } from '../protocol/evidence.ts';
-import { addressBytes, keyPairFromSeed } from '../protocol/keys.ts';
+import { addressBytes, addressOf, keyPairFromSeed } from '../protocol/keys.ts';
 import { encodeTx, signTx, type UnsignedTx } from '../protocol/tx.ts';
 import { signVote } from '../protocol/vote.ts';
 import { createGenesis } from '../genesis/genesis.ts';
 import { Chain } from '../node/chain.ts';
 import { NodeStore } from '../node/store.ts';
+import { SampleLog } from '../node/commitment-log.ts';
 
 const validators = [10, 11, 12, 13].map((i) => keyPairFromSeed(new Uint8Array(32).fill(i)));
 const treasury = keyPairFromSeed(new Uint8Array(32).fill(20));
@@ -39,7 +40,7 @@ function equivocation(height: bigint) {
 }
 
 function commitment(nonce: bigint): Uint8Array {
-  const tx: UnsignedTx = { chainId: genesis.chainId, senderPublicKey: treasury.publicKey, nonce, fee: 1000n, payload: { kind: 'commitment', logId: 'chain/test', treeSize: nonce + 1n, root: new Uint8Array(32).fill(9) } };
+  const tx: UnsignedTx = { chainId: genesis.chainId, senderPublicKey: treasury.publicKey, nonce, fee: 1000n, payload: { kind: 'commitment', logId: `${addressOf(treasury.publicKey)}/chain-test-${nonce}`, treeSize: nonce + 1n, root: new Uint8Array(32).fill(9), previousSize: 0n, consistencyProof: [] } };
   return encodeTx(signTx(tx, treasury.secretKey));
 }
 
@@ -120,6 +121,40 @@ describe('chain rules', () => {
     const byValidator = encodeTx(signTx({ ...attestation, senderPublicKey: validators[1].publicKey, nonce: 0n }, validators[1].secretKey));
     const forgedByValidator = await rebuildHeader(chain, { ...next, txs: [byValidator] });
     expect(await chain.validateBlock(forgedByValidator)).toMatch(/anchor attestation: root is not the hash of block 1/);
+  });
+
+  it('refuses a block holding a rewrite of a log, keeps honest log history across a reopen, and commits the log records in stateRoot', async () => {
+    const { dir, store, chain } = await openChain();
+    const logId = `${addressOf(treasury.publicKey)}/agents`;
+    const tree = new SampleLog('chain test agents');
+    const at = (nonce: bigint, previousSize: number, size: number, root = tree.root(size), proof = tree.consistencyProof(previousSize, size)) =>
+      encodeTx(signTx({ chainId: genesis.chainId, senderPublicKey: treasury.publicKey, nonce, fee: 1000n, payload: { kind: 'commitment', logId, treeSize: BigInt(size), root, previousSize: BigInt(previousSize), consistencyProof: proof } }, treasury.secretKey));
+    const first = await chain.buildBlock([at(0n, 0, 10)], [], proposer, 2_000);
+    expect(first.txs).toHaveLength(1);
+    await chain.commit(first, CERTIFICATE_PLACEHOLDER);
+    // A shrink and a second root at size 10 are left out by the builder and refuse a block that holds them.
+    const shrink = at(1n, 10, 5, tree.root(5), []);
+    const swapped = at(1n, 10, 10, new Uint8Array(32).fill(1), []);
+    const built = await chain.buildBlock([shrink], [], proposer, 3_000);
+    expect(built.txs).toHaveLength(0);
+    for (const [bad, reason] of [[shrink, /size 5 is smaller than the committed size 10/], [swapped, /size 10 is already committed with another root/]] as const) {
+      const forged = await rebuildHeader(chain, { ...built, txs: [bad] });
+      expect(await chain.validateBlock(forged)).toMatch(new RegExp(`transaction 0: log ${logId.replace(/[/]/g, '\\/')}: ${reason.source}`));
+    }
+    // The honest extension becomes the next block; a header whose stateRoot ignores the log record is refused.
+    const second = await chain.buildBlock([at(1n, 10, 25)], [], proposer, 3_000);
+    expect(second.txs).toHaveLength(1);
+    const staleRoot = { ...second, header: { ...second.header, stateRoot: first.header.stateRoot } };
+    expect(await chain.validateBlock(staleRoot)).toMatch(/stateRoot does not match/);
+    await chain.commit(second, CERTIFICATE_PLACEHOLDER);
+    await store.close();
+    stores.pop();
+    const reopened = await openChain(dir);
+    expect(reopened.chain.logRecord(logId)).toMatchObject({ size: 25n, commitments: 2n, root: tree.root(25) });
+    expect((await reopened.store.logCommitments(logId, 0n, 10)).map((c) => [c.sequence, c.treeSize, c.height])).toEqual([
+      [0n, 10n, 1n],
+      [1n, 25n, 2n],
+    ]);
   });
 });
 

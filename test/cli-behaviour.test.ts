@@ -115,7 +115,7 @@ describe('--json errors are JSON', () => {
 describe('against a running node without an anchorer', () => {
   it('submit accepts an upper-case --root; tx, proof and verify accept upper-case hex', () => {
     const root = 'AB'.repeat(32);
-    const submit = pantheon(['submit', '--log', 'acme/agents', '--root', root, '--size', '3', '--key', treasuryKey, '--node', node.url, '--wait', 'final', '--timeout', '90', '--json']);
+    const submit = pantheon(['submit', '--name', 'acme/agents', '--root', root, '--size', '3', '--key', treasuryKey, '--node', node.url, '--wait', 'final', '--timeout', '90', '--json']);
     expect(submit.code, submit.stdout + submit.stderr).toBe(0);
     commitmentId = parseJson(submit.stdout).commitmentId;
     expect(commitmentId).toMatch(/^[0-9a-f]{64}$/);
@@ -143,7 +143,7 @@ describe('against a running node without an anchorer', () => {
   }, 60_000);
 
   it('submit --wait anchored gives up at --timeout too', () => {
-    const r = pantheon(['submit', '--log', 'acme/agents', '--root', 'cd'.repeat(32), '--size', '4', '--key', treasuryKey, '--node', node.url, '--wait', 'anchored', '--timeout', '5', '--json']);
+    const r = pantheon(['submit', '--name', 'acme/waits', '--root', 'cd'.repeat(32), '--size', '4', '--key', treasuryKey, '--node', node.url, '--wait', 'anchored', '--timeout', '5', '--json']);
     expect(r.code).toBe(1);
     expect(parseJson(r.stdout).error.message).toMatch(/timed out after 5 s waiting until transaction [0-9a-f]{64} is anchored: it is (pending|final)/);
   }, 60_000);

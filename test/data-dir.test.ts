@@ -11,7 +11,7 @@ import { withSigned, type SignRecord } from '../consensus/index.ts';
 import { blockHash } from '../protocol/block.ts';
 import { bytesToHex } from '../protocol/bytes.ts';
 import { certificateFromVotes, encodeCertificate } from '../protocol/certificate.ts';
-import { addressBytes, keyPairFromSeed } from '../protocol/keys.ts';
+import { addressBytes, addressOf, keyPairFromSeed } from '../protocol/keys.ts';
 import { encodeTx, signTx } from '../protocol/tx.ts';
 import { signVote } from '../protocol/vote.ts';
 import { createGenesis, genesisHash } from '../genesis/genesis.ts';
@@ -37,7 +37,7 @@ async function commitBlocks(dataDir: string, count: number): Promise<void> {
   const chain = await Chain.load(genesis, store);
   for (let i = 0; i < count; i++) {
     const nonce = chain.account(bytesToHex(addressBytes(treasury.publicKey)))!.nonce;
-    const commitment = encodeTx(signTx({ chainId: genesis.chainId, senderPublicKey: treasury.publicKey, nonce, fee: genesis.params.minFee, payload: { kind: 'commitment', logId: 'acme/prod', treeSize: BigInt(i + 1), root: new Uint8Array(32).fill(i) } }, treasury.secretKey));
+    const commitment = encodeTx(signTx({ chainId: genesis.chainId, senderPublicKey: treasury.publicKey, nonce, fee: genesis.params.minFee, payload: { kind: 'commitment', logId: `${addressOf(treasury.publicKey)}/prod-${i}`, treeSize: BigInt(i + 1), root: new Uint8Array(32).fill(i), previousSize: 0n, consistencyProof: [] } }, treasury.secretKey));
     const block = await chain.buildBlock([commitment], [], addressBytes(key.publicKey), 2_000 + i);
     expect(block.txs.length).toBe(1);
     const vote = signVote({ chainId: genesis.chainId, type: 'precommit', height: block.header.height, round: 0, blockHash: blockHash(block.header), validatorIndex: 0 }, key.secretKey);
@@ -102,6 +102,6 @@ describe('opening a validator data directory', () => {
     await raw.put(account, value);
     await raw.close();
     const err = await open(dataDir).then(() => undefined, (e: Error) => e);
-    expect(err?.message).toMatch(/is damaged .*the log leaves of block 2 \(1\) are missing; the database holds 2 commitment-log leaves, block 3 says 3; the stored accounts do not give block 3's state root/);
+    expect(err?.message).toMatch(/is damaged .*the log leaves of block 2 \(1\) are missing; the database holds 2 commitment-log leaves, block 3 says 3; the stored accounts and log records do not give block 3's state root/);
   });
 });

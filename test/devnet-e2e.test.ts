@@ -52,7 +52,7 @@ afterAll(async () => {
 describe('the embedded devnet, end to end', () => {
   it('anchors submitted commitments; the proof verifies offline in the CLI', async () => {
     for (const [i, url] of [devnet.urls[1], devnet.urls[2]].entries()) {
-      const r = pantheon(['submit', '--log', 'e2e/agent', '--root', `${i}`.repeat(64), '--size', String(10 + i), '--key', operatorKey, '--node', url, '--wait', 'final', '--json']);
+      const r = pantheon(['submit', '--name', `e2e-agent-${i}`, '--root', `${i}`.repeat(64), '--size', String(10 + i), '--key', operatorKey, '--node', url, '--wait', 'final', '--json']);
       expect(r.code, r.stderr).toBe(0);
       commitmentIds.push(JSON.parse(r.stdout).commitmentId);
     }

@@ -50,7 +50,7 @@ async function waitForHeight(n: NodeProcess, target: bigint, timeoutMs = 60_000)
 async function signedCommitment(keyPath: string, nodeUrl: string, logId: string, nonceOffset = 0n): Promise<Uint8Array> {
   const key = keyPairFromKeyFile(JSON.parse(readFileSync(keyPath, 'utf8')));
   const account = await api(nodeUrl, `/v1/account/${addressOf(key.publicKey)}`);
-  const tx: UnsignedTx = { chainId: 'pantheon-devnet-1', senderPublicKey: key.publicKey, nonce: BigInt(account.nextNonce) + nonceOffset, fee: 1000n, payload: { kind: 'commitment', logId, treeSize: 5n, root: new Uint8Array(32).fill(7) } };
+  const tx: UnsignedTx = { chainId: 'pantheon-devnet-1', senderPublicKey: key.publicKey, nonce: BigInt(account.nextNonce) + nonceOffset, fee: 1000n, payload: { kind: 'commitment', logId: `${addressOf(key.publicKey)}/${logId}`, treeSize: 5n, root: new Uint8Array(32).fill(7), previousSize: 0n, consistencyProof: [] } };
   return encodeTx(signTx(tx, key.secretKey));
 }
 
@@ -82,7 +82,7 @@ afterAll(async () => {
 describe('a four-validator network of real processes', () => {
   it('produces blocks continuously, and a commitment sent to one node is final on all', async () => {
     await waitForHeight(nodes[3], 3n);
-    const submitted = pantheon(['submit', '--log', 'acme/prod', '--root', 'ab'.repeat(32), '--size', '42', '--key', treasuryKeyPath, '--node', nodes[2].url, '--wait', 'final', '--json']);
+    const submitted = pantheon(['submit', '--name', 'acme-prod', '--root', 'ab'.repeat(32), '--size', '42', '--key', treasuryKeyPath, '--node', nodes[2].url, '--wait', 'final', '--json']);
     expect(submitted.code, submitted.stderr).toBe(0);
     const receipt = JSON.parse(submitted.stdout);
     expect(receipt.status).toBe('final');

@@ -82,7 +82,7 @@ describe('/metrics of a running node', () => {
     const anchorAddress = JSON.parse(readFileSync(join(dataDir, 'node.json'), 'utf8')).anchorAddress;
     await bitcoin.rpc.generateToAddress(510, anchorAddress); // mature coinbases, and segwit active on bcoin
     miner = setInterval(() => void bitcoin.rpc.generateToAddress(1, anchorAddress).catch(() => undefined), 500);
-    const r = pantheon(['submit', '--log', 'observe/agent', '--root', 'ab'.repeat(32), '--size', '3', '--key', treasuryKeyPath, '--node', node.url, '--wait', 'final', '--json']);
+    const r = pantheon(['submit', '--name', 'observe-agent', '--root', 'ab'.repeat(32), '--size', '3', '--key', treasuryKeyPath, '--node', node.url, '--wait', 'final', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const finalHeight = Number(JSON.parse(r.stdout).height);
     const families = await waitFor('the anchor of the commitment to be attested', async () => {

@@ -99,7 +99,7 @@ let nonce = 0n;
 async function submitCommitment(n: NodeProcess, logId: string): Promise<string> {
   const key = keyPairFromKeyFile(JSON.parse(readFileSync(treasuryKeyPath, 'utf8')));
   if (nonce === 0n) nonce = BigInt((await api(n.url, `/v1/account/${addressOf(key.publicKey)}`)).nextNonce);
-  const tx = signTx({ chainId: CHAIN, senderPublicKey: key.publicKey, nonce: nonce++, fee: minFee, payload: { kind: 'commitment', logId, treeSize: 1n, root: new Uint8Array(32).fill(9) } }, key.secretKey);
+  const tx = signTx({ chainId: CHAIN, senderPublicKey: key.publicKey, nonce: nonce++, fee: minFee, payload: { kind: 'commitment', logId: `${addressOf(key.publicKey)}/${logId}`, treeSize: 1n, root: new Uint8Array(32).fill(9), previousSize: 0n, consistencyProof: [] } }, key.secretKey);
   return (await api(n.url, '/v1/tx', { tx: bytesToHex(encodeTx(tx)) })).txId;
 }
 

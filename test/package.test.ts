@@ -83,7 +83,7 @@ describe('an outside program', () => {
       join(project, 'program.mjs'),
       `
 import { readFileSync } from 'node:fs';
-import { PantheonClient, readKeyFile, generateKeyPair, WaitTimeoutError, NodeUnreachableError } from 'pantheon';
+import { PantheonClient, addressOf, readKeyFile, generateKeyPair, WaitTimeoutError, NodeUnreachableError } from 'pantheon';
 import * as client from 'pantheon/client';
 import { verifyBundle, reportText, BUNDLE_VERSION } from 'pantheon/verify';
 
@@ -95,7 +95,8 @@ out.entries.push('.', './client', './verify');
 const pantheon = new PantheonClient(nodeUrl);
 const status = await pantheon.status();
 const key = readKeyFile(keyPath);
-const receipt = await pantheon.submitCommitment({ logId: 'outside/program', root: 'AB'.repeat(32), treeSize: 42, key });
+const owner = addressOf(key.publicKey); // log ids name their owner: <address>/<name>
+const receipt = await pantheon.submitCommitment({ logId: owner + '/program', root: 'AB'.repeat(32), treeSize: 42, key });
 const final = await pantheon.waitForTx(receipt.txId.toUpperCase(), 'final', { timeoutMs: 90_000 });
 const proof = await pantheon.proof(receipt.txId, { wait: 'final', timeoutMs: 30_000 });
 const result = verifyBundle(proof.bundle, { genesis: JSON.parse(readFileSync(genesisPath, 'utf8')), nowMs: Date.now() });
@@ -125,7 +126,7 @@ if (pkg.exports['./oar']) {
   await writer.outcome(permit, { payload: { sent: true } });
   const checkpoint = await writer.checkpoint();
   await writer.close();
-  const committed = await pantheon.submitCommitment({ logId: 'outside/oar', root: checkpoint.root, treeSize: checkpoint.size, key });
+  const committed = await pantheon.submitCommitment({ logId: owner + '/outside-oar', root: checkpoint.root, treeSize: checkpoint.size, key });
   out.oar = { size: checkpoint.size, status: (await pantheon.waitForTx(committed.txId, 'final', { timeoutMs: 90_000 })).status };
   out.entries.push('./oar');
 }

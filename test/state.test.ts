@@ -2,8 +2,8 @@
 // the real state transition, never change the sum of balances from 5 x 10^17 base units.
 import { describe, expect, it } from 'vitest';
 import { bytesToHex } from '../protocol/bytes.ts';
-import { addressBytes, keyPairFromSeed } from '../protocol/keys.ts';
-import { applyTx, cloneAccounts, stateRoot, totalBalance } from '../protocol/state.ts';
+import { addressBytes, addressOf, keyPairFromSeed } from '../protocol/keys.ts';
+import { applyTx, cloneAccounts, cloneState, stateRoot, totalBalance, type State } from '../protocol/state.ts';
 import type { UnsignedTx } from '../protocol/tx.ts';
 import { createGenesis, genesisAccounts, TOTAL_SUPPLY } from '../genesis/genesis.ts';
 
@@ -37,7 +37,8 @@ describe('state transition', () => {
   for (const seed of [1, 2, 3]) {
     it(`keeps the sum of balances at exactly 5e17 over 4,000 random transactions (seed ${seed})`, () => {
       const rng = prng(seed);
-      const accounts = genesisAccounts(genesis);
+      const state: State = { accounts: genesisAccounts(genesis), logs: new Map() };
+      const accounts = state.accounts;
       let applied = 0;
       let rejected = 0;
       for (let i = 0; i < 4000; i++) {
@@ -57,15 +58,15 @@ describe('state transition', () => {
           fee,
           payload: rng.float() < 0.5
             ? { kind: 'transfer', to: addressBytes(keys[rng.int(keys.length)].publicKey), amount }
-            : { kind: 'commitment', logId: 'prop/log', treeSize: BigInt(i + 1), root: new Uint8Array(32).fill(i & 0xff) },
+            : { kind: 'commitment', logId: `${addressOf(sender.publicKey)}/prop-${i}`, treeSize: BigInt(i + 1), root: new Uint8Array(32).fill(i & 0xff), previousSize: 0n, consistencyProof: [] },
         };
-        const before = cloneAccounts(accounts);
+        const before = cloneState(state);
         const proposer = addressBytes(keys[rng.int(keys.length)].publicKey);
-        const error = applyTx(accounts, tx, { proposer, minFee: genesis.params.minFee });
+        const error = applyTx(state, tx, { proposer, minFee: genesis.params.minFee });
         if (error) {
           rejected++;
-          // A rejected transaction leaves every account exactly as it was.
-          expect(accounts).toEqual(before);
+          // A rejected transaction leaves every account and log exactly as it was.
+          expect(state).toEqual(before);
         } else {
           applied++;
           expect(accounts.get(senderKey)!.nonce).toBe(expectedNonce + 1n);
@@ -80,7 +81,7 @@ describe('state transition', () => {
   }
 
   it('rejects each kind of invalid transaction with a reason', () => {
-    const accounts = genesisAccounts(genesis);
+    const accounts: State = { accounts: genesisAccounts(genesis), logs: new Map() };
     const ctx = { proposer: addressBytes(keys[0].publicKey), minFee: 1000n };
     const base: UnsignedTx = { chainId: genesis.chainId, senderPublicKey: keys[1].publicKey, nonce: 0n, fee: 1000n, payload: { kind: 'transfer', to: addressBytes(keys[2].publicKey), amount: 5n } };
     expect(applyTx(accounts, { ...base, nonce: 1n }, ctx)).toMatch(/nonce is 1, the account's next nonce is 0/);
@@ -92,11 +93,11 @@ describe('state transition', () => {
   });
 
   it('state root changes with any balance and is order-independent', () => {
-    const a = genesisAccounts(genesis);
-    const b = new Map([...a].reverse());
+    const a: State = { accounts: genesisAccounts(genesis), logs: new Map() };
+    const b: State = { accounts: new Map([...a.accounts].reverse()), logs: new Map() };
     expect(bytesToHex(stateRoot(genesis.chainId, a))).toBe(bytesToHex(stateRoot(genesis.chainId, b)));
-    const c = cloneAccounts(a);
-    c.values().next().value!.balance -= 1n;
+    const c: State = { accounts: cloneAccounts(a.accounts), logs: new Map() };
+    c.accounts.values().next().value!.balance -= 1n;
     expect(bytesToHex(stateRoot(genesis.chainId, c))).not.toBe(bytesToHex(stateRoot(genesis.chainId, a)));
     expect(bytesToHex(stateRoot('pantheon-other-1', a))).not.toBe(bytesToHex(stateRoot(genesis.chainId, a)));
   });

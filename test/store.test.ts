@@ -1,4 +1,4 @@
-// The node store's layout (docs/storage.md, version 3): what one block batch writes reads back
+// The node store's layout (docs/storage.md, version 4): what one block batch writes reads back
 // the same after a reopen, and a data directory of another layout version is refused, not misread.
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,6 +34,8 @@ function committed(height: bigint, over: Partial<CommittedBlock>): CommittedBloc
     commitmentIds: [],
     newLogLeaves: [],
     firstLogIndex: 0,
+    changedLogs: new Map(),
+    logCommitments: [],
     changedAccounts: new Map(),
     evidenceKeys: [],
     attestations: [],
@@ -55,17 +57,29 @@ describe('node store', () => {
     // Block 1: a transfer (no log index) and a commitment; block 2: two commitments; block 3: none.
     await store.commitBlock(committed(1n, { txIds: [hash(0x11), hash(0x12)], commitmentIds: [{ txId: hash(0x12), logIndex: 0 }], newLogLeaves: [leaf(0)], changedAccounts: new Map([[hash(0xa1), { balance: 4n, nonce: 1n }]]) }));
     await store.commitBlock(committed(2n, { txIds: [hash(0x21), hash(0x22)], commitmentIds: [{ txId: hash(0x21), logIndex: 1 }, { txId: hash(0x22), logIndex: 2 }], newLogLeaves: [leaf(1), leaf(2)], firstLogIndex: 1, evidenceKeys: ['2/1/0/prevote/aa/bb'], attestations: [{ pantheonHeight: 1n, txId: hash(0x22), bytes: Uint8Array.of(0xa7) }] }));
-    await store.commitBlock(committed(3n, {}));
+    const logA = 'pan1xqn38xltkwer73qrjfs0dca8arya49nmvx9jkt6k5e2vhd27addq46z020/a';
+    const record = { ownerPublicKey: new Uint8Array(1952).fill(3), size: 7n, root: new Uint8Array(32).fill(4), commitments: 2n, keyChanges: [{ fromSize: 8n, publicKey: new Uint8Array(1952).fill(5) }] };
+    const entry = (sequence: bigint, txByte: number, treeSize: bigint) => ({ logId: logA, sequence, txId: hash(txByte), treeSize, root: new Uint8Array(32).fill(txByte) });
+    await store.commitBlock(committed(3n, { changedLogs: new Map([[logA, { ...record, size: 3n, commitments: 1n, keyChanges: [] }]]), logCommitments: [entry(0n, 0x31, 3n)] }));
+    await store.commitBlock(committed(4n, { changedLogs: new Map([[logA, record]]), logCommitments: [entry(1n, 0x41, 7n)] }));
     await store.deleteProposedBlocksBelow(2n);
     await store.close();
     stores.pop();
 
     const again = await open(path);
-    expect(await again.height()).toBe(3n);
+    expect(await again.height()).toBe(4n);
+    expect(await again.loadLogRecords()).toEqual(new Map([[logA, record]]));
+    expect(await again.logCommitments(logA, 0n, 10)).toEqual([
+      { sequence: 0n, txId: hash(0x31), height: 3n, treeSize: 3n, root: new Uint8Array(32).fill(0x31) },
+      { sequence: 1n, txId: hash(0x41), height: 4n, treeSize: 7n, root: new Uint8Array(32).fill(0x41) },
+    ]);
+    expect((await again.logCommitments(logA, 1n, 10)).map((c) => c.sequence)).toEqual([1n]);
+    expect((await again.logCommitments(logA, 0n, 1)).map((c) => c.sequence)).toEqual([0n]);
+    expect(await again.logCommitments(`${logA}b`, 0n, 10)).toEqual([]); // a longer id sharing the prefix is another log
     expect(bytesToHex((await again.block(2n))!)).toBe('02010203');
     expect(bytesToHex((await again.certificate(3n))!)).toBe('0309');
-    expect(await again.block(4n)).toBeUndefined();
-    expect((await again.loadBlockHashes()).map(bytesToHex)).toEqual([hash(1), hash(2), hash(3)]);
+    expect(await again.block(5n)).toBeUndefined();
+    expect((await again.loadBlockHashes()).map(bytesToHex)).toEqual([hash(1), hash(2), hash(3), hash(4)]);
     expect(await again.txLocation(hash(0x11))).toEqual({ height: '1', index: 0 });
     expect(await again.txLocation(hash(0x12))).toEqual({ height: '1', index: 1, logIndex: 0 });
     expect(await again.txLocation(hash(0x22))).toEqual({ height: '2', index: 1, logIndex: 2 });
@@ -113,7 +127,7 @@ describe('node store', () => {
     await old.put('meta/genesis', GENESIS);
     await old.put('meta/height', '7');
     await old.close();
-    await expect(NodeStore.open(path)).rejects.toThrow(/written by storage layout version 1, which this node cannot read \(it reads and writes version 3/);
+    await expect(NodeStore.open(path)).rejects.toThrow(/written by storage layout version 1, which this node cannot read \(it reads and writes version 4/);
     const reopened = new ClassicLevel<string, string>(path); // the refusal released the lock
     expect(await reopened.keys().all()).toEqual(['meta/genesis', 'meta/height']);
     await reopened.close();
@@ -125,9 +139,14 @@ describe('node store', () => {
     stores.pop();
     const raw = new ClassicLevel<string, Uint8Array>(path, { valueEncoding: 'view' });
     expect(bytesToHex((await raw.get('meta/version'))!)).toBe(STORE_VERSION.toString(16).padStart(8, '0'));
-    await raw.put('meta/version', Uint8Array.of(0, 0, 0, 2));
+    await raw.put('meta/version', Uint8Array.of(0, 0, 0, 5));
     await raw.close();
-    await expect(NodeStore.open(path)).rejects.toThrow(/has storage layout version 2; this node reads and writes version 3/);
+    await expect(NodeStore.open(path)).rejects.toThrow(/has storage layout version 5; this node reads and writes version 4/);
+    // A version 3 directory (before log records): refused with what to do.
+    const raw3 = new ClassicLevel<string, Uint8Array>(path, { valueEncoding: 'view' });
+    await raw3.put('meta/version', Uint8Array.of(0, 0, 0, 3));
+    await raw3.close();
+    await expect(NodeStore.open(path)).rejects.toThrow(/has storage layout version 3; this node reads and writes version 4.*a version 3 chain cannot continue; start a new chain from a new genesis/);
   });
 
   it('blames a second open on another node only when LevelDB reports its lock', async () => {

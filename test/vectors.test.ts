@@ -10,7 +10,7 @@ import { addressBytes, addressOf, decodeAddress, keyFileFromKeyPair, keyPairFrom
 import { consistencyProof, inclusionProof, leafHash, rootOf, verifyConsistency, verifyInclusion } from '../protocol/merkle.ts';
 import { checkTxSignature, commitmentLeaf, decodeTx, encodeTx, encodeTxBody, signTx, txId, txLeaf, type UnsignedTx } from '../protocol/tx.ts';
 import { blockHash, checkBlockBody, decodeBlock, decodeHeader, encodeBlock, encodeHeader } from '../protocol/block.ts';
-import { applyTx, stateRoot } from '../protocol/state.ts';
+import { applyTx, stateRoot, type State } from '../protocol/state.ts';
 import { encodeGenesis, genesisAccounts, genesisHash, genesisValidatorSetHash, parseGenesis } from '../genesis/genesis.ts';
 import { parseStrictJson } from '../protocol/strict-json.ts';
 
@@ -58,7 +58,12 @@ function unsignedTxFromInput(input: any): UnsignedTx {
     senderPublicKey: pair.publicKey,
     nonce: BigInt(input.nonce),
     fee: BigInt(input.fee),
-    payload: p.kind === 'transfer' ? { kind: 'transfer', to: h(p.to), amount: BigInt(p.amount) } : { kind: 'commitment', logId: p.logId, treeSize: BigInt(p.treeSize), root: h(p.root) },
+    payload:
+      p.kind === 'transfer'
+        ? { kind: 'transfer', to: h(p.to), amount: BigInt(p.amount) }
+        : p.kind === 'commitment'
+          ? { kind: 'commitment', logId: p.logId, treeSize: BigInt(p.treeSize), root: h(p.root), previousSize: BigInt(p.previousSize), consistencyProof: p.consistencyProof.map(h) }
+          : { kind: 'keyChange', logId: p.logId, newPublicKey: h(p.newPublicKey), fromSize: BigInt(p.fromSize) },
   };
 }
 
@@ -171,12 +176,19 @@ const checkers: Record<string, (c: Case, file: VectorFile) => void> = {
     const body = h(c.input.txBody);
     const tx = ctx.bodies.get(bytesToHex(body));
     expect(tx, 'tx body must be one of transaction.json / derived bodies').toBeDefined();
-    const error = applyTx(ctx.accounts, tx!, { proposer: h(file.proposer), minFee: 1000n });
+    const error = applyTx(ctx.state, tx!, { proposer: h(file.proposer), minFee: 1000n });
     expect(error ?? null).toBe(c.output.error);
     expect(error ? 'rejected' : 'ok').toBe(c.expect);
-    const after = Object.fromEntries([...ctx.accounts].sort().map(([k, a]) => [k, { balance: a.balance.toString(), nonce: a.nonce.toString() }]));
+    const after = Object.fromEntries([...ctx.state.accounts].sort().map(([k, a]) => [k, { balance: a.balance.toString(), nonce: a.nonce.toString() }]));
     expect(after).toEqual(c.output.accountsAfter);
-    expect(bytesToHex(stateRoot('pantheon-test-1', ctx.accounts))).toBe(c.output.stateRootAfter);
+    const logs = Object.fromEntries(
+      [...ctx.state.logs].map(([id, r]) => [
+        id,
+        { owner: addressOf(r.ownerPublicKey), size: r.size.toString(), root: bytesToHex(r.root), commitments: r.commitments.toString(), keyChanges: r.keyChanges.map((k) => ({ fromSize: k.fromSize.toString(), key: addressOf(k.publicKey) })) },
+      ]),
+    );
+    expect(logs).toEqual(c.output.logsAfter);
+    expect(bytesToHex(stateRoot('pantheon-test-1', ctx.state))).toBe(c.output.stateRootAfter);
   },
   'block.json': (c) => {
     if (c.expect === 'ok') {
@@ -197,7 +209,7 @@ const checkers: Record<string, (c: Case, file: VectorFile) => void> = {
 };
 
 // state.json cases share one evolving state, rebuilt from genesis.json and transaction.json.
-const stateRuns = new WeakMap<object, { accounts: ReturnType<typeof genesisAccounts>; bodies: Map<string, UnsignedTx> }>();
+const stateRuns = new WeakMap<object, { state: State; bodies: Map<string, UnsignedTx> }>();
 function stateRun(file: object) {
   let run = stateRuns.get(file);
   if (!run) {
@@ -210,7 +222,7 @@ function stateRun(file: object) {
       withSig.set(body);
       bodies.set(c.input.txBody, decodeTx(withSig));
     }
-    run = { accounts: genesisAccounts(genesis), bodies };
+    run = { state: { accounts: genesisAccounts(genesis), logs: new Map() }, bodies };
     stateRuns.set(file, run);
   }
   return run;

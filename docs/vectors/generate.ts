@@ -12,8 +12,9 @@ import { addressOf, keyFileFromKeyPair, keyPairFromSeed, sign, addressBytes } fr
 import { consistencyProof, inclusionProof, leafHash, rootOf } from '../../protocol/merkle.ts';
 import { commitmentLeaf, encodeTx, encodeTxBody, signTx, txId, txLeaf, type CommitmentPayload, type UnsignedTx } from '../../protocol/tx.ts';
 import { blockHash, encodeBlock, encodeHeader, evidenceRoot, txRoot, type Block } from '../../protocol/block.ts';
-import { applyTx, stateRoot } from '../../protocol/state.ts';
+import { applyTx, stateRoot, type State } from '../../protocol/state.ts';
 import { bitcoinVectorCases } from './bitcoin.ts';
+import { SampleLog } from '../../node/commitment-log.ts';
 import type { SignRecord } from '../../consensus/index.ts';
 import { encodeSignRecordFile, SIGN_RECORD_FORMAT, SIGN_RECORD_VERSION } from '../../node/sign-record-file.ts';
 import { writeOarVectors } from './generate-oar.ts';
@@ -109,6 +110,8 @@ merkleCases.push(
   { description: 'the same (valid) inclusion proof', input: { kind: 'verify-inclusion', leaf: ctLeaves[3], index: 3, size: 7, proof: goodProof, root: ctRoots[7] }, expect: 'ok' },
   { description: 'consistency proof with swapped roots', input: { kind: 'verify-consistency', oldSize: 3, size: 7, proof: consistencyProof(ctHashes.slice(0, 7), 3).map(hex), oldRoot: ctRoots[7], root: ctRoots[3] }, expect: 'invalid' },
   { description: 'non-empty consistency proof between equal sizes', input: { kind: 'verify-consistency', oldSize: 7, size: 7, proof: [ctRoots[1]], oldRoot: ctRoots[7], root: ctRoots[7] }, expect: 'invalid' },
+  { description: 'the proof from 4 to 8 also verifies as a proof from 4 to 5 with the same roots: a proof carries no sizes, so the state transition supplies both (docs/state.md)', input: { kind: 'verify-consistency', oldSize: 4, size: 5, proof: consistencyProof(ctHashes.slice(0, 8), 4).map(hex), oldRoot: ctRoots[4], root: ctRoots[8] }, expect: 'ok' },
+  { description: 'the proof from 4 to 8 with the root of size 5 named as the new root', input: { kind: 'verify-consistency', oldSize: 4, size: 5, proof: consistencyProof(ctHashes.slice(0, 8), 4).map(hex), oldRoot: ctRoots[4], root: ctRoots[5] }, expect: 'invalid' },
   { description: 'consistency from size 0 is not defined', input: { kind: 'verify-consistency', oldSize: 0, size: 7, proof: [], oldRoot: ctRoots[0], root: ctRoots[7] }, expect: 'invalid' },
 );
 {
@@ -153,16 +156,36 @@ write('keys.json', 'ML-DSA-65 keys from seeds, addresses (bech32m, hrp pan), key
 const alice = keyPairFromSeed(seed(1));
 const bob = keyPairFromSeed(seed(2));
 const transfer: UnsignedTx = { chainId: CHAIN, senderPublicKey: alice.publicKey, nonce: 0n, fee: 1000n, payload: { kind: 'transfer', to: addressBytes(bob.publicKey), amount: 250_000_000n } };
-const commitment: UnsignedTx = { chainId: CHAIN, senderPublicKey: alice.publicKey, nonce: 1n, fee: 1000n, payload: { kind: 'commitment', logId: 'acme/agents-prod', treeSize: 1024n, root: taggedHash(TAGS.tx, CHAIN, utf8('example OAR root')) } };
+// The OAR log of the examples: leaf i is the leaf hash of "acme agents-prod entry <i>".
+const acmeTree = new SampleLog('acme agents-prod');
+const acmeLogId = `${addressOf(alice.publicKey)}/agents-prod`;
+const commitmentAt = (nonce: bigint, previousSize: number, size: number): UnsignedTx => ({
+  chainId: CHAIN,
+  senderPublicKey: alice.publicKey,
+  nonce,
+  fee: 1000n,
+  payload: { kind: 'commitment', logId: acmeLogId, treeSize: BigInt(size), root: acmeTree.root(size), previousSize: BigInt(previousSize), consistencyProof: acmeTree.consistencyProof(previousSize, size) },
+});
+const commitment = commitmentAt(1n, 0, 1024);
+const laterCommitment = commitmentAt(2n, 1024, 1500);
+const carol = keyPairFromSeed(seed(7));
+const keyChange: UnsignedTx = { chainId: CHAIN, senderPublicKey: alice.publicKey, nonce: 3n, fee: 1000n, payload: { kind: 'keyChange', logId: acmeLogId, newPublicKey: carol.publicKey, fromSize: 1501n } };
 const signedTransfer = signTx(transfer, alice.secretKey, true);
 const signedCommitment = signTx(commitment, alice.secretKey, true);
+const payloadJson = (p: UnsignedTx['payload']) => {
+  if (p.kind === 'transfer') return { kind: 'transfer', to: hex(p.to), amount: p.amount.toString() };
+  if (p.kind === 'commitment') return { kind: 'commitment', logId: p.logId, treeSize: p.treeSize.toString(), root: hex(p.root), previousSize: p.previousSize.toString(), consistencyProof: p.consistencyProof.map(hex) };
+  if (p.kind === 'keyChange') return { kind: 'keyChange', logId: p.logId, newPublicKey: hex(p.newPublicKey), fromSize: p.fromSize.toString() };
+  throw new Error('no vectors for anchor attestations here (docs/anchor.md)');
+};
 const txCase = (description: string, tx: ReturnType<typeof signTx>) => ({
   description,
-  input: { seed: hex(seed(1)), chainId: tx.chainId, nonce: tx.nonce.toString(), fee: tx.fee.toString(), payload: tx.payload.kind === 'transfer' ? { kind: 'transfer', to: hex(tx.payload.to), amount: tx.payload.amount.toString() } : { kind: 'commitment', logId: (tx.payload as CommitmentPayload).logId, treeSize: (tx.payload as CommitmentPayload).treeSize.toString(), root: hex(tx.payload.root) } },
+  input: { seed: hex(seed(1)), chainId: tx.chainId, nonce: tx.nonce.toString(), fee: tx.fee.toString(), payload: payloadJson(tx.payload) },
   expect: 'ok',
   output: { body: hex(encodeTxBody(tx)), tx: hex(encodeTx(tx)), txId: hex(txId(tx)), txLeafHash: hex(leafHash(txLeaf(CHAIN, encodeTx(tx)))), commitmentLeafHash: hex(leafHash(commitmentLeaf(CHAIN, encodeTx(tx)))) },
 });
 const tBytes = encodeTx(signedTransfer);
+const cBytes = encodeTx(signedCommitment);
 const withByte = (b: Uint8Array, at: number, value: number) => {
   const c = b.slice();
   c[at] = value;
@@ -170,15 +193,43 @@ const withByte = (b: Uint8Array, at: number, value: number) => {
 };
 const badSig = tBytes.slice();
 badSig[badSig.length - 100] ^= 1;
-write('transaction.json', 'Transactions (docs/transaction.md): deterministic signatures from seed 1; decode and signature failures.', [
+// Offsets inside the commitment body: the payload starts after the common fields.
+const payloadAt = 1 + 4 + CHAIN.length + 1 + 1952 + 8 + 8;
+const logIdAt = payloadAt + 4;
+const treeSizeAt = logIdAt + acmeLogId.length;
+const proofCountAt = treeSizeAt + 8 + 32 + 8;
+const withBytes = (b: Uint8Array, at: number, bytes: Uint8Array) => {
+  const c = b.slice();
+  c.set(bytes, at);
+  return c;
+};
+const u64At = (b: Uint8Array, at: number, value: bigint) => {
+  const c = b.slice();
+  new DataView(c.buffer, c.byteOffset).setBigUint64(at, value);
+  return c;
+};
+const u32At = (b: Uint8Array, at: number, value: number) => {
+  const c = b.slice();
+  new DataView(c.buffer, c.byteOffset).setUint32(at, value);
+  return c;
+};
+write('transaction.json', 'Transactions (docs/transaction.md), version 2: deterministic signatures from seed 1; decode and signature failures.', [
   txCase('transfer of 2.5 PAN to the address of seed 2', signedTransfer),
-  txCase('commitment of an OAR root for log acme/agents-prod at tree size 1024', signedCommitment),
+  txCase('first commitment of log <address of seed 1>/agents-prod at tree size 1024 (previousSize 0, no proof)', signedCommitment),
+  txCase('later commitment of the same log at tree size 1500, extending size 1024 with its consistency proof', signTx(laterCommitment, alice.secretKey, true)),
+  txCase('key change of the log to the key of seed 7, from size 1501', signTx(keyChange, alice.secretKey, true)),
   { description: 'a trailing byte', input: { decode: hex(concatBytes(tBytes, Uint8Array.of(0))), chainId: CHAIN }, expect: 'DecodeError', output: { field: 'transaction' } },
   { description: 'truncated signature', input: { decode: hex(tBytes.subarray(0, tBytes.length - 1)), chainId: CHAIN }, expect: 'DecodeError', output: { field: 'signature' } },
-  { description: 'version 2', input: { decode: hex(withByte(tBytes, 0, 2)), chainId: CHAIN }, expect: 'DecodeError', output: { field: 'version' } },
+  { description: 'version 1 (before append-only logs): refused', input: { decode: hex(withByte(tBytes, 0, 1)), chainId: CHAIN }, expect: 'DecodeError', output: { field: 'version' } },
+  { description: 'version 3', input: { decode: hex(withByte(tBytes, 0, 3)), chainId: CHAIN }, expect: 'DecodeError', output: { field: 'version' } },
   { description: 'unknown kind 9', input: { decode: hex(withByte(tBytes, 1 + 4 + CHAIN.length, 9)), chainId: CHAIN }, expect: 'DecodeError', output: { field: 'kind' } },
   { description: 'chain id with an upper-case letter', input: { decode: hex(withByte(tBytes, 5, 'P'.charCodeAt(0))), chainId: CHAIN }, expect: 'DecodeError', output: { field: 'chainId' } },
   { description: 'empty input', input: { decode: '', chainId: CHAIN }, expect: 'DecodeError', output: { field: 'version' } },
+  { description: 'log id whose owner address has a bad checksum', input: { decode: hex(withByte(cBytes, logIdAt + 10, cBytes[logIdAt + 10] === 0x71 ? 0x70 : 0x71)), chainId: CHAIN }, expect: 'DecodeError', output: { field: 'logId' } },
+  { description: 'log id without the owner address (the name only)', input: { decode: hex(withBytes(cBytes, logIdAt, utf8('acme-corp-agents'.padEnd(62, '-')))), chainId: CHAIN }, expect: 'DecodeError', output: { field: 'logId' } },
+  { description: 'tree size 2^53, one above TREE_SIZE_MAX', input: { decode: hex(u64At(cBytes, treeSizeAt, 2n ** 53n)), chainId: CHAIN }, expect: 'DecodeError', output: { field: 'treeSize' } },
+  { description: 'tree size 0', input: { decode: hex(u64At(cBytes, treeSizeAt, 0n)), chainId: CHAIN }, expect: 'DecodeError', output: { field: 'treeSize' } },
+  { description: 'consistency proof count 65', input: { decode: hex(u32At(cBytes, proofCountAt, 65)), chainId: CHAIN }, expect: 'DecodeError', output: { field: 'consistencyProof' } },
   { description: 'one flipped signature bit', input: { decode: hex(badSig), chainId: CHAIN }, expect: 'BadSignature' },
   { description: 'valid transaction presented to another chain', input: { decode: hex(tBytes), chainId: 'pantheon-other-1' }, expect: 'WrongChain' },
 ]);
@@ -250,36 +301,63 @@ write('genesis.json', 'Genesis files, version 2 (docs/genesis.md): valid ones wi
 ]);
 
 // ---- state transition -------------------------------------------------------------------------
+/** The log records as state.json shows them: owner and keys by address text. */
+export const logsJson = (state: State) =>
+  Object.fromEntries(
+    [...state.logs].sort(([x], [y]) => (x < y ? -1 : 1)).map(([id, r]) => [
+      id,
+      { owner: addressOf(r.ownerPublicKey), size: r.size.toString(), root: hex(r.root), commitments: r.commitments.toString(), keyChanges: r.keyChanges.map((k) => ({ fromSize: k.fromSize.toString(), key: addressOf(k.publicKey) })) },
+    ]),
+  );
 {
-  const accounts = genesisAccounts(genesis);
+  const state: State = { accounts: genesisAccounts(genesis), logs: new Map() };
   const proposer = addressBytes(validators[0].publicKey);
   const ctx = { proposer, minFee: genesis.params.minFee };
+  const otherTree = new SampleLog('another history');
+  const alicePayload = commitment.payload as CommitmentPayload;
+  const aliceAt = (nonce: bigint, p: Partial<CommitmentPayload>): UnsignedTx => ({ ...commitment, nonce, payload: { ...alicePayload, ...p } });
+  const byBob = (tx: UnsignedTx): UnsignedTx => ({ ...tx, senderPublicKey: bob.publicKey, nonce: 0n });
   const steps = [
     { description: 'transfer, nonce 0', tx: transfer },
-    { description: 'commitment, nonce 1', tx: commitment },
+    { description: "seed 2 front-runs the first commitment of seed 1's log", tx: byBob(commitment) },
+    { description: 'first commitment of the log, size 1024, nonce 1', tx: commitment },
     { description: 'replay of nonce 1', tx: commitment },
     { description: 'fee below the minimum', tx: { ...transfer, nonce: 2n, fee: 999n } },
     { description: 'more than the balance', tx: { ...transfer, senderPublicKey: bob.publicKey, nonce: 0n, payload: { kind: 'transfer' as const, to: addressBytes(alice.publicKey), amount: 5_000_000_000_000_000_000n } } },
     { description: 'sender without an account', tx: { ...transfer, senderPublicKey: validators[1].publicKey, nonce: 0n } },
+    { description: "seed 2 commits to seed 1's log", tx: byBob(laterCommitment) },
+    { description: 'shrink: size 1000 after 1024', tx: aliceAt(2n, { treeSize: 1000n, root: acmeTree.root(1000), previousSize: 1024n, consistencyProof: [] }) },
+    { description: 'another root at the committed size 1024', tx: aliceAt(2n, { treeSize: 1024n, root: otherTree.root(1024), previousSize: 1024n, consistencyProof: [] }) },
+    { description: 'previousSize 1000, not the committed 1024', tx: aliceAt(2n, { treeSize: 1500n, root: acmeTree.root(1500), previousSize: 1000n, consistencyProof: acmeTree.consistencyProof(1000, 1500) }) },
+    { description: 'fork: size 1500 of another history, with that history\'s proof from 1024', tx: aliceAt(2n, { treeSize: 1500n, root: otherTree.root(1500), previousSize: 1024n, consistencyProof: otherTree.consistencyProof(1024, 1500) }) },
+    { description: 'the valid proof from 1024 to 1500, with the tree size claimed as 3000', tx: aliceAt(2n, { treeSize: 3000n, root: acmeTree.root(1500), previousSize: 1024n, consistencyProof: acmeTree.consistencyProof(1024, 1500) }) },
+    { description: 'later commitment, size 1500 extending 1024, nonce 2', tx: laterCommitment },
+    { description: "seed 2 changes the key of seed 1's log", tx: byBob(keyChange) },
+    { description: 'key change from size 1000, below the committed 1500', tx: { ...keyChange, payload: { ...keyChange.payload, fromSize: 1000n } as UnsignedTx['payload'] } },
+    { description: 'key change to the key of seed 7 from size 1501, nonce 3', tx: keyChange },
+    { description: 'the old key commits after the change', tx: commitmentAt(4n, 1500, 1600) },
+    { description: 'a first commitment with previousSize 5', tx: { ...commitment, senderPublicKey: bob.publicKey, nonce: 0n, payload: { ...alicePayload, logId: `${addressOf(bob.publicKey)}/bob-log`, previousSize: 5n } } },
   ];
   const cases = steps.map((s) => {
-    const error = applyTx(accounts, s.tx, ctx);
-    const balances = Object.fromEntries([...accounts].sort().map(([k, a]) => [k, { balance: a.balance.toString(), nonce: a.nonce.toString() }]));
-    return { description: s.description, input: { txBody: hex(encodeTxBody(s.tx)) }, expect: error ? 'rejected' : 'ok', output: { error: error ?? null, accountsAfter: balances, stateRootAfter: hex(stateRoot(CHAIN, accounts)) } };
+    const error = applyTx(state, s.tx, ctx);
+    const balances = Object.fromEntries([...state.accounts].sort().map(([k, a]) => [k, { balance: a.balance.toString(), nonce: a.nonce.toString() }]));
+    return { description: s.description, input: { txBody: hex(encodeTxBody(s.tx)) }, expect: error ? 'rejected' : 'ok', output: { error: error ?? null, accountsAfter: balances, logsAfter: logsJson(state), stateRootAfter: hex(stateRoot(CHAIN, state)) } };
   });
   writeFileSync(
     join(here, 'state.json'),
-    JSON.stringify({ description: 'State transition (docs/state.md): applied in order from the genesis of genesis.json case 0, proposer = validator from seed 3, minFee 1000. Each case shows the accounts after it.', genesisCase: 0, proposer: hex(proposer), cases }, null, 2) + '\n',
+    JSON.stringify({ description: 'State transition (docs/state.md), version 2: applied in order from the genesis of genesis.json case 0, proposer = validator from seed 3, minFee 1000. Each case shows the accounts and log records after it.', genesisCase: 0, proposer: hex(proposer), cases }, null, 2) + '\n',
   );
   console.log(`wrote docs/vectors/state.json: ${cases.length} cases`);
 }
 
 // ---- block ------------------------------------------------------------------------------------
 {
-  const accounts = genesisAccounts(genesis);
+  const state: State = { accounts: genesisAccounts(genesis), logs: new Map() };
   const proposer = addressBytes(validators[0].publicKey);
-  applyTx(accounts, transfer, { proposer, minFee: 1000n });
-  applyTx(accounts, commitment, { proposer, minFee: 1000n });
+  for (const tx of [transfer, commitment]) {
+    const error = applyTx(state, tx, { proposer, minFee: 1000n });
+    if (error) throw new Error(`block vector: ${error}`);
+  }
   const txs = [encodeTx(signedTransfer), encodeTx(signedCommitment)];
   const block: Block = {
     header: {
@@ -291,7 +369,7 @@ write('genesis.json', 'Genesis files, version 2 (docs/genesis.md): valid ones wi
       evidenceRoot: evidenceRoot(CHAIN, []),
       commitmentLogRoot: rootOf([leafHash(commitmentLeaf(CHAIN, txs[1]))]),
       commitmentLogSize: 1n,
-      stateRoot: stateRoot(CHAIN, accounts),
+      stateRoot: stateRoot(CHAIN, state),
       validatorSetHash: genesisValidatorSetHash(genesis),
       proposer,
     },

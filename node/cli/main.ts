@@ -16,6 +16,8 @@ interface CommandEntry {
 export const COMMANDS: CommandEntry[] = [
   { name: 'node', summary: 'Run a Pantheon validator (with --key) or full node.', load: async () => (await import('./node-commands.ts')).nodeCommand },
   { name: 'submit', summary: 'Commit an OAR log root to Pantheon and print the receipt (commitment id).', load: async () => (await import('./node-commands.ts')).submitCommand },
+  { name: 'log key-change', summary: 'Hand a log to a new owner key (signed by the current owner key).', load: async () => (await import('./node-commands.ts')).logKeyChangeCommand },
+  { name: 'log', summary: "Show a log's history: owner, latest size and root, key changes, and its commitments.", load: async () => (await import('./node-commands.ts')).logCommand },
   { name: 'transfer', summary: 'Send PAN from the account of a key file to an address.', load: async () => (await import('./node-commands.ts')).transferCommand },
   { name: 'status', summary: "Show a node's height, peers, sync progress and mempool.", load: async () => (await import('./node-commands.ts')).statusCommand },
   { name: 'tx', summary: 'Show the status of a transaction or commitment: pending, final at height h, or anchored.', load: async () => (await import('./node-commands.ts')).txCommand },

@@ -1,9 +1,13 @@
 // `pantheon node` (run a validator or a full node) and the operator's commands that talk to
 // one: submit, transfer, status, tx.
 import { join, resolve } from 'node:path';
-import { hexToBytes } from '../../protocol/bytes.ts';
-import { decodeAddress } from '../../protocol/keys.ts';
-import { LOG_ID_PATTERN } from '../../protocol/tx.ts';
+import { bytesToHex, hexToBytes } from '../../protocol/bytes.ts';
+import { addressOf, decodeAddress } from '../../protocol/keys.ts';
+import { logIdProblem, LOG_NAME_MAX } from '../../protocol/tx.ts';
+import { verifyConsistency } from '../../protocol/merkle.ts';
+import { parseConsistencyProof } from '../../light-client/consistency.ts';
+import { readJsonFile } from '../files.ts';
+import { api, ApiError } from '../client.ts';
 import { createLogger, isLogThreshold, LOG_LEVELS } from '../log.ts';
 import type { AnchorOptions } from '../node.ts';
 import type { BitcoinNetworkName } from '../../anchor/verify-bitcoin.ts';
@@ -161,25 +165,55 @@ async function submitAndWait(nodeUrl: string, submit: (client: PantheonClient) =
   }
 }
 
+/** The path of GET /v1/log for an id: each segment percent-encoded, the slashes kept. */
+export function logPath(logId: string): string {
+  return `/v1/log/${logId.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+/** The log's committed history from the node, or undefined when it has no commitment yet. */
+async function fetchLog(nodeUrl: string, logId: string): Promise<any | undefined> {
+  try {
+    return await api(nodeUrl, logPath(logId));
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return undefined;
+    throw err;
+  }
+}
+
+/** `--log ID`, or `--name NAME` under the address of the signing key. */
+function logIdFrom(values: Record<string, unknown>, keyPath: string): string {
+  const name = values.name as string | undefined;
+  const given = values.log as string | undefined;
+  if ((name === undefined) === (given === undefined)) throw new UsageError('give the log as --log <owner address>/<name> or as --name <name> (under the address of --key)');
+  const logId = given ?? `${addressOf(readKeyFile(keyPath).publicKey)}/${name}`;
+  const bad = logIdProblem(logId);
+  if (bad) throw new UsageError(`log id "${logId}": ${bad}`);
+  return logId;
+}
+
 export const submitCommand: Command = {
   name: 'submit',
   summary: 'Commit an OAR log root to Pantheon and print the receipt (commitment id).',
-  usage: 'pantheon submit --log ID --root HEX --size N --key FILE [--node URL] [--fee N] [--wait final|anchored [--timeout S]] [--json]',
+  usage: 'pantheon submit (--log ID | --name NAME) --root HEX --size N --key FILE [--consistency FILE] [--node URL] [--fee N] [--wait final|anchored [--timeout S]] [--json]',
   details: [
-    '  --log ID       the OAR log id (1-64 printable ASCII characters)',
-    '  --root HEX     the log root, 32 bytes as 64 hex digits',
-    '  --size N       the number of entries the root covers',
-    '  --key FILE     the operator key that signs the commitment (it pays the fee)',
-    `  --node URL     a node's HTTP API (default ${DEFAULT_NODE_URL})`,
-    '  --fee N        fee in base units (default: the genesis minimum, 1000)',
-    '  --wait W       wait until the commitment is final (or anchored in Bitcoin)',
-    `  --timeout S    give up waiting after S seconds (default ${DEFAULT_FINAL_TIMEOUT_MS / 1000} for final, ${DEFAULT_ANCHORED_TIMEOUT_MS / 1000} for anchored)`,
-    '  --json         machine output; errors are JSON too',
+    '  --log ID         the log id, <owner address>/<name> (docs/transaction.md)',
+    `  --name NAME      the same, under the address of --key (1-${LOG_NAME_MAX} printable ASCII characters)`,
+    '  --root HEX       the log root, 32 bytes as 64 hex digits',
+    '  --size N         the number of entries the root covers',
+    '  --key FILE       the owner key that signs the commitment (it pays the fee)',
+    '  --consistency F  after the log\'s first commitment: the RFC 9162 consistency proof from the',
+    '                   committed size and root to this one (docs/consistency-proof.md); checked',
+    '                   here against the node\'s record of the log before anything is sent',
+    `  --node URL       a node's HTTP API (default ${DEFAULT_NODE_URL})`,
+    '  --fee N          fee in base units (default: the genesis minimum, 1000)',
+    '  --wait W         wait until the commitment is final (or anchored in Bitcoin)',
+    `  --timeout S      give up waiting after S seconds (default ${DEFAULT_FINAL_TIMEOUT_MS / 1000} for final, ${DEFAULT_ANCHORED_TIMEOUT_MS / 1000} for anchored)`,
+    '  --json           machine output; errors are JSON too',
   ].join('\n'),
-  options: { log: { type: 'string' }, root: { type: 'string' }, size: { type: 'string' }, key: { type: 'string' }, fee: { type: 'string', default: '1000' }, wait: { type: 'string' }, ...timeoutOption, ...nodeOption },
+  options: { log: { type: 'string' }, name: { type: 'string' }, root: { type: 'string' }, size: { type: 'string' }, key: { type: 'string' }, consistency: { type: 'string' }, fee: { type: 'string', default: '1000' }, wait: { type: 'string' }, ...timeoutOption, ...nodeOption },
   async run(values) {
-    const logId = requireString(values, 'log');
-    if (!LOG_ID_PATTERN.test(logId)) throw new UsageError('--log must be 1-64 printable ASCII characters without spaces');
+    const keyPath = requireString(values, 'key');
+    const logId = logIdFrom(values, keyPath);
     let root: Uint8Array;
     try {
       root = hexToBytes(requireString(values, 'root').toLowerCase(), '--root', 32);
@@ -187,17 +221,102 @@ export const submitCommand: Command = {
       throw new UsageError((err as Error).message);
     }
     const size = requireString(values, 'size');
-    if (!/^[1-9][0-9]{0,18}$/.test(size)) throw new UsageError(`--size must be a positive integer, got "${size}"`);
+    if (!/^[1-9][0-9]{0,15}$/.test(size) || BigInt(size) > BigInt(Number.MAX_SAFE_INTEGER)) throw new UsageError(`--size must be a positive integer up to 2^53 - 1, got "${size}"`);
     const fee = values.fee as string;
     if (!/^(0|[1-9][0-9]{0,18})$/.test(fee)) throw new UsageError(`--fee must be an integer number of base units, got "${fee}"`);
     const wait = values.wait as string | undefined;
     if (wait !== undefined && wait !== 'final' && wait !== 'anchored') throw new UsageError('--wait must be final or anchored');
+    const nodeUrl = values.node as string;
+    const committed = await fetchLog(nodeUrl, logId);
+    let previousSize = 0n;
+    let consistencyProof: Uint8Array[] = [];
+    if (committed) {
+      previousSize = BigInt(committed.size);
+      if (values.consistency === undefined) throw new UsageError(`log ${logId} is committed at size ${committed.size}: give --consistency <file> with the proof from size ${committed.size} to ${size}`);
+      const file = parseConsistencyProof(readJsonFile(values.consistency as string, 'consistency proof'));
+      if (file.logId !== logId) throw new Error(`the consistency proof is for log ${file.logId}, not ${logId}`);
+      if (file.fromSize !== previousSize || bytesToHex(file.fromRoot) !== committed.root) throw new Error(`the consistency proof starts at size ${file.fromSize}; log ${logId} is committed at size ${committed.size}, root ${committed.root}`);
+      if (file.toSize !== BigInt(size) || bytesToHex(file.toRoot) !== bytesToHex(root)) throw new Error(`the consistency proof ends at size ${file.toSize}, root ${bytesToHex(file.toRoot)}, not --size ${size} --root ${bytesToHex(root)}`);
+      if (!verifyConsistency(Number(previousSize), Number(size), file.proof, file.fromRoot, root)) throw new Error(`the consistency proof from size ${committed.size} to size ${size} does not verify: this root does not extend the committed one`);
+      consistencyProof = file.proof;
+    } else if (values.consistency !== undefined) {
+      throw new UsageError(`log ${logId} has no commitment yet: its first commitment carries no consistency proof`);
+    }
     if (values.timeout !== undefined) parseTimeoutMs(values.timeout, 1);
-    const key = readKeyFile(requireString(values, 'key'));
-    const receipt = await submitAndWait(values.node as string, (c) => c.submitCommitment({ logId, root, treeSize: BigInt(size), key, fee: BigInt(fee) }), wait, values.timeout, values.json as boolean);
-    const out = { commitmentId: receipt.txId, ...receipt };
+    const key = readKeyFile(keyPath);
+    const receipt = await submitAndWait(nodeUrl, (c) => c.submitCommitment({ logId, root, treeSize: BigInt(size), key, fee: BigInt(fee), previousSize, consistencyProof }), wait as WaitTarget | undefined, values.timeout, values.json as boolean);
+    const out = { commitmentId: receipt.txId, logId, previousSize: previousSize.toString(), ...receipt };
     if (values.json) printJson(out);
-    else process.stdout.write(`commitment ${out.commitmentId}\n  status  ${out.status}${out.height ? ` at height ${out.height}` : ''}\n  log     ${logId} size ${size}\n  sender  ${out.sender} nonce ${out.nonce}\n`);
+    else process.stdout.write(`commitment ${out.commitmentId}\n  status  ${out.status}${out.height ? ` at height ${out.height}` : ''}\n  log     ${logId} size ${size} (extends ${previousSize})\n  sender  ${out.sender} nonce ${out.nonce}\n`);
+    return 0;
+  },
+};
+
+export const logCommand: Command = {
+  name: 'log',
+  summary: "Show a log's history: owner, latest size and root, key changes, and its commitments.",
+  usage: 'pantheon log <log id> [--from N] [--limit N] [--node URL] [--json]',
+  details: [
+    '  --from N    the first commitment to list, by its sequence in the log (default 0)',
+    '  --limit N   commitments per page, 1-100 (default 100); the answer names the next page',
+  ].join('\n'),
+  options: { from: { type: 'string', default: '0' }, limit: { type: 'string', default: '100' }, ...nodeOption },
+  positionals: { min: 1, max: 1 },
+  async run(values, [logId]) {
+    const bad = logIdProblem(logId);
+    if (bad) throw new UsageError(`log id "${logId}": ${bad}`);
+    const from = values.from as string;
+    const limit = values.limit as string;
+    if (!/^(0|[1-9][0-9]{0,18})$/.test(from)) throw new UsageError(`--from must be a sequence number, got "${from}"`);
+    if (!/^[1-9][0-9]{0,2}$/.test(limit) || Number(limit) > 100) throw new UsageError(`--limit must be from 1 to 100, got "${limit}"`);
+    const h = await api(values.node as string, `${logPath(logId)}?from=${from}&limit=${limit}`);
+    if (values.json) printJson(h);
+    else {
+      const lines = [
+        `log          ${h.logId}`,
+        `owner        ${h.owner}${h.owner === h.founder ? ' (the founding key)' : ` (founded by ${h.founder})`}`,
+        `latest       size ${h.size}, root ${h.root}`,
+        `commitments  ${h.commitmentCount}`,
+        ...h.keyChanges.map((k: any) => `key change   from size ${k.fromSize} to ${k.address}`),
+        '',
+        'seq  tree size  root                                                              height  status   commitment id',
+        ...h.commitments.map((c: any) => `${c.sequence.padStart(3)}  ${c.treeSize.padStart(9)}  ${c.root}  ${c.height.padStart(6)}  ${c.status.padEnd(8)} ${c.commitmentId}`),
+        ...(h.next ? [`… more: pantheon log ${logId} --from ${h.next}`] : []),
+      ];
+      process.stdout.write(lines.join('\n') + '\n');
+    }
+    return 0;
+  },
+};
+
+export const logKeyChangeCommand: Command = {
+  name: 'log key-change',
+  summary: "Hand a log to a new owner key (signed by the current owner key).",
+  usage: 'pantheon log key-change (--log ID | --name NAME) --new-key FILE --from-size N --key FILE [--node URL] [--fee N] [--wait final] [--json]',
+  details: [
+    '  --new-key FILE   the new owner\'s key file (only its public key is used)',
+    '  --from-size N    the first OAR sequence number the new key signs: the key-change entry\'s sequence + 1;',
+    '                   at least the committed size, and after the last key change (docs/state.md)',
+    '  --key FILE       the current owner key (it signs and pays the fee)',
+  ].join('\n'),
+  options: { log: { type: 'string' }, name: { type: 'string' }, 'new-key': { type: 'string' }, 'from-size': { type: 'string' }, key: { type: 'string' }, fee: { type: 'string', default: '1000' }, wait: { type: 'string' }, ...timeoutOption, ...nodeOption },
+  async run(values) {
+    const keyPath = requireString(values, 'key');
+    const logId = logIdFrom(values, keyPath);
+    const newKey = readKeyFile(requireString(values, 'new-key'));
+    const fromSize = requireString(values, 'from-size');
+    if (!/^(0|[1-9][0-9]{0,15})$/.test(fromSize) || BigInt(fromSize) > BigInt(Number.MAX_SAFE_INTEGER)) throw new UsageError(`--from-size must be an integer up to 2^53 - 1, got "${fromSize}"`);
+    const fee = values.fee as string;
+    if (!/^(0|[1-9][0-9]{0,18})$/.test(fee)) throw new UsageError(`--fee must be an integer number of base units, got "${fee}"`);
+    const wait = values.wait as string | undefined;
+    if (wait !== undefined && wait !== 'final') throw new UsageError('--wait must be final');
+    const nodeUrl = values.node as string;
+    const payload = { kind: 'keyChange' as const, logId, newPublicKey: newKey.publicKey, fromSize: BigInt(fromSize) };
+    const key = readKeyFile(keyPath);
+    const receipt = await submitAndWait(nodeUrl, (c) => c.submitPayload(payload, key, BigInt(fee)), wait as WaitTarget | undefined, values.timeout, values.json as boolean);
+    const out = { logId, newOwner: addressOf(newKey.publicKey), fromSize, ...receipt };
+    if (values.json) printJson(out);
+    else process.stdout.write(`key change ${out.txId}: ${out.status}${out.height ? ` at height ${out.height}` : ''}\n  log ${logId}: ${out.newOwner} signs from size ${fromSize}\n`);
     return 0;
   },
 };

@@ -13,7 +13,8 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
 import { bytesToHex } from '../../protocol/bytes.ts';
-import { keyPairFromSeed, type KeyPair } from '../../protocol/keys.ts';
+import { addressOf, keyPairFromSeed, type KeyPair } from '../../protocol/keys.ts';
+import { SampleLog } from '../../node/commitment-log.ts';
 import { commitmentLeaf, encodeTx, signTx, type SignedTx } from '../../protocol/tx.ts';
 import { blockHash, encodeHeader, evidenceRoot, txRoot, type BlockHeader } from '../../protocol/block.ts';
 import { inclusionProof, leafHash, rootOf } from '../../protocol/merkle.ts';
@@ -85,14 +86,19 @@ export function fixtureChain(options: FixtureOptions = {}): FixtureChain {
     bitcoin: options.bitcoin,
   });
   const set = genesisValidatorSet(genesis);
-  const accounts = genesisAccounts(genesis);
+  const state = { accounts: genesisAccounts(genesis), logs: new Map() };
   let nonce = 0n;
-  const commit = (logId: string, treeSize: bigint): SignedTx =>
-    signTx(
-      { chainId: FIXTURE_CHAIN_ID, senderPublicKey: operator.publicKey, nonce: nonce++, fee: genesis.params.minFee, payload: { kind: 'commitment', logId, treeSize, root: seed(`${logId} root ${treeSize}`) } },
-      operator.secretKey,
-      true,
-    );
+  // Each named log grows as a real tree, so every commitment after its first carries a valid consistency proof.
+  const trees = new Map<string, { tree: SampleLog; size: number }>();
+  const commit = (name: string, treeSize: bigint): SignedTx => {
+    const logId = `${addressOf(operator.publicKey)}/${name}`;
+    const t = trees.get(logId) ?? { tree: new SampleLog(`proof fixture ${name}`), size: 0 };
+    trees.set(logId, t);
+    const size = Number(treeSize);
+    const payload = { kind: 'commitment' as const, logId, treeSize, root: t.tree.root(size), previousSize: BigInt(t.size), consistencyProof: t.tree.consistencyProof(t.size, size) };
+    t.size = size;
+    return signTx({ chainId: FIXTURE_CHAIN_ID, senderPublicKey: operator.publicKey, nonce: nonce++, fee: genesis.params.minFee, payload }, operator.secretKey, true);
+  };
   // Block 1: one commitment; block 2: two; block 3 (h): the proven one and one more; 4, 5: empty.
   const plan: string[][] = [['oar-billing'], ['oar-support', 'oar-billing'], ['oar-agents', 'oar-support'], [], []];
   const log: { tx: Uint8Array; height: number }[] = [];
@@ -105,7 +111,7 @@ export function fixtureChain(options: FixtureOptions = {}): FixtureChain {
     const proposer = set.addresses[height % set.validators.length];
     const txs = logIds.map((logId, j) => {
       const signed = commit(logId, BigInt(100 * height + j + 1));
-      const error = applyTx(accounts, signed, { proposer, minFee: genesis.params.minFee });
+      const error = applyTx(state, signed, { proposer, minFee: genesis.params.minFee });
       if (error) throw new Error(`fixture: ${error}`);
       let bytes = encodeTx(signed);
       if (height === FIXTURE_H && j === 0) {
@@ -128,7 +134,7 @@ export function fixtureChain(options: FixtureOptions = {}): FixtureChain {
       evidenceRoot: evidenceRoot(FIXTURE_CHAIN_ID, []),
       commitmentLogRoot: rootOf(logLeaves),
       commitmentLogSize: BigInt(logLeaves.length),
-      stateRoot: stateRoot(FIXTURE_CHAIN_ID, accounts),
+      stateRoot: stateRoot(FIXTURE_CHAIN_ID, state),
       validatorSetHash: genesisValidatorSetHash(genesis),
       proposer,
     };

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createNetwork, dialOnce, type Network } from '../../node/p2p/index.ts';
 import { encodeVoteEnvelope } from '../../protocol/gossip.ts';
-import { keyPairFromSeed, PUBLIC_KEY_SIZE, SIGNATURE_SIZE } from '../../protocol/keys.ts';
+import { addressOf, keyPairFromSeed, PUBLIC_KEY_SIZE, SIGNATURE_SIZE } from '../../protocol/keys.ts';
 import { encodeTx } from '../../protocol/tx.ts';
 import { encodeVote } from '../../protocol/vote.ts';
 
@@ -75,12 +75,14 @@ emit({ event: 'ready', peerIds: networks.map((n) => n.peerId) });
 
 /** A transaction from a fresh key nobody funded: well-formed; the node drops it before the signature. */
 function unfundedTx(minFee: bigint): Uint8Array {
+  const senderPublicKey = bytes(PUBLIC_KEY_SIZE);
   return encodeTx({
     chainId: config.chainId,
-    senderPublicKey: bytes(PUBLIC_KEY_SIZE),
+    senderPublicKey,
     nonce: 0n,
     fee: minFee,
-    payload: { kind: 'commitment', logId: 'sybil/flood', treeSize: 1n, root: bytes(32) },
+    // A log id the sender could own (docs/transaction.md), so only the missing funds make it useless.
+    payload: { kind: 'commitment', logId: `${addressOf(senderPublicKey)}/flood`, treeSize: 1n, root: bytes(32), previousSize: 0n, consistencyProof: [] },
     signature: bytes(SIGNATURE_SIZE),
   });
 }
