@@ -244,8 +244,12 @@ describe('hostile peers against four validators (real processes)', () => {
     const line = await waitFor('node 1 to log the failed proof', () => logLines(nodes[1]).find((l) => l.msg === 'p2p_validator_proof_invalid' && l.peer === peerId), 30_000);
     expect(line.claimedValidator).toBe(0);
     expect(line.reason).toMatch(/does not verify under validator 0's genesis key/);
-    const seen = await waitFor('node 1 to list the impostor', async () => (await peersOf(nodes[1])).find((p) => p.peerId === peerId), 30_000);
-    expect(seen.validatorIndex).toBeNull();
+    // It was never promoted: no "proven" line for it, and wherever node 1 lists it (it may
+    // already have been dropped, e.g. by the per-address outsider slots after the attacks), it
+    // holds no validator index.
+    expect(logLines(nodes[1]).filter((l) => l.msg === 'p2p_validator_proven' && l.peer === peerId)).toEqual([]);
+    const listed = (await peersOf(nodes[1])).find((p) => p.peerId === peerId);
+    if (listed) expect(listed.validatorIndex).toBeNull();
     // The real validator 0 is still the one node 1 trusts.
     const real = (await api(nodes[0].url, '/v1/status')).peerId;
     expect((await peersOf(nodes[1])).find((p) => p.peerId === real)?.validatorIndex).toBe(0);
