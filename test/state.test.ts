@@ -58,7 +58,7 @@ describe('state transition', () => {
           fee,
           payload: rng.float() < 0.5
             ? { kind: 'transfer', to: addressBytes(keys[rng.int(keys.length)].publicKey), amount }
-            : { kind: 'commitment', logId: `${addressOf(sender.publicKey)}/prop-${i}`, treeSize: BigInt(i + 1), root: new Uint8Array(32).fill(i & 0xff), previousSize: 0n, consistencyProof: [] },
+            : { kind: 'commitment', logId: `${addressOf(sender.publicKey)}/prop-${rng.int(3)}`, treeSize: BigInt(i + 1), root: new Uint8Array(32).fill(i & 0xff), previousSize: 0n, consistencyProof: [] },
         };
         const before = cloneState(state);
         const proposer = addressBytes(keys[rng.int(keys.length)].publicKey);
