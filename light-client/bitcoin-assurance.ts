@@ -5,7 +5,7 @@
 // pins, a floor that does not fall with the height the bundle claims; and the verdict says what
 // forging the supplied headers would cost, in hashes and in hours of the whole network.
 import { bitsToHex, type BitcoinCheckpoint } from '../genesis/genesis.ts';
-import { bitsToTarget, hashToDisplayHex, POW_LIMITS, type BitcoinNetworkName } from '../anchor/verify-bitcoin.ts';
+import { bitsToTarget, hashToDisplayHex, POW_LIMITS, workForBits, type BitcoinNetworkName } from '../anchor/verify-bitcoin.ts';
 
 /** The floor is the checkpoint's difficulty divided by this (docs/anchor.md). */
 export const WORK_FLOOR_DIVISOR_DEFAULT = 16;
@@ -37,11 +37,6 @@ export function difficultyOf(target: bigint): string {
   return formatRatio(DIFFICULTY_1_TARGET, target);
 }
 
-/** Expected hashes to find one header at this target: 2^256 / (target + 1). */
-export function workOfTarget(target: bigint): bigint {
-  return (1n << 256n) / (target + 1n);
-}
-
 /** Throws, naming both difficulties, when a header claims a target easier than the floor. */
 export function assertMeetsWorkFloor(bits: number, floor: WorkFloor): void {
   const target = bitsToTarget(bits);
@@ -68,7 +63,7 @@ export interface ForgeCost {
 export function forgeCost(chainwork: bigint, checkpoint: BitcoinCheckpoint | undefined): ForgeCost {
   if (!checkpoint) return { hashes: chainwork };
   // The network finds work(checkpoint) hashes' worth of block every 600 s.
-  const perBlock = workOfTarget(bitsToTarget(checkpoint.bits));
+  const perBlock = workForBits(checkpoint.bits);
   const microHours = (chainwork * BigInt(BLOCK_SPACING_S) * 1_000_000n) / (perBlock * 3600n);
   return { hashes: chainwork, networkHours: Number(microHours) / 1_000_000 };
 }

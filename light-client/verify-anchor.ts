@@ -10,7 +10,7 @@ import {
   assertValidProofOfWork,
   hashFromDisplayHex,
   hashToDisplayHex,
-  merkleRootFromBranch,
+  assertMerkleBranch,
   parseBlockHeader,
   workForBits,
   POW_LIMITS,
@@ -75,14 +75,14 @@ export function checkBitcoinTx(btc: BitcoinAnchorProof, chainId: string, anchore
 
 export function checkBitcoinMerkle(btc: BitcoinAnchorProof, txid: Uint8Array): BitcoinHeader {
   const header = parseBlockHeader(btc.headers[0]);
-  let root: Uint8Array;
   try {
-    root = merkleRootFromBranch(txid, { index: btc.txIndex, siblings: btc.merkleBranch });
+    // The same rule the vectors check (docs/anchor.md): the branch fits a block and reaches its root.
+    assertMerkleBranch(txid, { index: btc.txIndex, siblings: btc.merkleBranch }, header.merkleRoot);
   } catch (err) {
+    if (err instanceof BitcoinRuleError && err.rule === 'merkle-root') {
+      fail(`branch of ${btc.merkleBranch.length} hashes from tx ${hashToDisplayHex(txid)} at index ${btc.txIndex} does not reach the merkle root of block ${hashToDisplayHex(header.hash)} [merkle-root]`);
+    }
     fail(`merkle branch: ${(err as Error).message}${err instanceof BitcoinRuleError ? ` [${err.rule}]` : ''}`);
-  }
-  if (!equalBytes(root, header.merkleRoot)) {
-    fail(`branch of ${btc.merkleBranch.length} hashes from tx ${hashToDisplayHex(txid)} at index ${btc.txIndex} does not reach the merkle root of block ${hashToDisplayHex(header.hash)} [merkle-root]`);
   }
   return header;
 }

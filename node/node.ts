@@ -122,6 +122,7 @@ export class PantheonNode {
         // The hello proves our peer id with the validator key; peers' proofs are checked against genesis.
         validator: config.validatorKey && validatorIndex !== undefined ? { index: validatorIndex, secretKey: config.validatorKey.secretKey } : undefined,
         validatorPublicKeys: chain.validators.validators.map((v) => v.publicKey),
+        onPeerPenalty: () => metrics.countPeerScoreDrop(),
       });
       let node: PantheonNode | undefined;
       const driver = new ConsensusDriver({

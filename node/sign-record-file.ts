@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { SignRecord } from '../consensus/index.ts';
 import { bytesToHex } from '../protocol/bytes.ts';
 import { taggedHash, TAGS } from '../protocol/hash.ts';
+import { parseStrictJson } from '../protocol/strict-json.ts';
 import { writeFileAtomic } from './files.ts';
 import { fromTypedJson, toTypedJson } from './json-codec.ts';
 
@@ -53,7 +54,7 @@ export function readSignRecordFile(path: string, expect: { chainId: string; vali
     );
   let outer: unknown;
   try {
-    outer = JSON.parse(readFileSync(path, 'utf8'));
+    outer = parseStrictJson(readFileSync(path, 'utf8'), 'last-sign record'); // duplicate members refused (docs/storage.md)
   } catch (err) {
     throw damaged(`it is not valid JSON (${(err as Error).message})`);
   }

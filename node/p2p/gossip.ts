@@ -200,6 +200,8 @@ export class GossipDispatcher {
     private readonly addressOf: (peerId: string) => string | undefined,
     private readonly drops: DropLog,
     private readonly log: LogFn,
+    /** Called once for each message that costs its sender score: reject (P4) or useless (P5). */
+    private readonly onPenalty: () => void = () => undefined,
   ) {
     this.topicByName = new Map(TOPICS.map((t) => [topicName(chainId, t), t]));
     pubsub.addEventListener('gossipsub:message', (evt) => {
@@ -276,6 +278,7 @@ export class GossipDispatcher {
 
   private drop(msgId: string, from: string, topic: string, verdict: Exclude<Verdict, 'accept'>, reason: string): void {
     this.drops.note(from, topic, `${verdict}: ${reason}`, this.policy.isValidator(from));
+    if (verdict === 'reject' || verdict === 'useless') this.onPenalty();
     this.report(msgId, from, verdict === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore);
   }
 

@@ -57,6 +57,8 @@ export interface NetworkOptions {
   validatorPublicKeys?: readonly Uint8Array[];
   /** Defaults to PROTOCOL_VERSION; another value only to exercise a mixed network in tests. */
   protocolVersion?: number;
+  /** Called for each gossip message that lowers its sender's score (the node counts them). */
+  onPeerPenalty?: () => void;
 }
 
 export interface PeerInfo {
@@ -172,7 +174,7 @@ export async function createNetwork(options: NetworkOptions): Promise<Network> {
   });
   const pubsub = libp2p.services.pubsub as GossipsubRuntime;
   const drops = new DropLog(log, gossipsubDrops);
-  const dispatcher = new GossipDispatcher(pubsub, chainId, policy, (peer) => guard.addressOf(peer), drops, log);
+  const dispatcher = new GossipDispatcher(pubsub, chainId, policy, (peer) => guard.addressOf(peer), drops, log, options.onPeerPenalty);
   await guard.attach(libp2p, pubsub);
   const syncServer = new SyncServer(log);
   await libp2p.handle(syncProtocol, (stream, connection) => syncServer.onStream(stream, connection.remotePeer.toString()), {
