@@ -8,18 +8,17 @@ import { decodeExact, DecodeError, Reader, Writer } from '../protocol/encoding.t
 import { sha256Parts, domainPrefix, signingBytes, taggedHash, TAGS } from '../protocol/hash.ts';
 import { PUBLIC_KEY_SIZE, SIGNATURE_SIZE, verify } from '../protocol/keys.ts';
 import { leafHash } from '../protocol/merkle.ts';
+import { LOG_ID_MAX, LOG_ID_PATTERN, logIdProblem } from '../protocol/tx.ts';
 
 /**
- * The OAR record's log id: 1-64 printable ASCII characters without spaces (docs/oar.md).
- * Pantheon's log ids are now `<owner address>/<name>` (protocol/tx.ts, docs/state.md); an OAR
- * record committed to Pantheon must use its Pantheon log id, which this looser rule does not
- * yet require (nor fit: a Pantheon log id is up to 127 bytes). Aligning the two is the OAR
- * checkpoint work (issue 14, part 2).
+ * The OAR record's log id is the Pantheon log id it is checkpointed into, one id in one format:
+ * `<owner pan1 address>/<name>`, at most 127 bytes (docs/transaction.md, docs/oar.md). Entry
+ * format 1 took any 1-64 printable characters; version 2 requires this form.
  */
-export const LOG_ID_MAX = 64;
-export const LOG_ID_PATTERN = /^[\x21-\x7e]{1,64}$/;
+export { LOG_ID_MAX, LOG_ID_PATTERN };
 
-export const ENTRY_VERSION = 1;
+/** Entry format 2: the log id is a Pantheon log id (format 1 had free-form ids of 1-64 characters). */
+export const ENTRY_VERSION = 2;
 export const HASH_SIZE = 32;
 export const SALT_SIZE = 32;
 export const ACTOR_MAX = 64;
@@ -69,6 +68,11 @@ export interface SignedEntry {
   signature: Uint8Array;
 }
 
+function entryVersionProblem(version: number): string {
+  if (version === 1) return `entry format version 1 (free-form log ids of 1-64 characters) is not supported: this build reads version ${ENTRY_VERSION}, whose log id is the Pantheon log id <owner pan1 address>/<name>; start a new record under such an id`;
+  return `entry format version ${version} is not supported (this build reads version ${ENTRY_VERSION})`;
+}
+
 /** A version this build does not read: a newer writer's data, never a torn write to cut. */
 export class UnsupportedVersionError extends DecodeError {
   constructor(
@@ -85,9 +89,8 @@ export class UnsupportedVersionError extends DecodeError {
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 export function assertValidLogId(logId: unknown, field = 'logId'): asserts logId is string {
-  if (typeof logId !== 'string' || !LOG_ID_PATTERN.test(logId)) {
-    throw new RangeError(`${field}: must be 1-${LOG_ID_MAX} printable ASCII characters without spaces (got ${JSON.stringify(logId)})`);
-  }
+  const problem = typeof logId === 'string' ? logIdProblem(logId) : 'must be a string';
+  if (problem) throw new RangeError(`${field}: ${problem} (got ${JSON.stringify(logId)})`);
 }
 
 export function actorProblem(text: unknown, max: number): string | undefined {
@@ -166,9 +169,10 @@ function readActor(r: Reader, max: number, field: string): string {
 /** Reads one signed entry from `r`: the body, then the signature. */
 export function readSignedEntry(r: Reader): SignedEntry {
   const version = r.u8('version');
-  if (version !== ENTRY_VERSION) throw new UnsupportedVersionError('version', `entry format version ${version} is not supported (this build reads version ${ENTRY_VERSION})`, version);
+  if (version !== ENTRY_VERSION) throw new UnsupportedVersionError('version', entryVersionProblem(version), version);
   const logId = r.string(LOG_ID_MAX, 'logId');
-  if (!LOG_ID_PATTERN.test(logId)) throw new DecodeError('logId', `must be 1-${LOG_ID_MAX} printable ASCII characters without spaces`);
+  const badLogId = logIdProblem(logId);
+  if (badLogId) throw new DecodeError('logId', badLogId);
   const sequence = readSafeInt(r, SEQUENCE_MAX, 'sequence');
   const prevHash = r.fixed(HASH_SIZE, 'prevHash');
   const timeMs = readSafeInt(r, TIME_MS_MAX, 'timeMs');

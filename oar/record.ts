@@ -8,12 +8,14 @@ import { bytesToHex, concatBytes, equalBytes } from '../protocol/bytes.ts';
 import { decodeExact, DecodeError, Reader, Writer } from '../protocol/encoding.ts';
 import { assertValidChainId, CHAIN_ID_PATTERN } from '../protocol/hash.ts';
 import { PUBLIC_KEY_SIZE } from '../protocol/keys.ts';
-import { LOG_ID_MAX, LOG_ID_PATTERN } from './entry.ts';
+import { logIdProblem } from '../protocol/tx.ts';
+import { LOG_ID_MAX } from './entry.ts';
 import { assertValidLogId, UnsupportedVersionError, encodeSignedEntry, entryHash, HASH_SIZE, readSignedEntry, SALT_SIZE, SEQUENCE_MAX, type SignedEntry } from './entry.ts';
 
 /** "pan-oar\n": names the file type before anything is parsed. */
 export const RECORD_MAGIC = Uint8Array.from([0x70, 0x61, 0x6e, 0x2d, 0x6f, 0x61, 0x72, 0x0a]);
-export const RECORD_VERSION = 1;
+/** Record format 2 carries entry format 2 (Pantheon log ids); format 1 is refused at the preamble. */
+export const RECORD_VERSION = 2;
 /** magic (8) and u16 version. */
 export const RECORD_PREAMBLE_SIZE = RECORD_MAGIC.length + 2;
 
@@ -147,7 +149,8 @@ function decodeHeaderBody(body: Uint8Array): RecordHeader {
     const chainId = r.string(64, 'chainId');
     if (!CHAIN_ID_PATTERN.test(chainId)) throw new DecodeError('chainId', `must be 1-64 characters of a-z, 0-9 and '-', not starting or ending with '-' (got ${JSON.stringify(chainId)})`);
     const logId = r.string(LOG_ID_MAX, 'logId');
-    if (!LOG_ID_PATTERN.test(logId)) throw new DecodeError('logId', `must be 1-${LOG_ID_MAX} printable ASCII characters without spaces`);
+    const badLogId = logIdProblem(logId);
+    if (badLogId) throw new DecodeError('logId', badLogId);
     const first = r.u64('firstSequence');
     if (first > BigInt(SEQUENCE_MAX)) throw new DecodeError('firstSequence', `${first} exceeds the maximum of ${SEQUENCE_MAX}`);
     const prevHash = r.fixed(HASH_SIZE, 'prevHash');
@@ -256,7 +259,11 @@ export class RecordParser {
       }
       const version = (pre[8] << 8) | pre[9];
       if (version !== RECORD_VERSION) {
-        throw new RecordFormatError(8, 'version', `record format version ${version} is not supported (this build reads version ${RECORD_VERSION})`, version);
+        const detail =
+          version === 1
+            ? `record format version 1 (free-form log ids) is not supported: this build reads version ${RECORD_VERSION}, whose log id is the Pantheon log id <owner pan1 address>/<name> (docs/oar.md); start a new record under such an id`
+            : `record format version ${version} is not supported (this build reads version ${RECORD_VERSION})`;
+        throw new RecordFormatError(8, 'version', detail, version);
       }
       this.sawPreamble = true;
       this.offset = RECORD_PREAMBLE_SIZE;

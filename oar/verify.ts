@@ -5,7 +5,9 @@
 // root recomputed from the entries. Streaming and bounded: it keeps the RFC 6962 frontier, the
 // open intents and counters, never the entries. Browser-safe: trusts nothing but its inputs.
 import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
+import { addressBytes, addressOf } from '../protocol/keys.ts';
 import { MerkleFrontier } from '../protocol/merkle.ts';
+import { logIdOwner } from '../protocol/tx.ts';
 import { entryHash, entryLeafHash, payloadHash, verifyEntrySignature, type Entry } from './entry.ts';
 import { parseCanonicalJson } from './jcs.ts';
 import { readRecord, type ParsedEntry, type RecordHeader, type RecordItem } from './record.ts';
@@ -105,6 +107,11 @@ export class RecordVerifier {
     }
     if (this.options.publicKey && !equalBytes(h.publicKey, this.options.publicKey)) {
       throw new RecordVerifyError('header', undefined, 0, `the record's owner key at sequence ${h.firstSequence} is not the trusted key`);
+    }
+    // The log id names the address of the key that opened the log (docs/state.md): a whole
+    // record must start with that key, so a record re-sealed under a fresh key cannot keep the id.
+    if (h.firstSequence === 0 && !equalBytes(addressBytes(h.publicKey), logIdOwner(h.logId))) {
+      throw new RecordVerifyError('header', undefined, 0, `the record's first key is ${addressOf(h.publicKey)}, but log ${h.logId} belongs to the address in its id`);
     }
     this.header = h;
     this.key = h.publicKey;

@@ -7,16 +7,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bytesToHex } from '../protocol/bytes.ts';
-import { keyPairFromSeed } from '../protocol/keys.ts';
+import { addressOf, keyPairFromSeed } from '../protocol/keys.ts';
 import { entryHash, exportRecord, OarWriter, parseCanonicalJson, payloadHash, readRecord, RecordFormatError, verifyRecord, type ParsedEntry } from '../oar/index.ts';
 import { fileChunks, readRecordFile, recordPath } from '../oar/node/record-file.ts';
 import { Prng } from './sim/prng.ts';
 import { CHILD_CHAIN_ID, CHILD_KEY_SEED, CHILD_LOG_ID } from './helpers/oar-child-config.ts';
 
 const CHAIN = 'pantheon-test-1';
-const LOG = 'acme/loans';
 const owner = keyPairFromSeed(new Uint8Array(32).fill(1));
 const other = keyPairFromSeed(new Uint8Array(32).fill(2));
+/** A Pantheon log id: the owner's address, then a name (docs/oar.md). */
+const LOG = `${addressOf(owner.publicKey)}/loans`;
+const OTHER_LOG = `${addressOf(owner.publicKey)}/other`;
+const re = (text: string) => text.replace(/[/]/g, '\\/');
 let dir: string;
 
 beforeEach(() => {
@@ -101,7 +104,7 @@ describe('OarWriter', () => {
     await refusedUnchanged(() => w.intend({ actor: '', actorVersion: 'v1', payload: 1 }), /actor: must be 1-64 bytes/);
     await refusedUnchanged(() => w.intend({ actor: 'agent\u001b[2J', actorVersion: 'v1', payload: 1 }), /actor: must not contain control characters/);
     await refusedUnchanged(() => w.intend({ actor: 'agent', actorVersion: 'v1', payload: { n: Number.NaN } }), /payload.n: NaN is not a JSON number/);
-    await refusedUnchanged(() => w.outcome({ ...permit, logId: 'other/log' }, { payload: 1 }), /permit: for log "other\/log"/);
+    await refusedUnchanged(() => w.outcome({ ...permit, logId: OTHER_LOG }, { payload: 1 }), new RegExp(`permit: for log "${re(OTHER_LOG)}"`));
     const open2 = await w.intend({ actor: 'agent', actorVersion: 'v1', payload: 2 });
     await refusedUnchanged(() => w.outcome({ ...open2, entryHash: '00'.repeat(32) }, { payload: 1 }), /entry hash does not match intent 2/);
     await w.close();
@@ -109,20 +112,30 @@ describe('OarWriter', () => {
     await refusedUnchanged(() => OarWriter.open({ dir, chainId: CHAIN, key: other }), /key pan1\w+ does not match the log: the owner key in force at sequence 3 is pan1/);
     // The wrong chain, the wrong log id.
     await refusedUnchanged(() => OarWriter.open({ dir, chainId: 'pantheon-other', key: owner }), /the record is for chain "pantheon-test-1", not "pantheon-other"/);
-    await refusedUnchanged(() => OarWriter.open({ dir, chainId: CHAIN, logId: 'acme/other', key: owner }), /is log "acme\/loans", not "acme\/other"/);
+    await refusedUnchanged(() => OarWriter.open({ dir, chainId: CHAIN, logId: OTHER_LOG, key: owner }), new RegExp(`is log "${re(LOG)}", not "${re(OTHER_LOG)}"`));
+    // A new record under another owner's log id, or under an id that is not a Pantheon log id.
+    await expect(OarWriter.open({ dir: join(dir, 'stolen'), chainId: CHAIN, logId: `${addressOf(other.publicKey)}/loans`, key: owner, create: true })).rejects.toThrow(/belongs to the address in its id, not to key pan1/);
+    await expect(OarWriter.open({ dir: join(dir, 'free-form'), chainId: CHAIN, logId: 'acme/loans', key: owner, create: true })).rejects.toThrow(/logId: must be <owner pan1 address>\/<name>/);
     // An entry of another entry format version (a newer writer's) is refused, not cut as a torn tail.
     const original = readFileSync(recordPath(dir));
     const lastEntry = (await entries()).at(-1)!;
     const newer = Buffer.from(original);
-    newer[lastEntry.offset + 5] = 2;
+    newer[lastEntry.offset + 5] = 3;
     writeFileSync(recordPath(dir), newer);
-    await refusedUnchanged(() => OarWriter.open({ dir, chainId: CHAIN, key: owner }), /entry format version 2 is not supported \(this build reads version 1\); the record is left unchanged/);
+    await refusedUnchanged(() => OarWriter.open({ dir, chainId: CHAIN, key: owner }), /entry format version 3 is not supported \(this build reads version 2\); the record is left unchanged/);
+    // An entry of the old format 1 (free-form log ids) likewise, with what to do about it.
+    newer[lastEntry.offset + 5] = 1;
+    writeFileSync(recordPath(dir), newer);
+    await refusedUnchanged(() => OarWriter.open({ dir, chainId: CHAIN, key: owner }), /entry format version 1 \(free-form log ids of 1-64 characters\) is not supported: this build reads version 2, whose log id is the Pantheon log id <owner pan1 address>\/<name>/);
     writeFileSync(recordPath(dir), original);
     // A record written by another format version.
     const bytes = readFileSync(recordPath(dir));
-    bytes[9] = 2;
+    bytes[9] = 1;
     writeFileSync(recordPath(dir), bytes);
-    await refusedUnchanged(() => OarWriter.open({ dir, chainId: CHAIN, key: owner }), /record format version 2 is not supported \(this build reads version 1\); the record is left unchanged/);
+    await refusedUnchanged(() => OarWriter.open({ dir, chainId: CHAIN, key: owner }), /record format version 1 \(free-form log ids\) is not supported: this build reads version 2, whose log id is the Pantheon log id/);
+    bytes[9] = 3;
+    writeFileSync(recordPath(dir), bytes);
+    await refusedUnchanged(() => OarWriter.open({ dir, chainId: CHAIN, key: owner }), /record format version 3 is not supported \(this build reads version 2\); the record is left unchanged/);
   });
 
   it('allows one writer per log: a second is refused naming the holder', async () => {

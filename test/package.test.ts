@@ -121,7 +121,7 @@ if (pkg.exports['./oar']) {
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
   const oar = await import('pantheon/oar');
-  const writer = await oar.OarWriter.open({ dir: mkdtempSync(join(tmpdir(), 'outside-oar-')), chainId: status.chainId, logId: 'outside/oar', key, create: true });
+  const writer = await oar.OarWriter.open({ dir: mkdtempSync(join(tmpdir(), 'outside-oar-')), chainId: status.chainId, logId: owner + '/outside-oar', key, create: true });
   const permit = await writer.intend({ actor: 'outside-agent', actorVersion: '1.0.0', payload: { action: 'send report' } });
   await writer.outcome(permit, { payload: { sent: true } });
   const checkpoint = await writer.checkpoint();

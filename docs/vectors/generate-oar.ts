@@ -3,7 +3,7 @@
 // the step or field it must name. Deterministic: fixed seeds, salts, times, and ML-DSA-65's
 // deterministic signing. Called by generate.ts (npm run vectors).
 import { bytesToHex, concatBytes, ZERO_HASH } from '../../protocol/bytes.ts';
-import { keyPairFromSeed, type KeyPair } from '../../protocol/keys.ts';
+import { addressOf, keyPairFromSeed, type KeyPair } from '../../protocol/keys.ts';
 import { entryHash, entryLeafHash, encodeEntryBody, encodeSignedEntry, entrySigningBytes, nobleSignDeterministic, payloadHash, signEntry, type Entry } from '../../oar/entry.ts';
 import { canonicalJson, canonicalJsonBytes } from '../../oar/jcs.ts';
 import { encodeCheckpointFrame, encodeEntryFrame, encodeRecordHeader } from '../../oar/record.ts';
@@ -12,10 +12,11 @@ import { rootOf } from '../../protocol/merkle.ts';
 type Write = (name: string, description: string, cases: unknown[]) => void;
 
 const CHAIN = 'pantheon-test-1';
-const LOG = 'acme/loans';
 const hex = bytesToHex;
 const key1 = keyPairFromSeed(new Uint8Array(32).fill(1));
 const key2 = keyPairFromSeed(new Uint8Array(32).fill(2));
+/** The Pantheon log id: the address of the key that opens the log, then a name. */
+const LOG = `${addressOf(key1.publicKey)}/loans`;
 const salt = (i: number) => new Uint8Array(32).fill(0xa0 + i);
 const T0 = 1_764_028_800_000;
 
@@ -65,8 +66,8 @@ function build(specs: Spec[], options: { chainId?: string; startKey?: KeyPair } 
   });
 }
 
-function recordOf(built: Built[], frames: Uint8Array[] = built.map((b) => b.frame)): Uint8Array {
-  return concatBytes(encodeRecordHeader({ chainId: CHAIN, logId: LOG, firstSequence: 0, prevHash: ZERO_HASH, publicKey: key1.publicKey }), ...frames);
+function recordOf(built: Built[], frames: Uint8Array[] = built.map((b) => b.frame), headerKey: KeyPair = key1): Uint8Array {
+  return concatBytes(encodeRecordHeader({ chainId: CHAIN, logId: LOG, firstSequence: 0, prevHash: ZERO_HASH, publicKey: headerKey.publicKey }), ...frames);
 }
 
 const example: Spec[] = [
@@ -135,11 +136,14 @@ export function writeOarVectors(write: Write): void {
   okRecord('an intent with no outcome is listed open', recordOf(build(example.slice(0, 1))), { entries: 1, root: hex(entryLeafHash(build(example.slice(0, 1))[0].hash)), headHash: hex(build(example.slice(0, 1))[0].hash), payloadsWithheld: 0, openIntents: [0], keyChanges: 0 });
 
   // ---- records that must be refused -------------------------------------------------------------
-  const bad = (description: string, bytes: Uint8Array, expectName: 'RecordFormatError' | 'RecordVerifyError', output: Record<string, unknown>, chainId = CHAIN) =>
-    cases.push({ description, input: { kind: 'record', chainId, publicKey: hex(key1.publicKey), record: hex(bytes) }, expect: expectName, output });
-  const v2 = record.slice();
-  v2[9] = 2;
-  bad('a record of format version 2', v2, 'RecordFormatError', { field: 'version' });
+  const bad = (description: string, bytes: Uint8Array, expectName: 'RecordFormatError' | 'RecordVerifyError', output: Record<string, unknown>, chainId = CHAIN, trusted: KeyPair = key1) =>
+    cases.push({ description, input: { kind: 'record', chainId, publicKey: hex(trusted.publicKey), record: hex(bytes) }, expect: expectName, output });
+  const v1 = record.slice();
+  v1[9] = 1;
+  bad('a record of format version 1 (free-form log ids, before Pantheon log ids)', v1, 'RecordFormatError', { field: 'version' });
+  const v3 = record.slice();
+  v3[9] = 3;
+  bad('a record of format version 3', v3, 'RecordFormatError', { field: 'version' });
   const magic = record.slice();
   magic[0] ^= 1;
   bad('not an OAR record (magic)', magic, 'RecordFormatError', { field: 'magic' });
@@ -152,9 +156,16 @@ export function writeOarVectors(write: Write): void {
   const unknownKind = record.slice();
   unknownKind[kindAt] = 4;
   bad('entry 0 with an unknown kind (4)', unknownKind, 'RecordFormatError', { field: 'kind' });
-  const entryV2 = record.slice();
-  entryV2[firstEntryAt] = 2;
-  bad('entry 0 of entry format version 2', entryV2, 'RecordFormatError', { field: 'version' });
+  const entryV1 = record.slice();
+  entryV1[firstEntryAt] = 1;
+  bad('entry 0 of entry format version 1', entryV1, 'RecordFormatError', { field: 'version' });
+  const entryV3 = record.slice();
+  entryV3[firstEntryAt] = 3;
+  bad('entry 0 of entry format version 3', entryV3, 'RecordFormatError', { field: 'version' });
+  const logIdAt = firstEntryAt + 1 + 4;
+  const badAddress = record.slice();
+  badAddress[logIdAt + 10] = badAddress[logIdAt + 10] === 0x71 ? 0x70 : 0x71; // a bech32m character changed: the checksum fails
+  bad('entry 0 whose log id has a broken owner address', badAddress, 'RecordFormatError', { field: 'logId' });
   bad('entry 1 deleted', recordOf(built, [built[0].frame, ...built.slice(2).map((b) => b.frame)]), 'RecordVerifyError', { step: 'sequence', sequence: 1 });
   bad('entries 3 and 4 swapped', recordOf(built, [...built.slice(0, 3).map((b) => b.frame), built[4].frame, built[3].frame]), 'RecordVerifyError', { step: 'sequence', sequence: 3 });
   bad('entry 1 duplicated', recordOf(built, [built[0].frame, built[1].frame, built[1].frame]), 'RecordVerifyError', { step: 'sequence', sequence: 2 });
@@ -173,13 +184,14 @@ export function writeOarVectors(write: Write): void {
   bad('entry 0\'s payload bytes are JSON but not canonical (hash and signature match them)', recordOf(build([{ ...example[0], rawPayload: new TextEncoder().encode('{"proposal": "deny"}') }])), 'RecordVerifyError', { step: 'payload', sequence: 0 });
   bad('entry 1 chained to a wrong prevHash (re-signed)', recordOf(build([example[0], { ...example[1], fields: { ...example[1].fields, prevHash: new Uint8Array(32).fill(7) } }])), 'RecordVerifyError', { step: 'prev-hash', sequence: 1 });
   bad('entry 1 goes back in time', recordOf(build([example[0], { ...example[1], fields: { ...example[1].fields, timeMs: T0 - 1 } }])), 'RecordVerifyError', { step: 'time', sequence: 1 });
-  bad('entry 1 names another log', recordOf(build([example[0], { ...example[1], fields: { ...example[1].fields, logId: 'acme/other' } }])), 'RecordVerifyError', { step: 'log-id', sequence: 1 });
+  bad('entry 1 names another log', recordOf(build([example[0], { ...example[1], fields: { ...example[1].fields, logId: `${addressOf(key1.publicKey)}/other` } }])), 'RecordVerifyError', { step: 'log-id', sequence: 1 });
   bad('a second outcome for a closed intent', recordOf(build([example[0], example[1], { fields: { kind: 'outcome', intentSequence: 0, status: 'done' }, payload: 'again' }])), 'RecordVerifyError', { step: 'outcome', sequence: 2 });
   bad('an outcome naming an outcome', recordOf(build([example[0], example[1], { fields: { kind: 'outcome', intentSequence: 1, status: 'done' }, payload: 'x' }])), 'RecordVerifyError', { step: 'outcome', sequence: 2 });
   bad('an outcome reported by another actor', recordOf(build([example[0], { ...example[1], fields: { ...example[1].fields, actor: 'someone-else' } }])), 'RecordVerifyError', { step: 'outcome', sequence: 1 });
   bad('entry 3 signed by the old key after the key change', recordOf(build([...example.slice(0, 3), { ...example[3], key: key1 }])), 'RecordVerifyError', { step: 'signature', sequence: 3 });
   bad('a key change naming the key in force', recordOf(build([example[0], example[1], { ...example[2], fields: { ...example[2].fields, newPublicKey: key1.publicKey } }])), 'RecordVerifyError', { step: 'key-change', sequence: 2 });
   bad('the whole record re-sealed with a fresh key (header names the trusted key)', recordOf(build(example.slice(0, 2), { startKey: key2 })), 'RecordVerifyError', { step: 'signature', sequence: 0 });
+  bad('a whole record sealed by another key under this log id (the header and every signature by that key)', recordOf(build(example.slice(0, 2), { startKey: key2 }), undefined, key2), 'RecordVerifyError', { step: 'header' }, CHAIN, key2);
   bad('verified as another chain', record, 'RecordVerifyError', { step: 'header' }, 'pantheon-other-1');
   bad('a checkpoint with a wrong root', recordOf(built, [built[0].frame, built[1].frame, encodeCheckpointFrame(2, new Uint8Array(32)), ...built.slice(2).map((b) => b.frame)]), 'RecordVerifyError', { step: 'checkpoint', sequence: 1 });
 

@@ -94,8 +94,8 @@ export async function recoverRecordFile(path: string, options: { chainId: string
     } catch (err) {
       if (!(err instanceof RecordFormatError || err instanceof RecordVerifyError)) throw err;
       const offset = err instanceof RecordFormatError ? err.offset : err.offset ?? parser.position;
-      // A newer format's entry is data this build cannot read, not damage: refuse, never cut.
-      const newer = err instanceof RecordFormatError && err.unsupportedVersion !== undefined && err.unsupportedVersion > 1;
+      // An entry of another format version is data this build cannot read, not damage: refuse, never cut.
+      const newer = err instanceof RecordFormatError && err.unsupportedVersion !== undefined;
       if (headerEnd < 0 || offset < headerEnd || newer) throw new Error(`${path}: ${err.message}; the record is left unchanged`);
       fault = { offset: Math.max(offset, headerEnd), sequence: verifier.nextSequence, reason: err.message };
     }

@@ -10,7 +10,8 @@ import { open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bytesToHex, concatBytes, equalBytes, ZERO_HASH } from '../../protocol/bytes.ts';
 import { assertValidChainId } from '../../protocol/hash.ts';
-import { addressOf, type KeyPair } from '../../protocol/keys.ts';
+import { addressBytes, addressOf, type KeyPair } from '../../protocol/keys.ts';
+import { logIdOwner } from '../../protocol/tx.ts';
 import { MerkleFrontier } from '../../protocol/merkle.ts';
 import {
   actorProblem,
@@ -142,6 +143,9 @@ export class OarWriter {
       if (!existsSync(path)) {
         if (!options.create) throw new Error(`no OAR record in ${options.dir} (open with create to start one)`);
         if (options.logId === undefined) throw new Error('logId: required to create a record');
+        if (!equalBytes(addressBytes(options.key.publicKey), logIdOwner(options.logId))) {
+          throw new OarInputError(`logId: ${options.logId} belongs to the address in its id, not to key ${addressOf(options.key.publicKey)}; a new log is <address of its key>/<name>`);
+        }
         await createRecordFile(options.dir, path, encodeRecordHeader({ chainId: options.chainId, logId: options.logId, firstSequence: 0, prevHash: ZERO_HASH, publicKey: options.key.publicKey }));
       }
       const { summary, torn } = await recoverRecordFile(path, { chainId: options.chainId });
