@@ -127,6 +127,26 @@ export interface CommitmentInput {
   consistencyProof?: Uint8Array[];
 }
 
+/** One page of GET /v1/log/<id> (docs/api.md); sizes and heights are decimal strings. */
+export interface LogHistory {
+  logId: string;
+  founder: string;
+  owner: string;
+  ownerPublicKey: string;
+  size: string;
+  root: string;
+  commitmentCount: string;
+  keyChanges: { fromSize: string; address: string; publicKey: string }[];
+  commitments: { sequence: string; commitmentId: string; treeSize: string; root: string; height: string; status: 'final' | 'anchored'; anchor: unknown }[];
+  /** The `from` of the next page, or null on the last. */
+  next: string | null;
+}
+
+/** The path of GET /v1/log for an id: each segment percent-encoded, the slashes kept. */
+export function logPath(logId: string): string {
+  return `/v1/log/${logId.split('/').map(encodeURIComponent).join('/')}`;
+}
+
 export interface TransferInput {
   to: string;
   amount: bigint | number;
@@ -188,6 +208,21 @@ export class PantheonClient {
     const previousSize = BigInt(input.previousSize ?? 0);
     const consistencyProof = input.consistencyProof ?? [];
     return this.submitPayload({ kind: 'commitment', logId: input.logId, treeSize, root, previousSize, consistencyProof }, input.key, input.fee);
+  }
+
+  /**
+   * GET /v1/log/<id>: a log's committed record and one page of its commitments (docs/api.md),
+   * or undefined when the log has no committed commitment yet.
+   */
+  async logHistory(logId: string, from: bigint | number = 0n, limit = 100): Promise<LogHistory | undefined> {
+    const bad = typeof logId === 'string' ? logIdProblem(logId) : 'must be a string';
+    if (bad) throw new TypeError(`logId ${bad}`);
+    try {
+      return await api<LogHistory>(this.nodeUrl, `${logPath(logId)}?from=${BigInt(from)}&limit=${limit}`);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return undefined;
+      throw err;
+    }
   }
 
   /** Sign and submit a transfer of `amount` base units to a pan1… address. */

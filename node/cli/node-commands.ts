@@ -7,7 +7,7 @@ import { logIdProblem, LOG_NAME_MAX } from '../../protocol/tx.ts';
 import { verifyConsistency } from '../../protocol/merkle.ts';
 import { parseConsistencyProof } from '../../light-client/consistency.ts';
 import { readJsonFile } from '../files.ts';
-import { api, ApiError } from '../client.ts';
+import { api, ApiError, logPath } from '../client.ts';
 import { createLogger, isLogThreshold, LOG_LEVELS } from '../log.ts';
 import type { AnchorOptions } from '../node.ts';
 import type { BitcoinNetworkName } from '../../anchor/verify-bitcoin.ts';
@@ -165,10 +165,7 @@ async function submitAndWait(nodeUrl: string, submit: (client: PantheonClient) =
   }
 }
 
-/** The path of GET /v1/log for an id: each segment percent-encoded, the slashes kept. */
-export function logPath(logId: string): string {
-  return `/v1/log/${logId.split('/').map(encodeURIComponent).join('/')}`;
-}
+export { logPath };
 
 /** The log's committed history from the node, or undefined when it has no commitment yet. */
 async function fetchLog(nodeUrl: string, logId: string): Promise<any | undefined> {

@@ -13,6 +13,7 @@ import { assertValidChainId } from '../../protocol/hash.ts';
 import { addressBytes, addressOf, type KeyPair } from '../../protocol/keys.ts';
 import { logIdOwner } from '../../protocol/tx.ts';
 import { MerkleFrontier } from '../../protocol/merkle.ts';
+import { MerkleLog } from '../../protocol/merkle-log.ts';
 import {
   actorProblem,
   ACTOR_MAX,
@@ -31,7 +32,7 @@ import { canonicalJsonBytes } from '../jcs.ts';
 import { encodeBundleFrame, encodeCheckpointFrame, encodeEntryFrame, encodeRecordHeader, PAYLOAD_MAX } from '../record.ts';
 import type { OpenIntent, RecordSummary } from '../verify.ts';
 import { acquireLock, type LogLock } from './lock.ts';
-import { fsyncDir, recordPath, recoverRecordFile, type TornTail } from './record-file.ts';
+import { fsyncDir, readRecordFile, recordPath, recoverRecordFile, type TornTail } from './record-file.ts';
 import { fastSigner } from './signer.ts';
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
@@ -55,6 +56,21 @@ export interface OarWriterOptions {
   sign?: MlDsa65Sign;
   /** Told when opening cut a torn tail; by default a warning on stderr, so it is never silent. */
   onTornTail?: (torn: TornTail) => void;
+  /**
+   * Keep every entry's leaf hash in memory (about 80 bytes an entry) so that consistency proofs
+   * from any earlier size can be made: what the checkpointer needs. Opening reads the record once more.
+   */
+  history?: boolean;
+}
+
+/** What the record holds besides entries, for a checkpointer resuming after a restart. */
+export interface RecordHistory {
+  /** Every entry's leaf hash: roots and consistency proofs at any size up to the record's. */
+  readonly tree: MerkleLog;
+  /** Sizes with a checkpoint frame in the record. */
+  readonly checkpointSizes: Set<number>;
+  /** Sizes whose commitment bundle is stored in the record. */
+  readonly bundleSizes: Set<number>;
 }
 
 /** What a sealed intent hands its action: proof the intent is on disk, and what closes it. */
@@ -106,6 +122,10 @@ export class OarWriter {
   private flushing?: Promise<void>;
   private secretKey: Uint8Array;
   private publicKey: Uint8Array;
+  private keyPair: KeyPair;
+  private readonly appendListeners = new Set<(size: number) => void>();
+  /** Leaf hashes and checkpoint bookkeeping, when opened with `history`. */
+  history?: RecordHistory;
 
   private constructor(
     readonly dir: string,
@@ -127,6 +147,7 @@ export class OarWriter {
   ) {
     this.secretKey = key.secretKey;
     this.publicKey = key.publicKey;
+    this.keyPair = key;
   }
 
   static async open(options: OarWriterOptions): Promise<OarWriter> {
@@ -154,7 +175,8 @@ export class OarWriter {
       const file = await open(path, 'a');
       const sign = options.sign ?? (await fastSigner());
       const open_ = new Map(summary.openIntents.map((i) => [i.sequence, i]));
-      return new OarWriter(
+      const history = options.history ? await readHistory(path, options.chainId) : undefined;
+      const writer = new OarWriter(
         options.dir,
         options.chainId,
         summary.logId,
@@ -171,6 +193,8 @@ export class OarWriter {
         open_,
         torn,
       );
+      writer.history = history;
+      return writer;
     } catch (err) {
       lock.release();
       throw err;
@@ -185,6 +209,17 @@ export class OarWriter {
   /** RFC 6962 root over every entry appended so far. */
   root(): Uint8Array {
     return this.frontier.root();
+  }
+
+  /** The owner key in force (it changes with changeKey): what signs the log's checkpoint commitments too. */
+  get ownerKey(): KeyPair {
+    return this.keyPair;
+  }
+
+  /** Calls `listener` with the new size after every entry is numbered (before it is on disk); returns the unsubscribe. */
+  onAppend(listener: (size: number) => void): () => void {
+    this.appendListeners.add(listener);
+    return () => this.appendListeners.delete(listener);
   }
 
   /** Intents without an outcome, oldest first. */
@@ -253,6 +288,7 @@ export class OarWriter {
     const { sequence, hash, done } = this.append({ kind: 'key-change', actor: note.actor, actorVersion: note.actorVersion, newPublicKey: newKey.publicKey }, payload);
     this.secretKey = newKey.secretKey; // the key-change entry itself was signed by the old key
     this.publicKey = newKey.publicKey;
+    this.keyPair = newKey;
     await done;
     return { sequence, entryHash: bytesToHex(hash) };
   }
@@ -281,6 +317,7 @@ export class OarWriter {
     if (this.nextSequence === 0) throw new OarInputError('checkpoint: the record has no entries');
     const size = this.nextSequence;
     const root = this.frontier.root();
+    this.history?.checkpointSizes.add(size);
     await this.enqueue(encodeCheckpointFrame(size, root));
     return { size, root };
   }
@@ -289,6 +326,8 @@ export class OarWriter {
   async storeBundle(size: number, bundle: Uint8Array): Promise<void> {
     this.assertUsable();
     if (!Number.isSafeInteger(size) || size < 1 || size > this.nextSequence) throw new OarInputError(`bundle: no checkpoint of size ${size}`);
+    if (this.history && !this.history.checkpointSizes.has(size)) throw new OarInputError(`bundle: no checkpoint of size ${size} in the record`);
+    this.history?.bundleSizes.add(size);
     await this.enqueue(encodeBundleFrame(size, bundle));
   }
 
@@ -346,10 +385,14 @@ export class OarWriter {
     this.nextSequence = sequence + 1;
     this.head = hash;
     this.lastTimeMs = timeMs;
-    this.frontier.append(entryLeafHash(hash));
+    const leaf = entryLeafHash(hash);
+    this.frontier.append(leaf);
+    this.history?.tree.append(leaf);
     if (entry.kind === 'intent') this.open.set(sequence, { sequence, actor: entry.actor, actorVersion: entry.actorVersion, entryHash: hash });
     if (entry.kind === 'outcome') this.open.delete(entry.intentSequence);
-    return { sequence, hash, done: this.enqueue(frame) };
+    const done = this.enqueue(frame);
+    for (const listener of this.appendListeners) listener(sequence + 1);
+    return { sequence, hash, done };
   }
 
   private enqueue(frame: Uint8Array): Promise<void> {
@@ -417,6 +460,17 @@ function assertMatches(summary: RecordSummary, options: OarWriterOptions): void 
   if (!equalBytes(summary.publicKey, options.key.publicKey)) {
     throw new Error(`key ${addressOf(options.key.publicKey)} does not match the log: the owner key in force at sequence ${summary.nextSequence} is ${addressOf(summary.publicKey)}`);
   }
+}
+
+/** The record's leaf hashes, checkpoints and bundles, read once at open (the file is recovered and locked). */
+async function readHistory(path: string, chainId: string): Promise<RecordHistory> {
+  const history: RecordHistory = { tree: new MerkleLog(), checkpointSizes: new Set(), bundleSizes: new Set() };
+  for await (const item of readRecordFile(path)) {
+    if (item.type === 'entry') history.tree.append(entryLeafHash(entryHash(chainId, item.signedBytes)));
+    else if (item.type === 'checkpoint') history.checkpointSizes.add(item.size);
+    else if (item.type === 'bundle') history.bundleSizes.add(item.size);
+  }
+  return history;
 }
 
 /** A new record file appears whole or not at all: header written aside, fsynced, renamed in. */

@@ -1,0 +1,127 @@
+// OAR checkpoints into Pantheon on the embedded devnet (four validator processes, a real regtest
+// Bitcoin node, an anchorer): the example loan agent (examples/loan-agent.ts, a separate
+// process using `pantheon/oar` and `pantheon/client`) keeps deciding under `guard` while its
+// checkpoints become final and then anchored; the validator it talks to is stopped and
+// restarted in the middle, which delays checkpoints but never stops the agent's intents and
+// loses nothing. Then the record verifies end to end, the journal beside it holds each
+// checkpoint's commitment id and status, and the export carries the anchored bundles, which
+// verify offline and name the record's own log id, size and root.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bytesToHex } from '../protocol/bytes.ts';
+import { api } from '../node/client.ts';
+import { startNodeProcess, stopNodeProcess, waitFor, REPO_ROOT } from '../devnet/processes.ts';
+import { startDevnet, type Devnet } from '../devnet/devnet.ts';
+import { exportRecord, readCheckpointJournal, readRecordFile, recordPath, verifyRecord, fileChunks } from '../oar/index.ts';
+import { verifyBundle } from '../light-client/index.ts';
+import { decodeTx } from '../protocol/tx.ts';
+import { pantheon } from './helpers/cli.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'pantheon-oar-checkpoints-'));
+const portBase = 31_000 + Math.floor(Math.random() * 1500);
+let devnet: Devnet;
+let operatorKey: string;
+let agent: ChildProcess | undefined;
+const lines: any[] = [];
+const recordDir = join(dir, 'record');
+
+beforeAll(async () => {
+  devnet = await startDevnet({ dir: join(dir, 'devnet'), blockSeconds: 1, anchorInterval: 4, anchorConfirmations: 2, p2pPortBase: portBase, httpPortBase: portBase + 100, say: () => undefined });
+  operatorKey = join(dir, 'operator.key');
+  expect(pantheon(['keys', 'new', '--out', operatorKey]).code).toBe(0);
+  const operator = JSON.parse(pantheon(['keys', 'show', operatorKey, '--json']).stdout).address;
+  const funded = pantheon(['transfer', '--to', operator, '--amount', '10000000000', '--key', devnet.treasuryKeyPath, '--node', devnet.urls[1], '--wait', 'final']);
+  expect(funded.code, funded.stderr).toBe(0);
+}, 240_000);
+
+afterAll(async () => {
+  agent?.kill('SIGKILL');
+  await devnet?.stop();
+});
+
+const latest = () => lines.at(-1) ?? {};
+
+describe('OAR checkpoints on the devnet', () => {
+  it('the example agent keeps appending while its checkpoints become final, then anchored, across a node restart', async () => {
+    agent = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'examples', 'loan-agent.ts'), '--dir', recordDir, '--key', operatorKey, '--node', devnet.urls[1], '--actors', '3', '--every-entries', '40', '--every-ms', '2000'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    agent.stderr!.on('data', (d) => (stderr += d));
+    let buffer = '';
+    agent.stdout!.on('data', (d) => {
+      buffer += d;
+      for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
+        lines.push(JSON.parse(buffer.slice(0, i)));
+        buffer = buffer.slice(i + 1);
+      }
+    });
+    const exited = new Promise<number | null>((done) => agent!.once('exit', done));
+    const running = () => {
+      if (agent!.exitCode !== null) throw new Error(`the agent exited: ${stderr}`);
+    };
+
+    // A first checkpoint becomes final while the agent keeps deciding.
+    await waitFor('a final checkpoint', () => (running(), latest().lastFinal > 0), 90_000, 250);
+
+    // Stop the validator the agent talks to: intents go on, checkpoints wait.
+    const node = devnet.nodes[1];
+    await stopNodeProcess(node);
+    const down = latest();
+    await waitFor('the agent to notice the node is down', () => (running(), latest().lastError ? latest() : undefined), 60_000, 250);
+    const stillDown = await waitFor('the agent to seal more entries while the node is down', () => (running(), latest().size > down.size + 20 ? latest() : undefined), 60_000, 250);
+    expect(stillDown.lastFinal).toBe(down.lastFinal); // nothing became final without the node
+    console.log(`node down: the record grew from ${down.size} to ${stillDown.size} entries; longest intend so far ${stillDown.intendMsMax} ms; error seen: ${stillDown.lastError}`);
+
+    // Restart it on the same data: checkpoints resume, become final past the outage, then anchored.
+    devnet.nodes[1] = startNodeProcess(node.spec);
+    await waitFor('the node to serve again', () => api(devnet.urls[1], '/v1/status'), 90_000, 500);
+    const finalAfter = await waitFor('a checkpoint after the outage to be final', () => (running(), latest().lastFinal > stillDown.size ? latest() : undefined), 120_000, 250);
+    await waitFor('a checkpoint after the outage to be anchored', () => (running(), latest().lastAnchored >= finalAfter.lastFinal ? latest() : undefined), 180_000, 500);
+
+    agent.kill('SIGTERM');
+    expect(await exited, stderr).toBe(0);
+    const done = lines.at(-1);
+    expect(done.done).toBe(true);
+    expect(done.openIntents).toBe(0);
+    console.log(`agent: ${done.decisions} decisions, ${done.size} entries, last final ${done.lastFinal}, last anchored ${done.lastAnchored}, longest intend ${done.intendMsMax} ms`);
+
+    // Nothing lost: every decision the agent completed is an intent and an outcome in a record that verifies.
+    const summary = await verifyRecord(fileChunks(recordPath(recordDir)), { signatures: 'all' });
+    expect(summary.entries).toBe(done.size);
+    expect(summary.intents).toBe(done.decisions);
+    expect(summary.outcomes).toBe(done.decisions);
+    expect(summary.openIntents).toEqual([]);
+
+    // The journal beside the record: commitment ids and statuses, anchored ones with a bundle in the record.
+    const journal = [...readCheckpointJournal(recordDir).values()].sort((a, b) => a.size - b.size);
+    const anchored = journal.filter((r) => r.status === 'anchored');
+    expect(anchored.length).toBeGreaterThan(0);
+    for (const r of journal.filter((x) => x.status === 'final' || x.status === 'anchored')) expect(r.commitmentId).toMatch(/^[0-9a-f]{64}$/);
+    const chainLog = await api(devnet.urls[0], `/v1/log/${summary.logId.split('/').map(encodeURIComponent).join('/')}`);
+    expect(Number(chainLog.size)).toBe(Math.max(...journal.filter((r) => r.status === 'final' || r.status === 'anchored').map((r) => r.size)));
+
+    // The export carries the anchored bundles; each verifies offline and commits this record's root.
+    const out = join(dir, 'export.oar');
+    await exportRecord(recordDir, out);
+    const genesis = JSON.parse(readFileSync(devnet.genesisPath, 'utf8'));
+    const roots = new Map<number, string>();
+    let bundles = 0;
+    for await (const item of readRecordFile(out)) {
+      if (item.type === 'checkpoint') roots.set(item.size, bytesToHex(item.root));
+      if (item.type !== 'bundle') continue;
+      bundles++;
+      const bundle = JSON.parse(new TextDecoder().decode(item.bundle));
+      const result = verifyBundle(bundle, { genesis, nowMs: Date.now() });
+      expect(result.ok, JSON.stringify(result)).toBe(true);
+      const tx = decodeTx(new Uint8Array(Buffer.from(bundle.commitment.tx, 'base64')));
+      expect(bundle.anchor).toBeDefined();
+      expect(tx.payload).toMatchObject({ kind: 'commitment', logId: summary.logId, treeSize: BigInt(item.size) });
+      expect(bytesToHex((tx.payload as { root: Uint8Array }).root)).toBe(roots.get(item.size));
+    }
+    expect(bundles).toBe(anchored.length);
+    const exported = await verifyRecord(fileChunks(out), { signatures: 'all' });
+    expect(exported.checkpoints.filter((c) => c.bundles === 1).length).toBe(bundles);
+  }, 600_000);
+});
