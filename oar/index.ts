@@ -7,3 +7,4 @@ export { acquireLock, LogLockedError, LOCK_FILE, type LogLock } from './node/loc
 export { exportRecord, type ExportOptions, type ExportResult } from './node/export.ts';
 export { readRecordFile, recoverRecordFile, recordPath, fileChunks, RECORD_FILE, TORN_DIR, type TornTail, type Recovered } from './node/record-file.ts';
 export { fastSigner } from './node/signer.ts';
+export { serveOar, REQUEST_LINE_MAX, type ServeOptions, type OarService } from './node/serve.ts';
