@@ -125,7 +125,7 @@ describe('OAR checkpoints on the devnet', () => {
       if (item.type !== 'bundle') continue;
       bundles++;
       const bundle = JSON.parse(new TextDecoder().decode(item.bundle));
-      const result = verifyBundle(bundle, { genesis, nowMs: Date.now() });
+      const result = verifyBundle(bundle, { genesis, nowMs: Date.now(), minBtcConfirmations: 2 }); // the devnet here attests after 2 regtest confirmations
       expect(result.ok, JSON.stringify(result)).toBe(true);
       const tx = decodeTx(new Uint8Array(Buffer.from(bundle.commitment.tx, 'base64')));
       expect(bundle.anchor).toBeDefined();
@@ -136,4 +136,23 @@ describe('OAR checkpoints on the devnet', () => {
     const exported = await verifyRecord(fileChunks(out), { signatures: 'all' });
     expect(exported.checkpoints.filter((c) => c.bundles === 1).length).toBe(bundles);
   }, 600_000);
+
+  it('pantheon oar checkpoint commits a record made with the CLI and waits until it is final; oar status shows it', () => {
+    const cliDir = join(dir, 'cli-record');
+    const init = pantheon(['oar', 'init', '--dir', cliDir, '--name', 'cli-loans', '--key', operatorKey, '--node', devnet.urls[2], '--json']);
+    expect(init.code, init.stdout + init.stderr).toBe(0);
+    const appended = pantheon(['oar', 'append', '--dir', cliDir, '--json'], { input: ['A-1', 'A-2', 'A-3'].map((a) => JSON.stringify({ actor: 'cli-agent', actorVersion: '1', payload: { applicant: a } })).join('\n') });
+    expect(appended.code, appended.stderr).toBe(0);
+    const checkpoint = pantheon(['oar', 'checkpoint', '--dir', cliDir, '--wait', 'final', '--timeout', '90', '--json']);
+    expect(checkpoint.code, checkpoint.stdout + checkpoint.stderr).toBe(0);
+    const rec = JSON.parse(checkpoint.stdout);
+    expect(rec).toMatchObject({ size: 3, status: 'final', previousSize: 0, committed: { size: 3 } });
+    const status = JSON.parse(pantheon(['oar', 'status', '--dir', cliDir, '--json']).stdout);
+    expect(status.lastFinal).toMatchObject({ size: 3, commitmentId: rec.commitmentId });
+    // A second checkpoint with nothing new is the same one; after more entries it extends it with a consistency proof.
+    expect(pantheon(['oar', 'append', '--dir', cliDir], { input: JSON.stringify({ actor: 'cli-agent', actorVersion: '1', payload: 'A-4' }) }).code).toBe(0);
+    const second = pantheon(['oar', 'checkpoint', '--dir', cliDir, '--json']);
+    expect(second.code, second.stdout + second.stderr).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ size: 4, status: 'final', previousSize: 3 });
+  }, 240_000);
 });

@@ -409,6 +409,8 @@ export class Checkpointer {
       return;
     }
     if (size > this.tree.size || bytesToHex(this.tree.rootAt(size)) !== c.root) return this.forked(`the chain's commitment ${c.commitmentId} of size ${size} does not match this record`);
+    if (!this.committed || size > this.committed.size) this.committed = { size, root: c.root };
+    if (this.inFlight === size) this.inFlight = undefined;
     const base: CheckpointRecord = rec ?? { v: JOURNAL_VERSION, size, root: c.root, status: 'final', commitmentId: null, previousSize: 0, height: null, chainSequence: null, timeMs: Date.now() };
     await this.write({ ...base, status: 'final', commitmentId: c.commitmentId, height: c.height, chainSequence: c.sequence, error: undefined, timeMs: Date.now() });
     if (this.inFlight === size) this.inFlight = undefined;
@@ -424,9 +426,9 @@ export class Checkpointer {
     if (rec.commitmentId === null) return;
     const s = await this.options.chain.txStatus(rec.commitmentId);
     if (s.status === 'final' || s.status === 'anchored') {
-      await this.write({ ...rec, status: 'final', height: s.height ?? null, timeMs: Date.now() });
       this.committed = { size: rec.size, root: rec.root };
       this.inFlight = undefined;
+      await this.write({ ...rec, status: 'final', height: s.height ?? null, timeMs: Date.now() });
       this.options.onEvent?.({ kind: 'final', size: rec.size, commitmentId: rec.commitmentId, height: s.height ?? null });
     } else if (s.status === 'unknown') {
       // The node no longer has it (a restart empties the mempool): look at the log, then send it again.
