@@ -2,15 +2,16 @@
 // prove` calls. The record is read as a stream and its links checked on the way (a bundle is
 // never made from a broken record); it keeps the entries' leaf hashes (32 bytes each), the key
 // changes and the checkpoints' commitment bundles, and reads the record a second time only to
-// fetch the intent of a proven outcome.
+// find the intent of a proven outcome.
 import { inclusionProof } from '../protocol/merkle.ts';
 import { parseStrictJson } from '../protocol/strict-json.ts';
 import { entryHash, entryLeafHash } from '../oar/entry.ts';
-import { readRecord, type ParsedEntry } from '../oar/record.ts';
+import type { ParsedEntry, RecordItem } from '../oar/record.ts';
 import { RecordVerifier } from '../oar/verify.ts';
 import { ENTRY_BUNDLE_VERSION, entryBundleToJson, type IncludedEntry } from './entry-bundle.ts';
 
-export type RecordSource = () => AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+/** Reads the record's items from the start; called again for a second pass. */
+export type RecordSource = () => AsyncIterable<RecordItem>;
 
 export interface ProveOptions {
   /** Leave out the payloads of the entry and its partner (their hashes stay in the entries). */
@@ -36,7 +37,7 @@ export async function assembleEntryBundle(source: RecordSource, sequence: number
   let foundingKey: Uint8Array = new Uint8Array(0);
   let target: ParsedEntry | undefined;
   let outcome: ParsedEntry | undefined;
-  for await (const item of readRecord(source())) {
+  for await (const item of source()) {
     verifier.push(item);
     if (item.type === 'header') {
       if (item.header.firstSequence !== 0) throw new ProveError(`the record starts at entry ${item.header.firstSequence}: an entry bundle needs the whole record from entry 0 (its paths cover every entry)`);
@@ -94,6 +95,6 @@ export async function assembleEntryBundle(source: RecordSource, sequence: number
 }
 
 async function findEntry(source: RecordSource, sequence: number): Promise<ParsedEntry | undefined> {
-  for await (const item of readRecord(source())) if (item.type === 'entry' && item.signed.entry.sequence === sequence) return item;
+  for await (const item of source()) if (item.type === 'entry' && item.signed.entry.sequence === sequence) return item;
   return undefined;
 }

@@ -15,7 +15,7 @@ import { addressOf, keyPairFromSeed, type KeyPair } from '../../protocol/keys.ts
 import { rootOf } from '../../protocol/merkle.ts';
 import { encodeSignedEntry, entryHash, entryLeafHash, nobleSignDeterministic, payloadHash, signEntry, type Entry } from '../../oar/entry.ts';
 import { canonicalJsonBytes } from '../../oar/jcs.ts';
-import { encodeBundleFrame, encodeCheckpointFrame, encodeEntryFrame, encodeRecordHeader } from '../../oar/record.ts';
+import { encodeBundleFrame, encodeCheckpointFrame, encodeEntryFrame, encodeRecordHeader, readRecord } from '../../oar/record.ts';
 import { assembleEntryBundle } from '../../light-client/assemble-entry.ts';
 import { verifyEntryBundle } from '../../light-client/verify-entry.ts';
 import { anchorOnRegtest, applyPatch, fixtureBundle, fixtureChain, FIXTURE_CHAIN_ID, flipBit } from './bundle-fixture.ts';
@@ -99,7 +99,7 @@ export async function writeEntryVectors(): Promise<void> {
   const attestation = await anchorOnRegtest(chain, (line) => console.log(line));
   const commitmentBundle = fixtureBundle(chain, attestation);
   const record = recordFile(frames, [encodeCheckpointFrame(size, rootOf(leaves)), encodeBundleFrame(size, new TextEncoder().encode(JSON.stringify(commitmentBundle)))]);
-  const source = () => [record];
+  const source = () => readRecord([record]);
   const intent = (await assembleEntryBundle(source, 3)) as any;
   const redacted = await assembleEntryBundle(source, 3, { redact: true });
   const outcome = (await assembleEntryBundle(source, 2)) as any;
