@@ -9,11 +9,11 @@ import { base64 } from '@scure/base';
 import { readRecord } from '../oar/record.ts';
 import { assembleEntryBundle, ProveError } from '../light-client/assemble-entry.ts';
 import { verifyEntryBundle } from '../light-client/verify-entry.ts';
-import { entryCaseBundle, loadEntryVectors, recordEntries, recordFile } from './helpers/entry-fixture.ts';
+import { entryCaseBundle, recordEntries, recordFile, type EntryVectors } from './helpers/entry-fixture.ts';
 import { flipBit } from './helpers/bundle-fixture.ts';
-import { pantheon } from './helpers/cli.ts';
+import { pantheon, REPO } from './helpers/cli.ts';
 
-const vectors = loadEntryVectors();
+const vectors: EntryVectors = JSON.parse(readFileSync(join(REPO, 'docs', 'vectors', 'entry-bundle.json'), 'utf8'));
 const options = { genesis: JSON.stringify(vectors.genesis), nowMs: vectors.nowMs };
 const record = base64.decode(vectors.record);
 const source = (bytes: Uint8Array = record) => () => readRecord([bytes]);

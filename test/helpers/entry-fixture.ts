@@ -5,7 +5,7 @@
 //
 // `node --import tsx test/helpers/entry-fixture.ts` regenerates docs/vectors/entry-bundle.json
 // (the Bitcoin part comes from a fresh regtest chain, so its hashes change on every run).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -81,10 +81,6 @@ export function recordEntries(): { frames: Uint8Array[]; leaves: Uint8Array[] } 
 
 export function recordFile(frames: Uint8Array[], extra: Uint8Array[] = []): Uint8Array {
   return concatBytes(encodeRecordHeader({ chainId: FIXTURE_CHAIN_ID, logId: LOG_ID, firstSequence: 0, prevHash: ZERO_HASH, publicKey: founding.publicKey }), ...frames, ...extra);
-}
-
-export function loadEntryVectors(): EntryVectors {
-  return JSON.parse(readFileSync(ENTRY_VECTORS_PATH, 'utf8'));
 }
 
 export function entryCaseBundle(vectors: EntryVectors, c: EntryVectorCase): unknown {
