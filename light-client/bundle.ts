@@ -74,7 +74,7 @@ export class BundleFormatError extends Error {
   }
 }
 
-function object(value: unknown, field: string, required: string[], optional: string[] = []): Record<string, unknown> {
+export function jsonObject(value: unknown, field: string, required: string[], optional: string[] = []): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BundleFormatError(field, `expected a JSON object, got ${describe(value)}`);
   const obj = value as Record<string, unknown>;
   const allowed = [...required, ...optional];
@@ -118,7 +118,7 @@ export function base64ToBytes(text: unknown, field: string): Uint8Array {
   return bytes;
 }
 
-function b64(value: unknown, field: string, opts: { length?: number; max?: number } = {}): Uint8Array {
+export function b64(value: unknown, field: string, opts: { length?: number; max?: number } = {}): Uint8Array {
   const max = opts.length ?? opts.max;
   // Bound the text before decoding it: n bytes take 4 * ceil(n / 3) characters.
   if (typeof value === 'string' && max !== undefined && value.length > 4 * Math.ceil(max / 3)) {
@@ -132,13 +132,13 @@ function b64(value: unknown, field: string, opts: { length?: number; max?: numbe
   return bytes;
 }
 
-function b64List(value: unknown, field: string, maxCount: number, opts: { length?: number; max?: number }): Uint8Array[] {
+export function b64List(value: unknown, field: string, maxCount: number, opts: { length?: number; max?: number }): Uint8Array[] {
   if (!Array.isArray(value)) throw new BundleFormatError(field, `expected an array, got ${describe(value)}`);
   if (value.length > maxCount) throw new BundleFormatError(field, `${value.length} entries exceeds the maximum of ${maxCount}`);
   return value.map((v, i) => b64(v, `${field}[${i}]`, opts));
 }
 
-function count(value: unknown, field: string): number {
+export function count(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new BundleFormatError(field, `expected a non-negative integer, got ${describe(value)}`);
   return value;
 }
@@ -152,14 +152,14 @@ export function parseBundle(json: unknown): ProofBundle {
   if (format !== BUNDLE_FORMAT) throw new BundleFormatError('format', `expected "${BUNDLE_FORMAT}", got ${describe(format)}`);
   if (version === 1) throw new BundleFormatError('version', 'version 1 (hex) bundles are not supported by this verifier; make a new one with pantheon proof');
   if (version !== BUNDLE_VERSION) throw new BundleFormatError('version', `unsupported version ${describe(version)}; this verifier reads version ${BUNDLE_VERSION}`);
-  const top = object(json, 'bundle', ['format', 'version', 'chainId', 'genesisHash', 'commitment', 'block'], ['genesis', 'anchor']);
+  const top = jsonObject(json, 'bundle', ['format', 'version', 'chainId', 'genesisHash', 'commitment', 'block'], ['genesis', 'anchor']);
   try {
     assertValidChainId(top.chainId);
   } catch (err) {
     throw new BundleFormatError('chainId', (err as Error).message.replace(/^chainId: /, ''));
   }
-  const c = object(top.commitment, 'commitment', ['tx', 'leafIndex', 'path']);
-  const b = object(top.block, 'block', ['header', 'certificate']);
+  const c = jsonObject(top.commitment, 'commitment', ['tx', 'leafIndex', 'path']);
+  const b = jsonObject(top.block, 'block', ['header', 'certificate']);
   const bundle: ProofBundle = {
     version: BUNDLE_VERSION,
     chainId: top.chainId,
@@ -179,8 +179,8 @@ export function parseBundle(json: unknown): ProofBundle {
     bundle.genesis = top.genesis;
   }
   if ('anchor' in top) {
-    const a = object(top.anchor, 'anchor', ['pantheonHeaders', 'bitcoin']);
-    const btc = object(a.bitcoin, 'anchor.bitcoin', ['network', 'blockHeight', 'rawTx', 'txIndex', 'merkleBranch', 'headers']);
+    const a = jsonObject(top.anchor, 'anchor', ['pantheonHeaders', 'bitcoin']);
+    const btc = jsonObject(a.bitcoin, 'anchor.bitcoin', ['network', 'blockHeight', 'rawTx', 'txIndex', 'merkleBranch', 'headers']);
     if (!NETWORKS.includes(btc.network as BitcoinNetworkName)) throw new BundleFormatError('anchor.bitcoin.network', `expected one of ${NETWORKS.join(', ')}, got ${describe(btc.network)}`);
     const headers = b64List(btc.headers, 'anchor.bitcoin.headers', BITCOIN_HEADERS_MAX, { length: 80 });
     if (headers.length === 0) throw new BundleFormatError('anchor.bitcoin.headers', 'needs at least the header of the block holding the anchor');

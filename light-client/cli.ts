@@ -8,11 +8,13 @@ import { printJson, UsageError, type Command } from '../node/cli/command.ts';
 import { verifyBundle, type VerifyOptions } from './verify.ts';
 import { reportText } from './summary.ts';
 import { verifyHistory } from './consistency.ts';
+import { verifyEntryBundle } from './verify-entry.ts';
+import { isEntryBundle } from './entry-bundle.ts';
 
 export const verifyCommand: Command = {
   name: 'verify',
-  summary: 'Verify a proof bundle offline: commitment, inclusion, finality and the Bitcoin anchor.',
-  usage: 'pantheon verify <proof.json> (--genesis <genesis.json> | --genesis-hash <hex>) [--earlier <proof.json> [--consistency <proof-file.json>]] [--btc-block <hash>] [--btc-checkpoint H:HASH:BITS] [--btc-work-divisor N] [--min-confirmations N] [--json]',
+  summary: 'Verify a proof bundle or an entry bundle offline, down to the Bitcoin anchor.',
+  usage: 'pantheon verify <proof.json | entry.json> (--genesis <genesis.json> | --genesis-hash <hex>) [--earlier <proof.json> [--consistency <proof-file.json>]] [--btc-block <hash>] [--btc-checkpoint H:HASH:BITS] [--btc-work-divisor N] [--min-confirmations N] [--json]',
   details: [
     '  --genesis FILE         the genesis file you trust; its hash is the trust root',
     '  --genesis-hash HEX     the genesis hash you pinned; the bundle must carry the genesis',
@@ -27,6 +29,8 @@ export const verifyCommand: Command = {
     '                         not needed when the later commitment extends the earlier size directly',
     '  --json                 print the steps and summary as JSON',
     '',
+    'An entry bundle (pantheon oar prove, docs/entry-bundle.md) is checked from the entry down: the key in',
+    'force, the signatures, the payload, the inclusion under the committed root, then its commitment bundle.',
     'Nothing is fetched: every hash and signature is recomputed from the bundle and the trust root.',
     'Exit code 0 only when every step passed.',
   ].join('\n'),
@@ -80,7 +84,8 @@ export const verifyCommand: Command = {
       }
       return h.ok ? 0 : 1;
     }
-    const result = verifyBundle(readTextFile(bundlePath, 'proof bundle'), options);
+    const text = readTextFile(bundlePath, 'proof bundle');
+    const result = looksLikeEntryBundle(text) ? verifyEntryBundle(text, options) : verifyBundle(text, options);
     if (values.json) printJson({ ok: result.ok, failedStep: result.failedStep, bitcoinAssurance: result.summary.bitcoinAssurance ?? null, steps: result.steps, summary: result.summary });
     else process.stdout.write(reportText(result));
     return result.ok ? 0 : 1;
@@ -95,5 +100,14 @@ function parseCheckpointFlag(text: string): BitcoinCheckpoint {
     return parseCheckpoint({ height: Number(parts[0]), hash: parts[1].toLowerCase(), bits: parts[2].toLowerCase() }, '--btc-checkpoint');
   } catch (err) {
     throw new UsageError((err as Error).message.replace(/^genesis /, ''));
+  }
+}
+
+/** Picks the verifier by the format member; a text that is not JSON goes to verifyBundle, whose format step reports it. */
+function looksLikeEntryBundle(text: string): boolean {
+  try {
+    return isEntryBundle(JSON.parse(text));
+  } catch {
+    return false;
   }
 }

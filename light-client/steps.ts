@@ -17,7 +17,16 @@ export type StepName =
   | 'bitcoin-headers'
   | 'bitcoin-pin'
   | 'commitment-signature'
-  | 'certificate-signatures';
+  | 'certificate-signatures'
+  // An entry bundle's own steps (docs/entry-bundle.md), around its commitment bundle's.
+  | 'entry-format'
+  | 'checkpoint'
+  | 'founding-key'
+  | 'key-changes'
+  | 'entry-signature'
+  | 'entry-payload'
+  | 'partner'
+  | 'entry-inclusion';
 
 /** What each step checks, in words the CLI and the page both print. */
 export const STEP_TITLES: Readonly<Record<StepName, string>> = {
@@ -35,6 +44,14 @@ export const STEP_TITLES: Readonly<Record<StepName, string>> = {
   'bitcoin-pin': 'Bitcoin header chain reaches the pinned Bitcoin block',
   'commitment-signature': "Operator's ML-DSA-65 signature on the commitment verifies",
   'certificate-signatures': 'Every precommit signature in the certificate verifies (ML-DSA-65)',
+  'entry-format': 'Entry bundle is well-formed; its entries decode and belong to its log',
+  checkpoint: 'The verified commitment is of this log at the checkpoint size',
+  'founding-key': "The founding key's address is the one in the log id",
+  'key-changes': 'Each key change is signed by the key in force before it (ML-DSA-65)',
+  'entry-signature': 'The entry is signed by the key in force at its sequence (ML-DSA-65)',
+  'entry-payload': 'The disclosed payload and salt hash to the entry\'s payload hash; canonical JSON',
+  partner: 'The partner entry is signed and is the intent or outcome this entry names',
+  'entry-inclusion': 'Each entry shown is in the committed record root (RFC 6962 paths)',
 };
 
 export type StepStatus = 'pass' | 'fail' | 'not-run';

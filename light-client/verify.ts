@@ -50,6 +50,8 @@ export interface VerifyResult {
   /** The first step that failed (later steps are reported as not run). */
   failedStep?: StepName;
   summary: Summary;
+  /** What the steps established, for a caller that proves more on top (an entry bundle). */
+  facts: Facts;
 }
 
 export function verifyBundle(input: unknown, options: VerifyOptions): VerifyResult {
@@ -204,7 +206,7 @@ export function verifyBundle(input: unknown, options: VerifyOptions): VerifyResu
 
   const { steps, failedStep } = runSteps(plan);
   const ok = failedStep === undefined && steps.every((s) => s.ok);
-  return { ok, steps, failedStep, summary: buildSummary(facts, ok, failedStep, { nowMs: options.nowMs, minConfirmations }) };
+  return { ok, steps, failedStep, summary: buildSummary(facts, ok, failedStep, { nowMs: options.nowMs, minConfirmations }), facts };
 }
 
 function ordinal(n: number): string {

@@ -67,6 +67,8 @@ export interface FixtureOptions {
   validatorCount?: number;
   /** The genesis's Bitcoin section (default regtest, where the real anchor of anchorOnRegtest lives). */
   bitcoin?: GenesisBitcoin;
+  /** An OAR record the proven commitment commits instead of a sample log: its log name, size and root. */
+  record?: { name: string; size: number; root: Uint8Array };
 }
 
 /** The fewest signers holding more than 2/3 of N equal votes: floor(2N/3) + 1. */
@@ -92,6 +94,11 @@ export function fixtureChain(options: FixtureOptions = {}): FixtureChain {
   const trees = new Map<string, { tree: SampleLog; size: number }>();
   const commit = (name: string, treeSize: bigint): SignedTx => {
     const logId = `${addressOf(operator.publicKey)}/${name}`;
+    const record = options.record;
+    if (record && name === record.name) {
+      const payload = { kind: 'commitment' as const, logId, treeSize: BigInt(record.size), root: record.root, previousSize: 0n, consistencyProof: [] };
+      return signTx({ chainId: FIXTURE_CHAIN_ID, senderPublicKey: operator.publicKey, nonce: nonce++, fee: genesis.params.minFee, payload }, operator.secretKey, true);
+    }
     const t = trees.get(logId) ?? { tree: new SampleLog(`proof fixture ${name}`), size: 0 };
     trees.set(logId, t);
     const size = Number(treeSize);
@@ -100,7 +107,7 @@ export function fixtureChain(options: FixtureOptions = {}): FixtureChain {
     return signTx({ chainId: FIXTURE_CHAIN_ID, senderPublicKey: operator.publicKey, nonce: nonce++, fee: genesis.params.minFee, payload }, operator.secretKey, true);
   };
   // Block 1: one commitment; block 2: two; block 3 (h): the proven one and one more; 4, 5: empty.
-  const plan: string[][] = [['oar-billing'], ['oar-support', 'oar-billing'], ['oar-agents', 'oar-support'], [], []];
+  const plan: string[][] = [['oar-billing'], ['oar-support', 'oar-billing'], [options.record?.name ?? 'oar-agents', 'oar-support'], [], []];
   const log: { tx: Uint8Array; height: number }[] = [];
   const headers: BlockHeader[] = [];
   const encodedHeaders: Uint8Array[] = [];

@@ -1,0 +1,100 @@
+// Builds an entry bundle (docs/entry-bundle.md) from a whole OAR record: what `pantheon oar
+// prove` calls. The record is read as a stream and its links checked on the way (a bundle is
+// never made from a broken record); it keeps the entries' leaf hashes (32 bytes each), the key
+// changes and the checkpoints' commitment bundles, and reads the record a second time only to
+// find the intent of a proven outcome.
+import { inclusionProof } from '../protocol/merkle.ts';
+import { parseStrictJson } from '../protocol/strict-json.ts';
+import { entryHash, entryLeafHash } from '../oar/entry.ts';
+import type { ParsedEntry, RecordItem } from '../oar/record.ts';
+import { RecordVerifier } from '../oar/verify.ts';
+import { ENTRY_BUNDLE_VERSION, entryBundleToJson, type IncludedEntry } from './entry-bundle.ts';
+
+/** Reads the record's items from the start; called again for a second pass. */
+export type RecordSource = () => AsyncIterable<RecordItem>;
+
+export interface ProveOptions {
+  /** Leave out the payloads of the entry and its partner (their hashes stay in the entries). */
+  redact?: boolean;
+}
+
+/** Why no bundle can be made (an entry not yet anchored, a partial export): a usage-level fault. */
+export class ProveError extends Error {
+  override name = 'ProveError';
+}
+
+interface Anchored {
+  size: number;
+  bundle: unknown;
+}
+
+export async function assembleEntryBundle(source: RecordSource, sequence: number, options: ProveOptions = {}): Promise<Record<string, unknown>> {
+  const verifier = new RecordVerifier({ signatures: 'last' });
+  const leaves: Uint8Array[] = [];
+  const keyChanges: ParsedEntry[] = [];
+  const anchored: Anchored[] = [];
+  let chainId = '';
+  let foundingKey: Uint8Array = new Uint8Array(0);
+  let target: ParsedEntry | undefined;
+  let outcome: ParsedEntry | undefined;
+  for await (const item of source()) {
+    verifier.push(item);
+    if (item.type === 'header') {
+      if (item.header.firstSequence !== 0) throw new ProveError(`the record starts at entry ${item.header.firstSequence}: an entry bundle needs the whole record from entry 0 (its paths cover every entry)`);
+      chainId = item.header.chainId;
+      // A whole record's header key opened the log (the verifier checks it against the log id).
+      foundingKey = item.header.publicKey;
+    } else if (item.type === 'entry') {
+      const e = item.signed.entry;
+      leaves.push(entryLeafHash(entryHash(chainId, item.signedBytes)));
+      if (e.kind === 'key-change') keyChanges.push(item);
+      if (e.sequence === sequence) target = item;
+      if (target && !outcome && e.kind === 'outcome' && e.intentSequence === sequence && target.signed.entry.kind === 'intent') outcome = item;
+    } else if (item.type === 'bundle') {
+      const bundle = parseStrictJson(new TextDecoder().decode(item.bundle), `commitment bundle of checkpoint ${item.size}`);
+      // Only an anchored commitment carries the proof down to Bitcoin; a finality-only one is superseded.
+      if (typeof bundle === 'object' && bundle !== null && 'anchor' in bundle) anchored.push({ size: item.size, bundle });
+    }
+  }
+  const summary = verifier.finish();
+  if (!target) throw new ProveError(`the record has no entry ${sequence}: it holds entries 0 to ${summary.nextSequence - 1}`);
+  const e = target.signed.entry;
+  let partner: ParsedEntry | undefined = outcome;
+  if (e.kind === 'outcome') partner = await findEntry(source, e.intentSequence);
+
+  anchored.sort((a, b) => a.size - b.size);
+  const covering = (n: number) => anchored.find((a) => a.size > n);
+  const forEntry = covering(sequence);
+  if (!forEntry) {
+    const last = anchored.at(-1);
+    throw new ProveError(`entry ${sequence} is not yet under an anchored checkpoint (${last ? `the largest anchored size is ${last.size}` : 'the record has no anchored checkpoint yet'}); run pantheon oar checkpoint and wait for the anchor`);
+  }
+  // The first anchored checkpoint covering both; when the partner is beyond every one, prove the entry alone.
+  const both = partner ? covering(Math.max(sequence, partner.signed.entry.sequence)) : undefined;
+  const chosen = both ?? forEntry;
+  if (!both) partner = undefined;
+  const S = chosen.size;
+  const tree = leaves.slice(0, S);
+  const highest = Math.max(sequence, partner?.signed.entry.sequence ?? 0);
+  const included = (item: ParsedEntry, withPayload: boolean): IncludedEntry => ({
+    signedEntry: item.signedBytes,
+    ...(withPayload && item.payload ? { payload: { salt: item.payload.salt, bytes: item.payload.bytes } } : {}),
+    path: inclusionProof(tree, item.signed.entry.sequence),
+  });
+  return entryBundleToJson({
+    version: ENTRY_BUNDLE_VERSION,
+    chainId,
+    logId: e.logId,
+    foundingKey,
+    checkpointSize: S,
+    entry: included(target, !options.redact),
+    ...(partner ? { partner: included(partner, !options.redact) } : {}),
+    keyChanges: keyChanges.filter((k) => k.signed.entry.sequence < highest).map((k) => included(k, false)),
+    commitmentBundle: chosen.bundle,
+  });
+}
+
+async function findEntry(source: RecordSource, sequence: number): Promise<ParsedEntry | undefined> {
+  for await (const item of source()) if (item.type === 'entry' && item.signed.entry.sequence === sequence) return item;
+  return undefined;
+}
