@@ -7,7 +7,7 @@
 // checkpoint's commitment id and status, and the export carries the anchored bundles, which
 // verify offline and name the record's own log id, size and root.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,6 +135,23 @@ describe('OAR checkpoints on the devnet', () => {
     expect(bundles).toBe(anchored.length);
     const exported = await verifyRecord(fileChunks(out), { signatures: 'all' });
     expect(exported.checkpoints.filter((c) => c.bundles === 1).length).toBe(bundles);
+
+    // One decision of the agent, proved from its record down to Bitcoin offline (docs/entry-bundle.md):
+    // entry 0 (an intent) with its outcome, in full and redacted; a changed salt fails at its step.
+    const proofs = [join(dir, 'entry-0.json'), join(dir, 'entry-0-redacted.json')];
+    expect(pantheon(['oar', 'prove', '0', '--record', recordDir, '--out', proofs[0]]).code).toBe(0);
+    expect(pantheon(['oar', 'prove', '0', '--record', out, '--redact', '--out', proofs[1]]).code).toBe(0);
+    for (const proof of proofs) {
+      const verified = pantheon(['verify', proof, '--genesis', devnet.genesisPath, '--min-confirmations', '2']);
+      expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+      expect(verified.stdout).toMatch(new RegExp(`^VERIFIED: entry 0 of log ${summary.logId}, an intent by actor \\S+ \\S+, was recorded before its outcome \\(entry \\d+, (done|failed)\\), and existed before Bitcoin block [0-9a-f]{64}`, 'm'));
+    }
+    const tampered = JSON.parse(readFileSync(proofs[0], 'utf8'));
+    tampered.entry.payload.salt = Buffer.from(Buffer.from(tampered.entry.payload.salt, 'base64').map((b, i) => (i === 0 ? b ^ 1 : b))).toString('base64');
+    writeFileSync(proofs[0], JSON.stringify(tampered));
+    const refused = pantheon(['verify', proofs[0], '--genesis', devnet.genesisPath, '--min-confirmations', '2']);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('NOT VERIFIED: step "entry-payload" failed');
   }, 600_000);
 
   it('pantheon oar checkpoint commits a record made with the CLI and waits until it is final; oar status shows it', () => {
