@@ -120,11 +120,13 @@ describe('OAR checkpoints on the devnet', () => {
     const genesis = JSON.parse(readFileSync(devnet.genesisPath, 'utf8'));
     const roots = new Map<number, string>();
     let bundles = 0;
+    const anchoredBundles: { size: number; text: string }[] = [];
     for await (const item of readRecordFile(out)) {
       if (item.type === 'checkpoint') roots.set(item.size, bytesToHex(item.root));
       if (item.type !== 'bundle') continue;
       bundles++;
       const bundle = JSON.parse(new TextDecoder().decode(item.bundle));
+      anchoredBundles.push({ size: item.size, text: new TextDecoder().decode(item.bundle) });
       const result = verifyBundle(bundle, { genesis, nowMs: Date.now(), minBtcConfirmations: 2 }); // the devnet here attests after 2 regtest confirmations
       expect(result.ok, JSON.stringify(result)).toBe(true);
       const tx = decodeTx(new Uint8Array(Buffer.from(bundle.commitment.tx, 'base64')));
@@ -146,6 +148,17 @@ describe('OAR checkpoints on the devnet', () => {
       expect(verified.code, verified.stdout + verified.stderr).toBe(0);
       expect(verified.stdout).toMatch(new RegExp(`^VERIFIED: entry 0 of log ${summary.logId}, an intent by actor \\S+ \\S+, was recorded before its outcome \\(entry \\d+, (done|failed)\\), and existed before Bitcoin block [0-9a-f]{64}`, 'm'));
     }
+    // Two anchored commitments of the log, one history: the consistency proof comes from the record.
+    expect(anchoredBundles.length).toBeGreaterThanOrEqual(2);
+    const [earlier, later] = [anchoredBundles[0], anchoredBundles.at(-1)!];
+    writeFileSync(join(dir, 'earlier.json'), earlier.text);
+    writeFileSync(join(dir, 'later.json'), later.text);
+    const consistency = pantheon(['oar', 'prove-consistency', '--record', out, '--from', String(earlier.size), '--to', String(later.size), '--out', join(dir, 'consistency.json')]);
+    expect(consistency.code, consistency.stderr).toBe(0);
+    const history = pantheon(['verify', join(dir, 'later.json'), '--earlier', join(dir, 'earlier.json'), '--consistency', join(dir, 'consistency.json'), '--genesis', devnet.genesisPath, '--min-confirmations', '2']);
+    expect(history.code, history.stdout + history.stderr).toBe(0);
+    expect(history.stdout).toMatch(new RegExp(`^ONE HISTORY: .*${earlier.size}.*${later.size}`, 'm'));
+
     const tampered = JSON.parse(readFileSync(proofs[0], 'utf8'));
     tampered.entry.payload.salt = Buffer.from(Buffer.from(tampered.entry.payload.salt, 'base64').map((b, i) => (i === 0 ? b ^ 1 : b))).toString('base64');
     writeFileSync(proofs[0], JSON.stringify(tampered));

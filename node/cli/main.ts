@@ -25,6 +25,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'oar export', summary: 'Export the record (entries, payloads unless --redact, checkpoints and their anchored bundles) into one file for an auditor.', load: async () => (await import('./oar-commands.ts')).oarExportCommand },
   { name: 'oar serve', summary: 'Serve the record writer on a Unix socket (newline-delimited JSON: intend, guard, outcome, status) and checkpoint it into Pantheon.', load: async () => (await import('./oar-commands.ts')).oarServeCommand },
   { name: 'oar prove', summary: 'Write the entry bundle of one OAR entry: the entry, its partner, key changes, paths and the anchored commitment.', load: async () => (await import('./oar-prove-command.ts')).oarProveCommand },
+  { name: 'oar prove-consistency', summary: 'Write the RFC 9162 consistency proof between two sizes of a record, for pantheon verify --earlier --consistency.', load: async () => (await import('./oar-prove-command.ts')).oarProveConsistencyCommand },
   { name: 'transfer', summary: 'Send PAN from the account of a key file to an address.', load: async () => (await import('./node-commands.ts')).transferCommand },
   { name: 'status', summary: "Show a node's height, peers, sync progress and mempool.", load: async () => (await import('./node-commands.ts')).statusCommand },
   { name: 'tx', summary: 'Show the status of a transaction or commitment: pending, final at height h, or anchored.', load: async () => (await import('./node-commands.ts')).txCommand },
