@@ -8,8 +8,10 @@
 # same contents that matter, and says so on stderr:
 #   pantheon-base:node22-bookworm-slim  debootstrap --variant=minbase bookworm from the machine's
 #                                        own Debian mirror + the machine's Node 22 binary + npm
-#                                        + the machine's CA bundle (npm inside a container
-#                                        reaches the registry only with it)
+#                                        and its headers + npm + the machine's CA bundle (npm
+#                                        inside a container reaches the registry only with it;
+#                                        node-gyp finds the headers by npm_config_nodedir, since
+#                                        nodejs.org is not reachable either)
 #   pantheon-base:node22-bookworm       the same + python3, make, g++ (for node-gyp)
 #
 # stdout is exactly two lines for the environment of `docker compose` (or `docker build
@@ -45,13 +47,29 @@ if [ "${node_version#v}" = "${node_version#v"$wanted_major".}" ]; then
   say "put Node $wanted_major first on PATH, e.g. export PATH=\"\$PWD/.ci/node22/node_modules/node/bin:\$PATH\""
   exit 1
 fi
+# The Node headers, for node-gyp: the image cannot download them from nodejs.org (not
+# reachable here), so they are copied next to the binary and npm_config_nodedir names them.
+# Official tarballs have them in <prefix>/include/node; the npm package `node` in
+# node_modules/node-linux-<arch>/include/node.
+node_headers="$(node -e '
+  const { dirname, join } = require("node:path");
+  const fs = require("node:fs");
+  const prefix = dirname(dirname(process.execPath));
+  const nested = join(prefix, "node_modules");
+  const candidates = [join(prefix, "include/node"), "/usr/local/include/node", "/usr/include/node"];
+  if (fs.existsSync(nested)) for (const d of fs.readdirSync(nested)) if (d.startsWith("node-")) candidates.push(join(nested, d, "include/node"));
+  const major = process.versions.node.split(".")[0];
+  const hit = candidates.find((c) => { try { return new RegExp(`#define NODE_MAJOR_VERSION ${major}\\b`).test(fs.readFileSync(join(c, "node_version.h"), "utf8")); } catch { return false; } });
+  if (hit) console.log(hit);
+')"
+[ -n "$node_headers" ] || { say "cannot find the headers of $node_version (include/node beside $node_bin); node-gyp needs them"; exit 1; }
 # npm is not part of the `node` npm package: take the npm that runs here.
 npm_dir="$(cd "$(dirname "$(readlink -f "$(command -v npm)")")/.." && pwd)"
 [ -f "$npm_dir/bin/npm-cli.js" ] || { say "cannot find npm's package directory (looked at $npm_dir)"; exit 1; }
 npm_version="$(node "$npm_dir/bin/npm-cli.js" --version)"
 ca_bundle=/etc/ssl/certs/ca-certificates.crt
 [ -f "$ca_bundle" ] || { say "no CA bundle at $ca_bundle"; exit 1; }
-label="node=$node_version npm=$npm_version suite=$SUITE"
+label="node=$node_version npm=$npm_version suite=$SUITE headers=1"
 
 existing="$(docker image inspect -f '{{ index .Config.Labels "org.pantheon.base" }}' "$LOCAL_BUILD" 2>/dev/null || true)"
 if [ "${FORCE:-0}" != 1 ] && [ "$existing" = "$label" ] && docker image inspect "$LOCAL_BASE" >/dev/null 2>&1; then
@@ -75,6 +93,8 @@ say "debootstrap --variant=minbase $SUITE from $mirror"
 debootstrap --variant=minbase "$SUITE" "$rootfs" "$mirror" >/tmp/pantheon-debootstrap.log 2>&1 ||
   { say "debootstrap failed; see /tmp/pantheon-debootstrap.log"; tail -n 20 /tmp/pantheon-debootstrap.log >&2; exit 1; }
 install -m 0755 "$node_bin" "$rootfs/usr/local/bin/node"
+mkdir -p "$rootfs/usr/local/include"
+cp -a "$node_headers" "$rootfs/usr/local/include/node"
 mkdir -p "$rootfs/usr/local/lib/node_modules"
 cp -a "$npm_dir" "$rootfs/usr/local/lib/node_modules/npm"
 ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
@@ -87,6 +107,7 @@ say "importing $LOCAL_BASE"
 tar -C "$rootfs" -c . | docker import \
   --change "ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin" \
   --change "ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt" \
+  --change "ENV npm_config_nodedir=/usr/local" \
   --change "LABEL org.pantheon.base=\"$label\"" \
   --change 'CMD ["node"]' \
   - "$LOCAL_BASE" >/dev/null
