@@ -485,6 +485,10 @@ describe('devnet/docker-compose.yml', () => {
     const published = validatorNames(doc).flatMap((n) => portMappings(services(doc)[n]).map((m) => `${m.hostIp}:${m.host}`));
     expect(published).toEqual(['127.0.0.1:28000', '127.0.0.1:28001', '127.0.0.1:28002', '127.0.0.1:28003']);
     expect(Object.values(services(doc)).flatMap((s) => s.ports ?? []).length).toBe(4);
+    // PANTHEON_HTTP_PORT_<i> moves a host port (the compose test does, beside an embedded devnet).
+    const moved = loadCompose(composeText, { PANTHEON_HTTP_PORT_2: '38002' }).doc;
+    expect(portMappings(services(moved)['validator-2'])).toEqual([{ hostIp: '127.0.0.1', host: 38002, container: 28000 }]);
+    expect(checkCompose(moved)).toEqual([]);
   });
 
   it('names its base images by build arguments that the Dockerfile declares, with the upstream defaults', () => {

@@ -10,7 +10,8 @@
 // The Bitcoin node is Bitcoin Core (bitcoin/bitcoin) when that image can be pulled, else the
 // bcoin image the repository builds (devnet/docker-compose.bcoin.yml); the choice is printed.
 // PANTHEON_COMPOSE_BITCOIN=core|bcoin forces one. The project name is pantheon-compose-test, so
-// a user's own `devnet` project is never touched; host ports 28000-28003 must be free.
+// a user's own `devnet` project is never touched; the HTTP APIs are published on 28000-28003,
+// or on four other free loopback ports (PANTHEON_HTTP_PORT_0..3) when something holds those.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -23,7 +24,8 @@ import { pantheon, REPO } from '../helpers/cli.ts';
 
 const PROJECT = 'pantheon-compose-test';
 const CORE_IMAGE = 'bitcoin/bitcoin:28.2';
-const URLS = [0, 1, 2, 3].map((i) => `http://127.0.0.1:${28000 + i}`);
+/** The validators' HTTP APIs on the host: 28000-28003, or 4 other free ports when those are taken. */
+let URLS: string[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'pantheon-compose-'));
 
 // ---------------------------------------------------------------- processes and stages
@@ -88,9 +90,10 @@ let up = false;
 
 const compose = (args: string[], timeoutMs = 600_000) => must(composeCmd[0], [...composeCmd.slice(1), '-p', PROJECT, ...composeFiles.flatMap((f) => ['-f', f]), ...args], { env: composeEnv, timeoutMs });
 
+/** The running container of a service, by the labels both Compose v1 and v2 set. */
 async function containerOf(service: string): Promise<string> {
-  const id = (await compose(['ps', '-q', service])).stdout.trim();
-  if (!/^[0-9a-f]{12,64}$/.test(id)) throw new Error(`no container for service ${service} (ps -q said ${JSON.stringify(id)})`);
+  const id = (await must('docker', ['ps', '-q', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--filter', `label=com.docker.compose.service=${service}`])).stdout.trim();
+  if (!/^[0-9a-f]{12,64}$/.test(id)) throw new Error(`not one running container for service ${service} (docker ps said ${JSON.stringify(id)})`);
   return id;
 }
 
@@ -108,6 +111,15 @@ function portFree(port: number): Promise<boolean> {
     server.once('error', () => resolve(false));
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/** 28000-28003 when free (the compose file's defaults), else the first free run of four above 38000. */
+async function freeHostPorts(): Promise<number[]> {
+  for (let base = 28000; base < 48000; base += base === 28000 ? 10000 : 10) {
+    const ports = [0, 1, 2, 3].map((i) => base + i);
+    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return ports;
+  }
+  throw new Error('no four free consecutive ports on 127.0.0.1 between 28000 and 48000');
 }
 
 async function dumpLogs(): Promise<void> {
@@ -140,10 +152,10 @@ beforeAll(async () => {
 
     // Leftovers of an interrupted run of this project, then the host ports.
     await compose(['down', '-v', '--remove-orphans'], 120_000);
-    for (const url of URLS) {
-      const port = Number(new URL(url).port);
-      if (!(await portFree(port))) throw new Error(`host port ${port} on 127.0.0.1 is taken; the compose devnet publishes its HTTP APIs on 28000-28003 (is a devnet already running?)`);
-    }
+    const ports = await freeHostPorts();
+    URLS = ports.map((p) => `http://127.0.0.1:${p}`);
+    ports.forEach((p, i) => (composeEnv[`PANTHEON_HTTP_PORT_${i}`] = String(p)));
+    console.log(`[compose] HTTP APIs on 127.0.0.1:${ports.join(', ')}`);
     await stage('build images', () => compose(['build'], 1_200_000));
     up = true;
     await stage('compose up', () => compose(['up', '-d'], 600_000));
@@ -240,17 +252,29 @@ describe('the docker compose devnet on a real engine', () => {
   it('restarts a validator container, which catches up with the others', () =>
     check(() =>
       stage('validator-2 restart and catch-up', async () => {
+        const step = (what: string, since: number) => console.log(`[compose]   ${what}: ${((performance.now() - since) / 1000).toFixed(1)} s`);
         const stoppedAt = (await height(URLS[2]))!;
+        let t = performance.now();
         await compose(['stop', 'validator-2'], 120_000);
+        step(`stop validator-2 at height ${stoppedAt} (SIGTERM, clean exit)`, t);
         // The other three (> 2/3 of the power) keep finalising while validator-2 is down.
+        t = performance.now();
         await waitFor('3 blocks while validator-2 is stopped', async () => ((await height(URLS[0])) ?? 0n) >= stoppedAt + 3n || undefined, 120_000, 1000);
+        step('3 blocks finalised without it', t);
+        t = performance.now();
         await compose(['start', 'validator-2'], 120_000);
         const target = (await height(URLS[0]))!;
+        step(`start validator-2 (the others are at ${target})`, t);
+        t = performance.now();
         const caught = await waitFor(`validator-2 to reach height ${target}`, async () => {
           const h = await height(URLS[2]);
           return h !== undefined && h >= target ? h : undefined;
         }, 180_000, 1000);
         expect(caught).toBeGreaterThanOrEqual(target);
+        step(`validator-2 caught up to ${caught}`, t);
+        // The container stopped cleanly (exit 0 on SIGTERM), not killed at the grace period's end.
+        const exited = await must('docker', ['inspect', '-f', '{{.RestartCount}} {{.State.Running}}', await containerOf('validator-2')]);
+        expect(exited.stdout.trim()).toBe('0 true');
         // With the same blocks as the others: the block at the target height is the same on both.
         const [mine, theirs] = await Promise.all([api(URLS[2], `/v1/block/${target}`), api(URLS[0], `/v1/block/${target}`)]);
         expect(mine.hash).toMatch(/^[0-9a-f]{64}$/);
