@@ -79,6 +79,8 @@ if [ "${FORCE:-0}" != 1 ] && [ "$existing" = "$label" ] && docker image inspect 
 fi
 
 [ "$(id -u)" = 0 ] || { say "debootstrap needs root"; exit 1; }
+# The images these names point at now, removed once replaced (they would stay as <none>).
+replaced="$(docker image inspect -f '{{.Id}}' "$LOCAL_BUILD" "$LOCAL_BASE" 2>/dev/null || true)"
 command -v debootstrap >/dev/null || { say "installing debootstrap"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >&2; }
 
 # The machine's own Debian mirror (deb822 .sources or one-line .list), else deb.debian.org.
@@ -120,5 +122,6 @@ FROM $LOCAL_BASE
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 make g++ >/dev/null \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 EOF
+for id in $replaced; do docker rmi "$id" >/dev/null 2>&1 || true; done
 say "made $LOCAL_BASE and $LOCAL_BUILD ($label) in $((SECONDS - started))s"
 printf 'PANTHEON_BUILD_IMAGE=%s\nPANTHEON_BASE_IMAGE=%s\n' "$LOCAL_BUILD" "$LOCAL_BASE"
