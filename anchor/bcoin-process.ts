@@ -14,7 +14,7 @@
 // bcoin image (Dockerfile, target bcoin) runs this with --rpchost 0.0.0.0 and the cookie on the
 // volume the anchorer mounts.
 import { createRequire } from 'node:module';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 
@@ -70,10 +70,14 @@ function parseArgs(argv: string[]): LauncherArgs {
 
 /** bitcoind's cookie: user `__cookie__`, a fresh random password, readable by the owner only. */
 function writeCookie(file: string): string {
-  const password = Buffer.from(randomBytes(32)).toString('hex');
+  const password = randomBytes(32).toString('hex');
   mkdirSync(dirname(file), { recursive: true });
-  rmSync(file, { force: true });
-  writeFileSync(file, `__cookie__:${password}`, { mode: 0o600 });
+  // Written beside and renamed over, so a client never reads half a cookie (or the last run's
+  // cookie, left by a kill -9, once the new one exists).
+  const tmp = `${file}.tmp`;
+  rmSync(tmp, { force: true });
+  writeFileSync(tmp, `__cookie__:${password}`, { mode: 0o600 });
+  renameSync(tmp, file);
   return password;
 }
 
