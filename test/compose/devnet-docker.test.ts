@@ -4,8 +4,10 @@
 // images when Docker Hub cannot be reached (devnet/compose/make-base-image.sh), builds and
 // starts devnet/docker-compose.yml, then checks what a user would: the first final block, the
 // first confirmed anchor, a commitment submitted from the host through a published port, its
-// anchored proof verified offline by the CLI, a validator container restarted and caught up;
-// then it takes everything down with its volumes. It prints how long each stage took.
+// anchored proof verified offline by the CLI, a validator container restarted and caught up,
+// and a 2-2 network partition (docker network disconnect) during which nothing is finalised,
+// healed into one chain; then it takes everything down with its volumes. It prints how long
+// each stage took.
 //
 // The Bitcoin node is Bitcoin Core (bitcoin/bitcoin) when that image can be pulled, else the
 // bcoin image the repository builds (devnet/docker-compose.bcoin.yml); the choice is printed.
@@ -24,6 +26,9 @@ import { pantheon, REPO } from '../helpers/cli.ts';
 
 const PROJECT = 'pantheon-compose-test';
 const CORE_IMAGE = 'bitcoin/bitcoin:28.2';
+/** Compose's network for the project (<project>_default, in v1 and v2), and the partition's other side. */
+const NETWORK = `${PROJECT}_default`;
+const SIDE_NETWORK = `${PROJECT}_side_b`;
 /** The validators' HTTP APIs on the host: 28000-28003, or 4 other free ports when those are taken. */
 let URLS: string[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'pantheon-compose-'));
@@ -105,6 +110,14 @@ async function height(url: string): Promise<bigint | undefined> {
   }
 }
 
+/** A validator's /v1/status asked from inside its container (its published port is gone while
+ * it is off the compose network). */
+async function statusInside(service: string): Promise<{ height: bigint; peers: number }> {
+  const r = await must('docker', ['exec', await containerOf(service), 'node', '-e', "fetch('http://127.0.0.1:28000/v1/status').then((r) => r.text()).then((t) => process.stdout.write(t))"], { timeoutMs: 60_000 });
+  const s = JSON.parse(r.stdout);
+  return { height: BigInt(s.height), peers: s.peers };
+}
+
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
@@ -164,6 +177,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (failed && up) await dumpLogs();
+  // The partition's second network, if a failure left it (compose does not know it).
+  await run('docker', ['network', 'rm', SIDE_NETWORK]);
   if (up) {
     await stage('compose down -v', () => compose(['down', '-v', '--remove-orphans'], 300_000));
     const volumes = await must('docker', ['volume', 'ls', '-q', '--filter', `label=com.docker.compose.project=${PROJECT}`]);
@@ -284,4 +299,50 @@ describe('the docker compose devnet on a real engine', () => {
         expect(mine.hash).toBe(theirs.hash);
       }),
     ), 440_000);
+
+  it('finalises nothing while split 2-2 by docker network disconnect, and one chain after the partition heals', () =>
+    check(() =>
+      stage('2-2 partition and heal', async () => {
+        const side = ['validator-2', 'validator-3'];
+        const all = ['validator-0', 'validator-1', ...side];
+        await must('docker', ['network', 'create', SIDE_NETWORK]);
+        try {
+          // validator-2 and -3 move to a network of their own, keeping their DNS names there:
+          // each side holds 2 of 4 votes, short of the > 2/3 a block needs.
+          for (const v of side) {
+            const id = await containerOf(v);
+            await must('docker', ['network', 'disconnect', NETWORK, id]);
+            await must('docker', ['network', 'connect', '--alias', v, SIDE_NETWORK, id]);
+          }
+          // A block already being committed may still land on some; after that, nothing.
+          await new Promise((r) => setTimeout(r, 5_000));
+          const split = await Promise.all(all.map(statusInside));
+          await new Promise((r) => setTimeout(r, 15_000));
+          const later = await Promise.all(all.map(statusInside));
+          console.log(`[compose]   split: heights ${split.map((s) => s.height).join(' ')}, 15 s later ${later.map((s) => s.height).join(' ')}`);
+          expect(later.map((s) => s.height)).toEqual(split.map((s) => s.height));
+          for (const v of side) {
+            const id = await containerOf(v);
+            await must('docker', ['network', 'disconnect', SIDE_NETWORK, id]);
+            await must('docker', ['network', 'connect', '--alias', v, NETWORK, id]);
+          }
+          // Healed: every validator passes the split by 3 blocks, and they hold the same blocks.
+          const top = split.reduce((m, s) => (s.height > m ? s.height : m), 0n);
+          for (const url of URLS) await waitFor(`${url} past height ${top + 3n} after the heal`, async () => ((await height(url)) ?? 0n) >= top + 3n || undefined, 180_000, 1000);
+          for (let h = top - 1n; h <= top + 3n; h++) {
+            const hashes = await Promise.all(URLS.map(async (url) => (await api(url, `/v1/block/${h}`)).hash));
+            expect(new Set(hashes).size, `block ${h}: ${hashes.join(' ')}`).toBe(1);
+          }
+        } finally {
+          // Back on the compose network whatever happened, so `down` finds everything as it made it.
+          for (const v of side) {
+            const id = await containerOf(v).catch(() => undefined);
+            if (!id) continue;
+            await run('docker', ['network', 'disconnect', SIDE_NETWORK, id]);
+            await run('docker', ['network', 'connect', '--alias', v, NETWORK, id]);
+          }
+          await run('docker', ['network', 'rm', SIDE_NETWORK]);
+        }
+      }),
+    ), 300_000);
 });
