@@ -41,7 +41,7 @@ describe('idle periods: blocks only when there is something to finalise (issue 2
     let quietHours = 0;
     for (const r of results) {
       const { txAtMs, heartbeatMs } = r.scenario.idle!;
-      const decisions = r.stats.decisions;
+      const decisions = r.stats.decisionTimes;
       // No spurious rounds: nothing times out while the chain is idle.
       expect(r.stats.maxRound, `seed ${r.seed}`).toBe(0);
       // Height 1 at once; then one height per transaction, each decided within a second of it

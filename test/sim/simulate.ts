@@ -109,7 +109,7 @@ export interface SimResult {
     simulatedMs: number;
     boundaries: number[];
     /** Per height, the time of its first honest decision and its round. */
-    decisions: { height: bigint; atMs: number; round: number }[];
+    decisionTimes: { height: bigint; atMs: number; round: number }[];
   };
 }
 
@@ -211,7 +211,7 @@ class World {
         maxRound: this.maxRound,
         simulatedMs: this.queue.nowMs,
         boundaries: this.nodes.map((n) => n.effectBoundaries),
-        decisions: [...this.firstDecisions.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([height, d]) => ({ height, ...d })),
+        decisionTimes: [...this.firstDecisions.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([height, d]) => ({ height, ...d })),
       },
     };
   }
