@@ -2,7 +2,7 @@
 // node` processes on this machine with the default genesis (`pantheon genesis init`, so the
 // default heartbeat), no transaction at all. After start-up (height 1 final everywhere, the
 // first LevelDB compactions done) the LevelDB directory of every node is measured (`du`, disk
-// blocks), then again `seconds` later; the growth per node is extrapolated to a day. It is an
+// blocks and file sizes, the larger growth), then again `seconds` later; the growth per node is extrapolated to a day. It is an
 // extrapolation over a few minutes, and says so: a heartbeat of 120 s gives only a handful of
 // blocks in that time, so bytes per heartbeat block are reported beside it.
 // Checks: no transaction was submitted or committed, all nodes agree on height and block hash.
@@ -24,7 +24,7 @@ export interface IdleFigures {
   heartbeatMs: number;
   /** Blocks committed during the measured window (the same on every node). */
   idleBlocks: number;
-  /** Mean LevelDB growth per node over the window, in bytes (disk blocks, `du -B1`). */
+  /** Mean LevelDB growth per node over the window, in bytes (the larger of `du -B1` and `du -b`). */
   idleGrowthBytesPerNode: number;
   /** That growth scaled to 86,400 s: an extrapolation from `idleSeconds`. */
   idleBytesPerNodePerDay: number;
@@ -41,8 +41,9 @@ async function get(url: string): Promise<any> {
   return body;
 }
 
-function duBytes(path: string): number {
-  return Number(execFileSync('du', ['-s', '-B1', path], { encoding: 'utf8' }).split(/\s+/)[0]);
+/** Bytes of the directory: allocated disk blocks (`du -B1`), or file sizes (`du -b`), the larger growth counts. */
+function duBytes(path: string, apparent: boolean): number {
+  return Number(execFileSync('du', ['-s', apparent ? '-b' : '-B1', path], { encoding: 'utf8' }).split(/\s+/)[0]);
 }
 
 export async function runIdle(o: { validators: number; seconds: number; log: (line: string) => void }): Promise<IdleFigures> {
@@ -71,13 +72,13 @@ export async function runIdle(o: { validators: number; seconds: number; log: (li
     }, 60_000);
     await sleep(SETTLE_MS);
     const dbs = nodes.map((n) => join(n.spec.dataDir, 'db'));
-    const before = dbs.map(duBytes);
+    const before = dbs.map((d) => [duBytes(d, false), duBytes(d, true)]);
     const heightBefore = BigInt((await get(`${urls[0]}/v1/status`)).height);
     const t0 = performance.now();
     o.log(`  ${o.validators} validators idle at height ${heightBefore}, heartbeat ${heartbeatMs / 1000} s; measuring ${o.seconds} s`);
     await sleep(o.seconds * 1000);
     const elapsedSeconds = (performance.now() - t0) / 1000;
-    const after = dbs.map(duBytes);
+    const after = dbs.map((d) => [duBytes(d, false), duBytes(d, true)]);
     const status = await Promise.all(urls.map((u) => get(`${u}/v1/status`)));
     const heightAfter = BigInt(status[0].height);
     // Agreement, and nothing but empty blocks: no transaction was ever submitted.
@@ -85,7 +86,9 @@ export async function runIdle(o: { validators: number; seconds: number; log: (li
     if (heights.size !== 1) throw new Error(`idle: nodes disagree on the height: ${[...heights].join(', ')}`);
     if (new Set(status.map((s) => s.lastBlockHash)).size !== 1) throw new Error('idle: nodes disagree on the last block hash');
     if (status.some((s) => s.commitmentLogSize !== 0 || s.mempool.transactions !== 0)) throw new Error('idle: a transaction appeared on a chain nobody used');
-    const growth = after.map((a, i) => a - before[i]);
+    // Per node, the larger of the two growths: LevelDB appends to its log file (file size) and
+    // allocates in 4 KiB blocks (disk blocks); over a few blocks either may lag the other.
+    const growth = after.map((a, i) => Math.max(a[0] - before[i][0], a[1] - before[i][1]));
     const meanGrowth = growth.reduce((s, g) => s + g, 0) / growth.length;
     const blocks = Number(heightAfter - heightBefore);
     const perBlock = blocks > 0 ? meanGrowth / blocks : undefined;
