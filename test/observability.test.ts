@@ -133,7 +133,9 @@ describe('the log of a running node', () => {
     const committed = logLines().filter((l) => l.msg === 'committed' || l.msg === 'proposed');
     const empty = committed.filter((l) => l.txs === 0);
     const full = committed.filter((l) => (l.txs as number) > 0);
-    expect(empty.length).toBeGreaterThan(5);
+    // Block 1 at least (proposed and committed): blocks come only when there is something to
+    // finalise, so an idle chain makes a heartbeat block every two minutes, no more.
+    expect(empty.length).toBeGreaterThanOrEqual(2);
     expect(full.length).toBeGreaterThanOrEqual(2);
     expect(empty.every((l) => l.level === 'debug')).toBe(true);
     expect(full.every((l) => l.level === 'info')).toBe(true);
