@@ -284,7 +284,12 @@ export class ConsensusDriver {
         // Per sender only the first refusal is the transaction's own fault; the ones after it
         // were refused for the nonce gap it leaves, and wait (not includable) for a new one.
         const refusedSenders = new Set<string>();
-        const block = await chain.buildBlock(candidates, [...this.evidencePool.values()], chain.validators.addresses[validator.index], Date.now(), (bytes, error) => {
+        const block = await chain.buildBlock(candidates, [...this.evidencePool.values()], chain.validators.addresses[validator.index], Date.now(), (bytes, error, kind) => {
+          if (kind === 'evidence') {
+            // Already committed, or invalid: it can never go into a block, so it must not keep heights busy.
+            for (const [key, pooled] of this.evidencePool) if (pooled === bytes) this.evidencePool.delete(key);
+            return;
+          }
           try {
             const tx = decodeTx(bytes);
             const sender = bytesToHex(txSender(tx));

@@ -421,11 +421,13 @@ export class PantheonNode {
       return 'accept';
     });
 
-    this.network.setHandler('evidence', (data, from) => {
+    this.network.setHandler('evidence', async (data, from) => {
       try {
         const e = decodeEvidence(data);
         const bad = checkEvidence(e, this.chain.chainId, this.chain.validators);
         if (bad) return verdict('evidence', 'reject', from, bad);
+        // Committed evidence never goes into a block again: pooled, it would keep every height busy.
+        if (await this.store.hasEvidence(evidenceKey(e))) return { verdict: 'ignore', reason: 'evidence already committed' };
         return this.driver.addEvidence(evidenceKey(e), data) ? 'accept' : { verdict: 'ignore', reason: 'evidence already known, or the evidence pool is full' };
       } catch (err) {
         return verdict('evidence', 'reject', from, (err as Error).message);
