@@ -211,8 +211,16 @@ export async function runOarBench(options: { seconds: number; actors: number }, 
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { seconds: { type: 'string' }, actors: { type: 'string', default: '16' }, quick: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { seconds: { type: 'string' }, actors: { type: 'string', default: '16' }, quick: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } });
+  if (values.help) {
+    console.log(`npm run bench:oar -- [--seconds S] [--actors K] [--quick] [--json]
+  Entries sealed per second with K concurrent actors (real ML-DSA-65, fdatasync) and intend p50/p99
+  at half that rate, in-process and through pantheon oar serve, beside the signing limit measured in
+  the same run. --seconds: per phase (default 10, 2 with --quick); --actors: default 16.`);
+    process.exit(0);
+  }
   const seconds = Number(values.seconds ?? (values.quick ? 2 : 10));
+  if (!(seconds > 0) || !(Number(values.actors) >= 1)) throw new Error('--seconds and --actors must be positive numbers');
   const m = machineInfo();
   console.log(`machine: ${m.cpuModel}, ${m.cores} cores, ${Math.round(m.memoryBytes / 2 ** 30)} GiB, Node ${m.nodeVersion}, ${m.platform}, load ${m.loadAverage.join(' ')}, commit ${m.gitCommit}, ${m.date}`);
   console.log(`OAR writer: ${values.actors} concurrent actors, ${seconds} s per phase, record on ${tmpdir()} with fdatasync`);
