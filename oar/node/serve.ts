@@ -127,11 +127,17 @@ export async function serveOar(options: ServeOptions): Promise<OarService> {
   return {
     server,
     async close() {
+      // Wait for every connection's own 'close' handler, which records the failed outcomes of
+      // its open guards: the server's close callback can run before a socket's 'close' event,
+      // and closing the writer then would lose those outcomes ("the OAR writer is closed").
+      // A socket still in the set has not run its handler yet; this listener runs after it.
+      const handled = [...sockets].map((s) => new Promise<void>((resolve) => s.once('close', () => resolve())));
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.end();
       });
-      await Promise.all([...settling]);
+      await Promise.all(handled);
+      while (settling.size > 0) await Promise.all([...settling]);
     },
   };
 }
