@@ -255,6 +255,16 @@ export function structuralCases(built: AuditRecord): AuditVectorCase[] {
   const certAt = bundleText.indexOf('"certificate":"') + '"certificate":"'.length + 200;
   const ch = bundleText[certAt];
   cases.push({ description: `a character of the stored commitment bundle of size ${bundle.n} changed (its certificate)`, edits: [{ offset: bundle.offset + 5 + 8 + 4 + certAt, remove: 1, insert: Buffer.from(ch === 'A' ? 'B' : 'A').toString('hex') }], expect: { step: 'commitment-bundle', sequence: bundle.n - 1 } });
+  // The bundle of the second anchored checkpoint relabelled as the first's: a verified commitment of another size.
+  const bundles = built.frames.filter((f) => f.type === 'bundle');
+  const [b1, b2] = bundles;
+  const u64 = (n: number) => n.toString(16).padStart(16, '0');
+  cases.push({ description: `the stored bundle of checkpoint ${b2.n} relabelled as the bundle of checkpoint ${b1.n}`, edits: [{ offset: b2.offset + 5, remove: 8, insert: u64(b1.n) }], expect: { step: 'commitment-match', sequence: b1.n - 1 } });
+  // The first anchored checkpoint and its bundle taken out: the next commitment extends a size the record no longer shows.
+  const cp1 = built.frames.find((f) => f.type === 'checkpoint' && f.n === b1.n)!;
+  cases.push({ description: `checkpoint ${b1.n} and its bundle removed: the commitment at ${b2.n} extends size ${b1.n}, which the record no longer checkpoints`, edits: [cut(b1.offset, b1.offset + b1.length), cut(cp1.offset, cp1.offset + cp1.length)], expect: { step: 'consistency', sequence: b2.n - 1 } });
+  // The log id the auditor pins is not the record's.
+  cases.push({ description: 'the auditor pins another log of the same owner', edits: [], logId: AUDIT_LOG_ID.replace(/\/.*$/, '/other'), expect: { step: 'header', sequence: 0 } });
   return cases;
 }
 
