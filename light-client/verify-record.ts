@@ -302,7 +302,8 @@ function report(failure: AuditFailure | undefined, s: RecordSummary | undefined,
   const partial = verifier.snapshot();
   const anchored = checkpoints.filter((c) => c.report.status === 'anchored');
   const lastAnchoredSize = anchored.length ? Math.max(...anchored.map((c) => c.size)) : 0;
-  const entries = s?.entries ?? partial.entries;
+  // After a fault only the entries before it count (the walk may have run ahead of the signature checks).
+  const entries = s?.entries ?? (failure?.sequence !== undefined ? Math.min(failure.sequence, partial.entries) : partial.entries);
   const result: RecordAuditResult = {
     ok: !failure,
     failure,
@@ -381,7 +382,12 @@ export function recordReportText(r: RecordAuditResult): string {
     lines.push(`  first broken link: ${r.failure.sequence !== undefined ? `entry ${r.failure.sequence}` : 'the record'}, step ${r.failure.step}${r.failure.offset !== undefined ? `, byte ${r.failure.offset}` : ''}`);
     lines.push(`  ${r.failure.detail}`);
   }
-  lines.push(`Counts${r.ok ? '' : ' (as far as the walk went)'}:`);
+  if (!r.ok) {
+    // The walk may have run ahead of out-of-line signature checks: only the entries before the fault are certain.
+    if (r.failure?.sequence !== undefined) lines.push(`  entries before the fault: ${r.failure.sequence} (0-${r.failure.sequence - 1}), not proven by a broken record`);
+    return lines.join('\n') + '\n';
+  }
+  lines.push('Counts:');
   lines.push(`  entries              ${r.entries} (intents ${r.intents}, outcomes ${r.outcomes} of which failed ${r.failedOutcomes}, key changes ${r.keyChanges})`);
   lines.push(`  actors               ${r.actors.length}${r.actors.length ? `: ${r.actors.slice(0, 10).map((a) => `${a.actor} (${a.entries})`).join(', ')}${r.actors.length > 10 ? ', …' : ''}` : ''}`);
   lines.push(`  payloads withheld    ${r.payloadsWithheld}`);
