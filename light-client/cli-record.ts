@@ -9,6 +9,7 @@ import { installFastCrypto, liboqsVerifier } from '../node/fast-crypto.ts';
 import { printJson } from '../node/cli/command.ts';
 import { auditRecord, inlineSignatureChecker, recordReportText, type RecordAuditOptions, type RecordAuditResult, type SignatureChecker } from './verify-record.ts';
 import { WorkerSignaturePool } from './cli-signature-pool.ts';
+import { jobMessage } from '../oar/verify.ts';
 
 export interface RecordCliOptions {
   json: boolean;
@@ -36,7 +37,7 @@ export async function auditRecordFile(path: string, options: RecordAuditOptions,
   if (threads > 0) checker = pool = await WorkerSignaturePool.start(threads);
   else {
     const verify = await liboqsVerifier();
-    checker = inlineSignatureChecker((j) => verify(j.signature, j.message, j.publicKey), 'ML-DSA-65 (liboqs), in the main thread');
+    checker = inlineSignatureChecker((j) => verify(j.signature, jobMessage(j), j.publicKey), 'ML-DSA-65 (liboqs), in the main thread');
   }
   const totalBytes = statSync(path).size;
   const startMs = performance.now();

@@ -116,15 +116,18 @@ export class WorkerSignaturePool implements SignatureChecker {
       if (k < 0) k = keys.push(j.publicKey) - 1;
       keyIndexes[i] = k;
       sequences[i] = j.sequence;
-      messageLengths[i] = j.message.length;
+      messageLengths[i] = j.prefix.length + j.body.length;
       signatureLengths[i] = j.signature.length;
-      total += j.message.length + j.signature.length;
+      total += messageLengths[i] + j.signature.length;
     });
+    // prefix ‖ body ‖ signature of each job, written once into the buffer the worker receives.
     const data = new Uint8Array(total);
     let at = 0;
     for (const j of jobs) {
-      data.set(j.message, at);
-      at += j.message.length;
+      data.set(j.prefix, at);
+      at += j.prefix.length;
+      data.set(j.body, at);
+      at += j.body.length;
       data.set(j.signature, at);
       at += j.signature.length;
     }

@@ -12,7 +12,7 @@ import { verifyMessage } from '../protocol/keys.ts';
 import { verifyConsistency } from '../protocol/merkle.ts';
 import { parseStrictJson } from '../protocol/strict-json.ts';
 import { RECORD_MAGIC, RecordFormatError, RecordParser, type RecordItem } from '../oar/record.ts';
-import { RecordVerifier, RecordVerifyError, type RecordSummary, type SignatureJob, type VerifyStep } from '../oar/verify.ts';
+import { jobMessage, RecordVerifier, RecordVerifyError, type RecordSummary, type SignatureJob, type VerifyStep } from '../oar/verify.ts';
 import { verifyBundle, type VerifyOptions } from './verify.ts';
 import type { Summary } from './summary.ts';
 
@@ -51,7 +51,7 @@ export interface SignatureChecker {
 }
 
 /** Checks each signature as it is submitted, in this thread, with protocol/keys.ts's verifier (noble in the browser). */
-export function inlineSignatureChecker(verify: (job: SignatureJob) => boolean = (j) => verifyMessage(j.signature, j.message, j.publicKey), description = 'ML-DSA-65 (noble), in this thread'): SignatureChecker {
+export function inlineSignatureChecker(verify: (job: SignatureJob) => boolean = (j) => verifyMessage(j.signature, jobMessage(j), j.publicKey), description = 'ML-DSA-65 (noble), in this thread'): SignatureChecker {
   let failure: SignatureFailure | undefined;
   return {
     description,

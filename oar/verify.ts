@@ -6,7 +6,7 @@
 // open intents and counters, never the entries. Browser-safe: trusts nothing but its inputs.
 import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
 import { addressBytes, addressOf, SIGNATURE_SIZE } from '../protocol/keys.ts';
-import { signingBytes, TAGS } from '../protocol/hash.ts';
+import { domainPrefix, TAGS } from '../protocol/hash.ts';
 import { MerkleFrontier } from '../protocol/merkle.ts';
 import { logIdOwner } from '../protocol/tx.ts';
 import { entryHash, entryLeafHash, payloadHash, verifyEntrySignature, type Entry } from './entry.ts';
@@ -49,13 +49,24 @@ export interface VerifyOptions {
   onSignature?: (job: SignatureJob) => void;
 }
 
-/** One entry's signature to verify: ML-DSA-65 over `message` (the signing bytes) with `publicKey`. */
+/** One entry's signature to verify: ML-DSA-65 over the signing bytes `prefix ‖ body` with `publicKey`. */
 export interface SignatureJob {
   sequence: number;
   offset: number;
-  message: Uint8Array;
+  /** domainPrefix("pantheon/oar-entry/v1", chainId), shared by every job of a record. */
+  prefix: Uint8Array;
+  /** The entry body as read (a view, not a copy). */
+  body: Uint8Array;
   signature: Uint8Array;
   publicKey: Uint8Array;
+}
+
+/** The signing bytes of a job in one piece (prefix ‖ body). */
+export function jobMessage(job: SignatureJob): Uint8Array {
+  const out = new Uint8Array(job.prefix.length + job.body.length);
+  out.set(job.prefix);
+  out.set(job.body, job.prefix.length);
+  return out;
 }
 
 export interface OpenIntent {
@@ -265,7 +276,7 @@ function sequenceProblem(expected: number, found: Entry): string {
 /** The signature check of one entry, as verifyEntrySignature makes it: the signing bytes are the tag, the chain id and the body as read. */
 export function signatureJob(chainId: string, item: ParsedEntry, publicKey: Uint8Array): SignatureJob {
   const body = item.signedBytes.subarray(0, item.signedBytes.length - SIGNATURE_SIZE);
-  return { sequence: item.signed.entry.sequence, offset: item.offset, message: signingBytes(TAGS.oarEntry, chainId, body), signature: item.signed.signature, publicKey };
+  return { sequence: item.signed.entry.sequence, offset: item.offset, prefix: domainPrefix(TAGS.oarEntry, chainId), body, signature: item.signed.signature, publicKey };
 }
 
 /** Reads and verifies a whole record stream; throws RecordFormatError or RecordVerifyError at the first fault. */

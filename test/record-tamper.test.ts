@@ -18,6 +18,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { base64 } from '@scure/base';
 import { installFastCrypto, liboqsVerifier } from '../node/fast-crypto.ts';
 import type { MlDsa65Verify } from '../protocol/keys.ts';
+import { jobMessage } from '../oar/verify.ts';
 import { fastSigner } from '../oar/node/signer.ts';
 import { auditRecord, inlineSignatureChecker, type RecordAuditResult } from '../light-client/verify-record.ts';
 import { applySplices, buildAuditRecord, structuralCases, type AuditRecord, type AuditVectors, type FramePlace } from './helpers/record-fixture.ts';
@@ -47,7 +48,7 @@ beforeAll(async () => {
 
 /** Audits with every signature verified from `from` on (entries below it are those the valid run verified). */
 function audit(record: Uint8Array, genesis: string, nowMs: number, from = 0): Promise<RecordAuditResult> {
-  const signatures = inlineSignatureChecker((j) => j.sequence < from || verify(j.signature, j.message, j.publicKey), 'liboqs, from the changed entry on');
+  const signatures = inlineSignatureChecker((j) => j.sequence < from || verify(j.signature, jobMessage(j), j.publicKey), 'liboqs, from the changed entry on');
   return auditRecord([record], { genesis, nowMs, signatures });
 }
 
