@@ -55,6 +55,8 @@ const BODY = `
 <input id="btc-checkpoint" type="text" spellcheck="false" autocomplete="off">
 <label for="btc-work-divisor">Work floor: checkpoint difficulty divided by</label>
 <input id="btc-work-divisor" type="text" spellcheck="false" autocomplete="off" value="16">
+<label for="min-confirmations">Bitcoin headers required from the anchoring block on</label>
+<input id="min-confirmations" type="text" spellcheck="false" autocomplete="off" value="6">
 <button id="verify" type="button">Verify</button>
 <div id="status"></div>
 <progress id="progress" hidden></progress>

@@ -48,6 +48,8 @@ function runVerification(): { result?: Pick<VerifyResult, 'ok' | 'steps' | 'summ
       problems.push((err as Error).message.replace(/^genesis /, ''));
     }
   }
+  const minText = byId<HTMLInputElement>('min-confirmations').value.trim() || '6';
+  if (!/^(0|[1-9][0-9]{0,3})$/.test(minText)) problems.push('the Bitcoin headers required must be an integer from 0 to 9999');
   if (!/^[1-9][0-9]{0,7}$/.test(divisorText) || Number(divisorText) > WORK_FLOOR_DIVISOR_MAX) problems.push(`the work floor divisor must be an integer from 1 to ${WORK_FLOOR_DIVISOR_MAX}`);
   if (!bundleText && !recordFile) problems.push('paste or drop proof.json or entry.json, or drop a record (.oar)');
   if (!genesisText && !genesisHash) problems.push('paste or drop genesis.json, or type the pinned genesis hash');
@@ -63,6 +65,7 @@ function runVerification(): { result?: Pick<VerifyResult, 'ok' | 'steps' | 'summ
     pinnedBtcBlockHash: btcBlock || undefined,
     btcCheckpoint,
     workFloorDivisor: Number(divisorText),
+    minBtcConfirmations: Number(minText),
     nowMs: Date.now(),
   };
   if (recordFile) return { record: { file: recordFile, options } };
