@@ -1,6 +1,7 @@
 // The anchorer: puts the newest Pantheon root into Bitcoin, one transaction per anchor
-// interval whatever the load, never more than one new anchor in flight, and follows each
-// anchor to k confirmations (docs/anchor.md, "Anchoring rules").
+// interval whatever the load, none when nothing newer than the last anchor was finalised,
+// never more than one new anchor in flight, and follows each anchor to k confirmations
+// (docs/anchor.md, "Anchoring rules").
 //
 // Crash safety (kill -9 at any instruction): every signed transaction is written to the
 // state file with fsync BEFORE it is broadcast, together with the interval it uses up. On
@@ -46,8 +47,16 @@ export interface AnchorerConfig {
   dataDir: string;
   chainId: string;
   rpc: BitcoinRpc;
-  /** Pantheon heights per anchor interval: at most one Bitcoin tx per floor(height / intervalHeights). */
-  intervalHeights: number;
+  /**
+   * The anchor interval, one of the two: seconds (the node's, from genesis
+   * `params.anchorIntervalSeconds`: at most one Bitcoin tx per floor(nowMs / (1000 * seconds)))
+   * or Pantheon heights (at most one per floor(height / intervalHeights); for tools and tests
+   * that drive the anchorer by height alone).
+   */
+  intervalSeconds?: number;
+  intervalHeights?: number;
+  /** The clock of `intervalSeconds` (default Date.now); tests pass their own. */
+  nowMs?: () => number;
   /** Confirmations before an anchor is attested (k). Default 6. */
   confirmations?: number;
   /** Fee rate bounds around estimatesmartfee, sat/vB. Defaults 1 and 100. */
@@ -176,7 +185,9 @@ export class Anchorer {
     if (!config || typeof config.dataDir !== 'string' || config.dataDir.length === 0) throw new Error('Anchorer: dataDir is required');
     assertValidChainId(config.chainId);
     if (!config.rpc) throw new Error('Anchorer: rpc is required');
-    if (!Number.isInteger(config.intervalHeights) || config.intervalHeights < 1) throw new RangeError(`Anchorer: intervalHeights must be a positive integer, got ${config.intervalHeights}`);
+    if ((config.intervalSeconds === undefined) === (config.intervalHeights === undefined)) throw new RangeError('Anchorer: give exactly one of intervalSeconds and intervalHeights');
+    const interval = config.intervalSeconds ?? config.intervalHeights;
+    if (!Number.isInteger(interval) || interval! < 1) throw new RangeError(`Anchorer: ${config.intervalSeconds !== undefined ? 'intervalSeconds' : 'intervalHeights'} must be a positive integer, got ${interval}`);
     const k = config.confirmations ?? 6;
     if (!Number.isInteger(k) || k < 1 || k > 100) throw new RangeError(`Anchorer: confirmations must be 1..100, got ${k}`);
     const floor = config.feeRateFloorSatPerVb ?? 1;
@@ -439,10 +450,28 @@ export class Anchorer {
     return Math.min(this.cap, Math.max(this.floor, estimate ?? this.floor));
   }
 
+  /** The interval `latest` falls in: by the clock (intervalSeconds) or by its height (intervalHeights). */
+  private intervalOf(latest: { height: bigint }): number {
+    if (this.config.intervalSeconds !== undefined) return Math.floor((this.config.nowMs ?? Date.now)() / (1000 * this.config.intervalSeconds));
+    return Number(latest.height / BigInt(this.config.intervalHeights!));
+  }
+
+  /** The highest Pantheon height any anchor transaction we signed carries, in flight or mined (-1: none). */
+  anchoredHeight(): bigint {
+    let highest = -1n;
+    for (const a of this.state.anchors) {
+      if (a.status === 'conflicted') continue;
+      for (const v of a.versions) if (!v.refused && BigInt(v.pantheonHeight) > highest) highest = BigInt(v.pantheonHeight);
+    }
+    return highest;
+  }
+
   private async anchorLatest(): Promise<void> {
     const latest = this.latest;
     if (!latest) return;
-    const interval = Number(latest.height / BigInt(this.config.intervalHeights));
+    // Nothing new since the last anchor: no transaction, however many intervals pass.
+    if (latest.height <= this.anchoredHeight()) return;
+    const interval = this.intervalOf(latest);
     if (interval <= this.state.lastInterval) return; // this interval already has its transaction
     const unconfirmed = this.state.anchors.filter((a) => a.status === 'unconfirmed');
     if (unconfirmed.length === 0) return this.createAnchor(latest, interval);

@@ -11,9 +11,10 @@ import { runVbytes } from './vbytes.ts';
 import { buildBenchBundles, verifyInBrowser, verifyInNode } from './proof.ts';
 import { runDisk } from './disk.ts';
 import { runNetwork } from './network.ts';
+import { runIdle } from './idle.ts';
 import { round } from './stats.ts';
 
-const PARTS = ['limit', 'proof', 'verify-node', 'verify-browser', 'vbytes', 'disk', 'throughput', 'latency', 'profile'] as const;
+const PARTS = ['limit', 'proof', 'verify-node', 'verify-browser', 'vbytes', 'disk', 'throughput', 'latency', 'profile', 'idle'] as const;
 const QUICK_PARTS = ['limit', 'proof', 'verify-node', 'vbytes', 'disk'] as const;
 type Part = (typeof PARTS)[number];
 
@@ -27,6 +28,8 @@ const HELP = `Usage: node --import tsx bench/run.ts [--quick] [--only PART[,PART
   --validators N     validators of the network parts (default 4, the issue's figure;
                      other counts only to find where time goes)
   --latency-seconds S  length of the half-saturation run (default 30)
+  --idle-seconds S   how long the idle part measures four validators doing nothing (default 300);
+                     the growth is extrapolated to a day
   --out FILE         JSON path (default bench/results/<date>.json)
 `;
 
@@ -40,6 +43,7 @@ async function main(): Promise<number> {
       burst: { type: 'string', default: '2048' },
       validators: { type: 'string', default: '4' },
       'latency-seconds': { type: 'string', default: '30' },
+      'idle-seconds': { type: 'string', default: '300' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -131,6 +135,12 @@ async function main(): Promise<number> {
     }
   }
 
+  if (parts.has('idle')) {
+    const idle = await timed('idle', () => runIdle({ validators: 4, seconds: Number(values['idle-seconds']), log: say }));
+    details.idle = idle;
+    figures.idleBytesPerNodePerDay = idle.idleBytesPerNodePerDay;
+  }
+
   const loadAfter = os.loadavg().map((x) => round(x, 2));
   const out = (values.out as string | undefined) ?? join(resultsDir, `${stamp}.json`);
   const result = { machine, loadAverageAfter: loadAfter, quick, parts: [...parts], figures, targets: targetStatus(figures), details, partSeconds: timings };
@@ -154,6 +164,7 @@ function targetStatus(f: Record<string, any>): Target[] {
     t('verifyMsNode4', '<= 30 ms', (x) => x <= 30),
     t('verifyMsChromium4', '<= 60 ms', (x) => x <= 60),
     t('diskBytesPerCommitment', '<= 300 + 3309 (signature) + 1952 (key) = 5561 bytes', (x) => x <= 5561),
+    t('idleBytesPerNodePerDay', '<= 50 MB (50,000,000 bytes) per node per day, four validators, no load', (x) => x <= 50_000_000),
     { figure: 'anchorVbytes*', target: 'constant', pass: v.includes(null) ? null : Math.max(...v) - Math.min(...v) <= 1 },
   ];
 }
@@ -182,6 +193,8 @@ function printTable(f: Record<string, any>, d: Record<string, any>): void {
     [`disk bytes / commitment (${d.disk?.diskCommitments ?? '-'} commitments)`, fmt(f.diskBytesPerCommitment)],
     ['  beyond signature + key (target <= 300)', fmt(d.disk?.diskBytesPerCommitmentBeyondSigAndKey)],
     ['  after the store is opened and closed again', fmt(d.disk?.diskBytesPerCommitmentAfterRestart)],
+    [`idle bytes / node / day, 4 validators, no load (<= 50 MB; extrapolated from ${d.idle?.idleSeconds ?? '-'} s)`, fmt(f.idleBytesPerNodePerDay, 0)],
+    ['  heartbeat blocks in the window, bytes per block', d.idle ? `${d.idle.idleBlocks} at ${d.idle.heartbeatMs / 1000} s, ${fmt(d.idle.idleBytesPerBlock, 0)}` : 'not run'],
     ['anchor vbytes at 1 / 100 / 10,000 commitments', `${fmt(f.anchorVbytes1, 0)} / ${fmt(f.anchorVbytes100, 0)} / ${fmt(f.anchorVbytes10000, 0)}`],
   ];
   const w = Math.max(...rows.map((r) => r[0].length));

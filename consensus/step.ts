@@ -69,6 +69,7 @@ export function createConsensusState(config: ConsensusConfig, options: { height:
     prevoteTimeoutScheduled: false,
     polkaSeen: false,
     precommitTimeoutScheduled: false,
+    waitingForTxs: false,
     awaitingBlockForRound: undefined,
     lastSign: options.lastSign,
     future: EMPTY_FUTURE_BUFFER,
@@ -80,7 +81,10 @@ export function step(state: ConsensusState, input: ConsensusInput): StepResult {
   if (typeof input !== 'object' || input === null) return { state, effects: [] };
   switch (input.kind) {
     case 'startHeight':
-      onStartHeight(ctx, input.height);
+      onStartHeight(ctx, input.height, input.waitForTxs === true);
+      break;
+    case 'txsAvailable':
+      onTxsAvailable(ctx, input.height);
       break;
     case 'proposal':
       onProposal(ctx, input.proposal);
@@ -115,7 +119,7 @@ function pendingHeight(s: Draft): bigint {
   return s.step === 'idle' ? s.height : s.height + 1n;
 }
 
-function onStartHeight(ctx: Ctx, height: bigint): void {
+function onStartHeight(ctx: Ctx, height: bigint, waitForTxs: boolean): void {
   const s = ctx.s;
   if (!isHeight(height)) return;
   if (s.step !== 'idle' && height <= s.height) return;
@@ -131,12 +135,40 @@ function onStartHeight(ctx: Ctx, height: bigint): void {
   const { ready, buffer } = takeFutureMessages(s.future, height);
   s.future = buffer;
   if (s.lastSign && s.lastSign.height === height) resumeAfterRestart(ctx, s.lastSign);
+  else if (waitForTxs) waitInRoundZero(ctx);
   else startRound(ctx, 0); // L10, L54
   // Bounded by the buffer's size (FUTURE_MESSAGES_PER_VALIDATOR_MAX per validator).
   for (const message of ready) {
     if (message.input.kind === 'proposal') onProposal(ctx, message.input.proposal);
     else onVote(ctx, message.input.vote);
   }
+}
+
+/**
+ * CometBFT's `create_empty_blocks = false`: round 0 is entered (step propose, so a proposal
+ * that arrives is prevoted as usual, L22) but neither proposes nor schedules timeoutPropose
+ * until the host says there is something to finalise. No clock runs while the chain is idle,
+ * so a quiet hour costs no rounds; whatever moves the height on (a proposal, 2f+1 votes,
+ * f+1 in a higher round, L55) works exactly as in a running round.
+ */
+function waitInRoundZero(ctx: Ctx): void {
+  const s = ctx.s;
+  s.round = 0;
+  s.step = 'propose';
+  s.prevoteTimeoutScheduled = false;
+  s.polkaSeen = false;
+  s.precommitTimeoutScheduled = false;
+  s.awaitingBlockForRound = undefined;
+  s.waitingForTxs = true;
+  ctx.effects.push({ kind: 'waitForTxs', height: s.height });
+}
+
+/** The wait of round 0 ends: StartRound(0) proper (L11-L21), unless the round already moved on. */
+function onTxsAvailable(ctx: Ctx, height: bigint): void {
+  const s = ctx.s;
+  if (!s.waitingForTxs || height !== s.height || !isRunning(s)) return;
+  s.waitingForTxs = false;
+  if (s.round === 0 && s.step === 'propose') startRound(ctx, 0);
 }
 
 /**
@@ -290,6 +322,7 @@ function startRound(ctx: Ctx, round: number, mayPropose = true): void {
   s.polkaSeen = false;
   s.precommitTimeoutScheduled = false;
   s.awaitingBlockForRound = undefined;
+  s.waitingForTxs = false;
   if (mayPropose && config.myIndex !== undefined && config.rotation.proposerAt(s.height, round) === config.myIndex) {
     // L14
     if (s.validValue !== undefined) {

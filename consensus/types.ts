@@ -14,9 +14,24 @@ export type TimeoutKind = 'propose' | 'prevote' | 'precommit';
 
 // ---- inputs --------------------------------------------------------------------------------
 
-/** Begin height `height` (after the previous decision is committed, or on boot/restart). */
+/**
+ * Begin height `height` (after the previous decision is committed, or on boot/restart). With
+ * `waitForTxs`, round 0 does not start its clock until the host sends `txsAvailable`: no
+ * block is proposed and no timeout runs while there is nothing to finalise (docs/consensus.md,
+ * "Blocks only when there is something to finalise").
+ */
 export interface StartHeightInput {
   kind: 'startHeight';
+  height: bigint;
+  waitForTxs?: boolean;
+}
+
+/**
+ * The answer to `waitForTxs`: the mempool holds a transaction (or evidence) that can go into
+ * the next block, or the heartbeat interval has passed since the last block.
+ */
+export interface TxsAvailableInput {
+  kind: 'txsAvailable';
   height: bigint;
 }
 
@@ -54,7 +69,7 @@ export interface BlockBuiltInput {
   blockHash: Uint8Array;
 }
 
-export type ConsensusInput = StartHeightInput | ProposalInput | VoteInput | TimeoutInput | BlockValidityInput | BlockBuiltInput;
+export type ConsensusInput = StartHeightInput | TxsAvailableInput | ProposalInput | VoteInput | TimeoutInput | BlockValidityInput | BlockBuiltInput;
 
 // ---- effects -------------------------------------------------------------------------------
 
@@ -108,6 +123,15 @@ export interface DecideEffect {
   certificate: CommitCertificate;
 }
 
+/**
+ * Round 0 of `height` waits: answer with `txsAvailable` once the mempool holds something the
+ * next block can include, or once the heartbeat interval since the last block has passed.
+ */
+export interface WaitForTxsEffect {
+  kind: 'waitForTxs';
+  height: bigint;
+}
+
 /** A validator signed two different block hashes at one height, round and vote type. */
 export interface EvidenceEffect {
   kind: 'evidence';
@@ -121,6 +145,7 @@ export type ConsensusEffect =
   | ScheduleTimeoutEffect
   | RequestBlockValidationEffect
   | ProposeBlockEffect
+  | WaitForTxsEffect
   | DecideEffect
   | EvidenceEffect;
 
@@ -185,6 +210,8 @@ export interface ConsensusState {
   readonly prevoteTimeoutScheduled: boolean;
   readonly polkaSeen: boolean;
   readonly precommitTimeoutScheduled: boolean;
+  /** Round 0 has not started its clock: waiting for `txsAvailable` (see StartHeightInput). */
+  readonly waitingForTxs: boolean;
   /** Our block built for (height, round) when we are proposer and waiting for `blockBuilt`. */
   readonly awaitingBlockForRound: number | undefined;
   readonly lastSign: SignRecord | undefined;

@@ -11,7 +11,7 @@ import type { Accounts } from '../protocol/state.ts';
 import { bitsToTarget, hashFromDisplayHex, hashToDisplayHex, POW_LIMITS, type BitcoinNetworkName } from '../anchor/verify-bitcoin.ts';
 
 /** The genesis format this software reads and writes (docs/genesis.md). */
-export const GENESIS_VERSION = 2;
+export const GENESIS_VERSION = 3;
 
 /** 1 PAN = 10^8 base units. */
 export const BASE_UNITS_PER_PAN = 100_000_000n;
@@ -32,6 +32,13 @@ export interface ConsensusParams {
   timeoutDeltaMs: number;
   /** Pause after a commit before the next height starts. */
   blockIntervalMs: number;
+  /**
+   * Longest gap between blocks on an idle chain: a height with nothing to finalise is proposed
+   * only once this long has passed since the previous block's time (docs/consensus.md).
+   */
+  heartbeatMs: number;
+  /** At most one Bitcoin anchor transaction per this many seconds, none when nothing is new (docs/anchor.md). */
+  anchorIntervalSeconds: number;
 }
 
 export interface GenesisValidator {
@@ -89,6 +96,16 @@ export const DEFAULT_PARAMS: ConsensusParams = {
   timeoutPrecommitMs: 500,
   timeoutDeltaMs: 250,
   blockIntervalMs: 500,
+  // 120 s: an empty block of four validators costs about 32 KB of LevelDB per node (issue 29:
+  // its commit certificate alone holds three or four 3,309-byte ML-DSA-65 signatures), so an
+  // idle chain grows about 23 MB a day per node, half the 50 MB budget. The margin pays for
+  // larger validator sets (every signer adds a signature to each block) and LevelDB's own
+  // overhead; 55 s would spend the whole budget on four validators. A block every two
+  // minutes still shows monitors and light clients that the chain is alive.
+  heartbeatMs: 120_000,
+  // 600 s, Bitcoin's mean block interval: at most 144 anchor transactions a day under any
+  // load, so the fee bill is bounded, and an anchor rarely waits for the previous one to confirm.
+  anchorIntervalSeconds: 600,
 };
 
 const PARAM_LIMITS: Record<Exclude<keyof ConsensusParams, 'minFee'>, [number, number]> = {
@@ -99,6 +116,8 @@ const PARAM_LIMITS: Record<Exclude<keyof ConsensusParams, 'minFee'>, [number, nu
   timeoutPrecommitMs: [1, 600_000],
   timeoutDeltaMs: [0, 600_000],
   blockIntervalMs: [0, 600_000],
+  heartbeatMs: [100, 86_400_000],
+  anchorIntervalSeconds: [1, 86_400],
 };
 
 // ---- parsing and validation -----------------------------------------------------------------
@@ -198,7 +217,10 @@ function assertVersion(json: unknown): void {
   const obj = json as Record<string, unknown>;
   // Before the field check: a version 1 file should hear "old version", not "missing field".
   if (!('version' in obj) || obj.version === 1) {
-    fail('version', `this is a version 1 genesis (it has no "version" member and names no Bitcoin network); this software reads version ${GENESIS_VERSION}: add "version": ${GENESIS_VERSION} and a "bitcoin" section (docs/genesis.md). The genesis hash changes, so this starts a new chain`);
+    fail('version', `this is a version 1 genesis (it has no "version" member and names no Bitcoin network); this software reads version ${GENESIS_VERSION}: add "version": ${GENESIS_VERSION}, a "bitcoin" section and params "heartbeatMs" and "anchorIntervalSeconds" (docs/genesis.md). The genesis hash changes, so this starts a new chain`);
+  }
+  if (obj.version === 2) {
+    fail('version', `this is a version 2 genesis (no params.heartbeatMs or params.anchorIntervalSeconds: its validators propose an empty block every blockIntervalMs and anchor by block count); this software reads version ${GENESIS_VERSION}: set "version": ${GENESIS_VERSION} and add "heartbeatMs" and "anchorIntervalSeconds" to "params" (docs/genesis.md). The genesis hash changes, so this starts a new chain`);
   }
   if (obj.version !== GENESIS_VERSION) fail('version', `unsupported version ${describe(obj.version)}; this software reads version ${GENESIS_VERSION}`);
 }
@@ -220,6 +242,7 @@ export function parseGenesis(json: unknown): Genesis {
   for (const [key, limits] of Object.entries(PARAM_LIMITS) as [keyof typeof PARAM_LIMITS, [number, number]][]) {
     params[key] = parseSmallInt(p[key], `params.${key}`, limits);
   }
+  if (params.heartbeatMs < params.blockIntervalMs) fail('params.heartbeatMs', `must be at least blockIntervalMs (${params.blockIntervalMs}), got ${params.heartbeatMs}`);
 
   if (!Array.isArray(top.validators) || top.validators.length === 0) fail('validators', 'must be a non-empty array');
   if (top.validators.length > VALIDATORS_MAX) fail('validators', `at most ${VALIDATORS_MAX} validators`);
@@ -313,6 +336,8 @@ export function encodeGenesis(g: Genesis): Uint8Array {
     .u32(p.timeoutPrecommitMs, 'timeoutPrecommitMs')
     .u32(p.timeoutDeltaMs, 'timeoutDeltaMs')
     .u32(p.blockIntervalMs, 'blockIntervalMs')
+    .u32(p.heartbeatMs, 'heartbeatMs')
+    .u32(p.anchorIntervalSeconds, 'anchorIntervalSeconds')
     .list(g.validators, VALIDATORS_MAX, 'validators', (w, v) => {
       w.string(v.name, NAME_MAX, 'name').fixed(v.publicKey, PUBLIC_KEY_SIZE, 'publicKey').u64(v.power, 'power');
     })

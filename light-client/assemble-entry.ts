@@ -3,12 +3,13 @@
 // never made from a broken record); it keeps the entries' leaf hashes (32 bytes each), the key
 // changes and the checkpoints' commitment bundles, and reads the record a second time only to
 // find the intent of a proven outcome.
-import { inclusionProof } from '../protocol/merkle.ts';
+import { consistencyProof, inclusionProof, rootOf } from '../protocol/merkle.ts';
 import { parseStrictJson } from '../protocol/strict-json.ts';
 import { entryHash, entryLeafHash } from '../oar/entry.ts';
 import type { ParsedEntry, RecordItem } from '../oar/record.ts';
 import { RecordVerifier } from '../oar/verify.ts';
 import { ENTRY_BUNDLE_VERSION, entryBundleToJson, type IncludedEntry } from './entry-bundle.ts';
+import { consistencyProofToJson } from './consistency.ts';
 
 /** Reads the record's items from the start; called again for a second pass. */
 export type RecordSource = () => AsyncIterable<RecordItem>;
@@ -97,4 +98,28 @@ export async function assembleEntryBundle(source: RecordSource, sequence: number
 async function findEntry(source: RecordSource, sequence: number): Promise<ParsedEntry | undefined> {
   for await (const item of source()) if (item.type === 'entry' && item.signed.entry.sequence === sequence) return item;
   return undefined;
+}
+
+/**
+ * The consistency proof file (docs/consistency-proof.md) between two sizes of a whole record,
+ * from the record's own entries: what `pantheon oar prove-consistency` writes for
+ * `pantheon verify later.json --earlier earlier.json --consistency file`.
+ */
+export async function assembleConsistencyProof(source: RecordSource, fromSize: number, toSize: number): Promise<Record<string, unknown>> {
+  const verifier = new RecordVerifier({ signatures: 'last' });
+  const leaves: Uint8Array[] = [];
+  let chainId = '';
+  let logId = '';
+  for await (const item of source()) {
+    verifier.push(item);
+    if (item.type === 'header') {
+      if (item.header.firstSequence !== 0) throw new ProveError(`the record starts at entry ${item.header.firstSequence}: a consistency proof needs the whole record from entry 0`);
+      ({ chainId, logId } = item.header);
+    } else if (item.type === 'entry') leaves.push(entryLeafHash(entryHash(chainId, item.signedBytes)));
+  }
+  verifier.finish();
+  if (!(fromSize >= 1 && fromSize < toSize)) throw new ProveError(`--from must be at least 1 and below --to (got ${fromSize} and ${toSize})`);
+  if (toSize > leaves.length) throw new ProveError(`the record holds ${leaves.length} entries, fewer than --to ${toSize}`);
+  const tree = leaves.slice(0, toSize);
+  return consistencyProofToJson({ logId, fromSize: BigInt(fromSize), fromRoot: rootOf(tree, 0, fromSize), toSize: BigInt(toSize), toRoot: rootOf(tree), proof: consistencyProof(tree, fromSize) });
 }

@@ -13,7 +13,7 @@ import { parseCanonicalJson } from '../oar/jcs.ts';
 import { BundleFormatError } from './bundle.ts';
 import { parseEntryBundle, type EntryBundle, type IncludedEntry } from './entry-bundle.ts';
 import { fail, runSteps, STEP_TITLES, type Check, type StepName, type StepResult } from './steps.ts';
-import { verifyBundle, type VerifyOptions, type VerifyResult } from './verify.ts';
+import { verifyBundleFacts, type Facts, type VerifyOptions, type VerifyResult } from './verify.ts';
 import type { Summary } from './summary.ts';
 
 export interface EntryVerifyResult {
@@ -39,7 +39,7 @@ export function verifyEntryBundle(input: unknown, options: VerifyOptions): Entry
   if (!decoded) return finish([...format.steps, ...notRun(ENTRY_STEPS, 'entry-format')], 'entry-format');
 
   const d: Decoded = decoded;
-  const commitment = verifyBundle(d.bundle.commitmentBundle, options);
+  const commitment = verifyBundleFacts(d.bundle.commitmentBundle, options);
   if (!commitment.ok) return finish([...format.steps, ...commitment.steps, ...notRun(ENTRY_STEPS, commitment.failedStep!)], commitment.failedStep);
 
   const chainId = d.bundle.chainId;
@@ -199,7 +199,7 @@ function finish(steps: StepResult[], failedStep: StepName | undefined): EntryVer
 
 const PAYLOAD_SHOWN_MAX = 300;
 
-function entrySummary(d: Decoded, commitment: VerifyResult, keyAt: (sequence: number) => { key: Uint8Array; from?: number }): Summary {
+function entrySummary(d: Decoded, commitment: VerifyResult & { facts: Facts }, keyAt: (sequence: number) => { key: Uint8Array; from?: number }): Summary {
   const e = d.entry.entry;
   const p = d.partner?.entry;
   const S = d.bundle.checkpointSize;

@@ -13,7 +13,7 @@ import { verifyConsistency } from '../protocol/merkle.ts';
 import { parseStrictJson } from '../protocol/strict-json.ts';
 import { RECORD_MAGIC, RecordFormatError, RecordParser, type RecordItem } from '../oar/record.ts';
 import { jobMessage, RecordVerifier, RecordVerifyError, type RecordSummary, type SignatureJob, type VerifyStep } from '../oar/verify.ts';
-import { verifyBundle, type VerifyOptions } from './verify.ts';
+import { verifyBundleFacts, type VerifyOptions } from './verify.ts';
 import type { Summary } from './summary.ts';
 
 /** The record verifier's steps, then the audit's own (docs/record-audit.md, "Steps"). */
@@ -181,7 +181,7 @@ export async function auditRecord(chunks: AsyncIterable<Uint8Array> | Iterable<U
     } catch {
       throw at('commitment-bundle', 'the stored commitment bundle is not UTF-8 text');
     }
-    const result = verifyBundle(text, options);
+    const result = verifyBundleFacts(text, options);
     if (!result.ok) {
       const bad = result.steps.find((s) => s.status === 'fail');
       throw at('commitment-bundle', `the stored commitment bundle does not verify: step "${result.failedStep}" failed: ${bad?.detail ?? ''}`);

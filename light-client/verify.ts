@@ -50,11 +50,15 @@ export interface VerifyResult {
   /** The first step that failed (later steps are reported as not run). */
   failedStep?: StepName;
   summary: Summary;
-  /** What the steps established, for a caller that proves more on top (an entry bundle). */
-  facts: Facts;
 }
 
 export function verifyBundle(input: unknown, options: VerifyOptions): VerifyResult {
+  const { facts: _facts, ...result } = verifyBundleFacts(input, options);
+  return result;
+}
+
+/** verifyBundle, with the facts the steps established: for a caller that proves more on top (an entry bundle). */
+export function verifyBundleFacts(input: unknown, options: VerifyOptions): VerifyResult & { facts: Facts } {
   const facts: Facts = {};
   const minConfirmations = options.minBtcConfirmations ?? DEFAULT_MIN_BTC_CONFIRMATIONS;
   const need = <T>(value: T | undefined): T => value as T; // steps run in order, so earlier facts exist

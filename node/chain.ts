@@ -149,7 +149,7 @@ export class Chain {
    * Runs transactions on a copy-on-write view of the accounts. With `skipInvalid` (building)
    * a bad transaction is left out; without it (validating) any bad transaction fails the block.
    */
-  private execute(txBytes: readonly Uint8Array[], proposer: Uint8Array, skipInvalid: boolean) {
+  private execute(txBytes: readonly Uint8Array[], proposer: Uint8Array, skipInvalid: boolean, onSkipped?: (bytes: Uint8Array, error: string, kind: 'tx' | 'evidence') => void) {
     // Only the accounts a transaction touches are copied in; the base stays untouched until commit.
     const touched: Accounts = new Map();
     const copyIn = (key: string) => {
@@ -172,6 +172,7 @@ export class Chain {
       const admitted = this.admitTx(bytes);
       const fail = (error: string) => {
         if (!skipInvalid) throw new Error(`transaction ${txIds.length}: ${error}`);
+        onSkipped?.(bytes, error, 'tx');
       };
       if ('error' in admitted) {
         fail(admitted.error);
@@ -264,8 +265,12 @@ export class Chain {
     return { keys: [...keys] };
   }
 
-  /** The proposer's block for the next height: mempool candidates in order, bad ones skipped. */
-  async buildBlock(candidates: readonly Uint8Array[], evidence: readonly Uint8Array[], proposer: Uint8Array, nowMs: number): Promise<Block> {
+  /**
+   * The proposer's block for the next height: mempool candidates in order, bad ones skipped
+   * (and reported to `onSkipped`, so the caller can drop them: left in the mempool, a
+   * transaction that can never be included would make every height look busy).
+   */
+  async buildBlock(candidates: readonly Uint8Array[], evidence: readonly Uint8Array[], proposer: Uint8Array, nowMs: number, onSkipped?: (bytes: Uint8Array, error: string, kind: 'tx' | 'evidence') => void): Promise<Block> {
     const params = this.genesis.params;
     // Evidence first (each checked once), then transactions in the bytes that are left.
     const usable: Uint8Array[] = [];
@@ -274,7 +279,10 @@ export class Chain {
     for (const e of evidence) {
       if (usable.length >= BLOCK_EVIDENCE_MAX || bytes + e.length + 4 > params.blockBytesMax / 2) break;
       const r = await this.checkOneEvidence(e, taken);
-      if ('error' in r) continue;
+      if ('error' in r) {
+        onSkipped?.(e, r.error, 'evidence');
+        continue;
+      }
       taken.add(r.key);
       usable.push(e);
       bytes += e.length + 4;
@@ -285,7 +293,7 @@ export class Chain {
       limited.push(tx);
       bytes += tx.length + 4;
     }
-    const run = this.execute(limited, proposer, true);
+    const run = this.execute(limited, proposer, true, onSkipped);
     const lastTime = this.lastHeader?.timeMs ?? this.genesis.genesisTimeMs;
     const header: BlockHeader = {
       chainId: this.chainId,

@@ -11,6 +11,7 @@ import { encodeCertificate } from '../protocol/certificate.ts';
 import { encodeEvidence } from '../protocol/evidence.ts';
 import { encodeProposalEnvelope, encodeVoteEnvelope } from '../protocol/gossip.ts';
 import { encodeProposal, encodeVote } from '../protocol/vote.ts';
+import { decodeTx, txId, txSender } from '../protocol/tx.ts';
 import type { Chain } from './chain.ts';
 import type { Logger } from './log.ts';
 import type { Mempool } from './mempool.ts';
@@ -21,7 +22,7 @@ import type { NodeStore } from './store.ts';
 const PENDING_BLOCKS_MAX = 64;
 const EVIDENCE_POOL_MAX = 256;
 
-/** Empty blocks come every block interval on an idle chain: logged at debug, so idle logs stay quiet. */
+/** Empty blocks are the idle chain's heartbeat: logged at debug, so idle logs stay quiet. */
 function isEmptyBlock(block: Block): boolean {
   return block.txs.length === 0 && block.evidence.length === 0;
 }
@@ -39,6 +40,8 @@ export interface DriverOptions {
   onCommitted: (block: Block, hashHex: string, txIds: readonly string[], evidenceKeys: readonly string[]) => void;
   /** Called when a decided block is not at hand: the syncer fetches it from peers. */
   onMissingBlock: () => void;
+  /** A mempool transaction that a block can never include (refused by the state rules): forget it. */
+  onUnincludable?: (txIdHex: string, error: string) => void;
 }
 
 export class ConsensusDriver {
@@ -52,6 +55,9 @@ export class ConsensusDriver {
   private rebroadcastTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private lastRebroadcastHeight = -1n;
+  /** The height whose round 0 waits for something to finalise (the core's waitForTxs), if any. */
+  private waitingHeight: bigint | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: DriverOptions) {
     this.state = this.freshState(undefined);
@@ -88,7 +94,7 @@ export class ConsensusDriver {
     const saved = this.o.validator?.signer.record;
     this.state = this.freshState(saved);
     if (saved) this.o.log('info', 'resuming from the last-sign record', { height: this.state.lastSign?.height, round: this.state.lastSign?.round, step: this.state.lastSign?.step });
-    this.input({ kind: 'startHeight', height: this.o.chain.height + 1n });
+    this.input(this.startHeightInput(this.o.chain.height + 1n));
     this.rebroadcastTimer = setInterval(() => this.rebroadcast(), this.o.rebroadcastMs);
   }
 
@@ -96,6 +102,7 @@ export class ConsensusDriver {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    this.stopWaiting();
     if (this.rebroadcastTimer) clearInterval(this.rebroadcastTimer);
     return this.queue;
   }
@@ -126,6 +133,7 @@ export class ConsensusDriver {
   addEvidence(key: string, bytes: Uint8Array): boolean {
     if (this.evidencePool.has(key) || this.evidencePool.size >= EVIDENCE_POOL_MAX) return false;
     this.evidencePool.set(key, bytes);
+    this.notifyIncludable();
     return true;
   }
 
@@ -137,12 +145,63 @@ export class ConsensusDriver {
   async restartAtChainHeight(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    this.stopWaiting();
     this.pendingBlocks.clear();
     this.lastSent.clear();
     this.state = this.freshState(this.state.lastSign);
-    const r = step(this.state, { kind: 'startHeight', height: this.o.chain.height + 1n });
+    const r = step(this.state, this.startHeightInput(this.o.chain.height + 1n));
     this.state = r.state;
     await this.performAll(r.effects);
+  }
+
+  /**
+   * Every height but the first waits for something to finalise (docs/consensus.md, "Blocks
+   * only when there is something to finalise"); block 1 is proposed at once, so a new chain
+   * shows it is live without waiting a heartbeat.
+   */
+  private startHeightInput(height: bigint): ConsensusInput {
+    return { kind: 'startHeight', height, waitForTxs: height > 1n };
+  }
+
+  /**
+   * Something may have become includable (a transaction admitted, evidence added): ends the
+   * wait of round 0 at once when it has. Cheap when nothing waits.
+   */
+  notifyIncludable(): void {
+    if (this.waitingHeight === undefined || this.stopped) return;
+    if (this.hasIncludable()) this.endWait(this.waitingHeight);
+  }
+
+  /** A transaction the next block can take (its sender's next nonce), or evidence. */
+  private hasIncludable(): boolean {
+    const { chain, mempool } = this.o;
+    return this.evidencePool.size > 0 || mempool.candidates((sender) => chain.account(sender)?.nonce ?? 0n, 1).length > 0;
+  }
+
+  private beginWait(height: bigint): void {
+    this.stopWaiting();
+    this.waitingHeight = height;
+    if (this.hasIncludable()) return this.endWait(height);
+    // The heartbeat counts from the previous block's time, so a node restarted after a quiet
+    // hour proposes at once instead of waiting a full heartbeat more.
+    const { chain } = this.o;
+    const lastTimeMs = Number(chain.lastHeader?.timeMs ?? chain.genesis.genesisTimeMs);
+    const delayMs = Math.max(0, lastTimeMs + chain.genesis.params.heartbeatMs - Date.now());
+    this.heartbeatTimer = setTimeout(() => {
+      this.heartbeatTimer = undefined;
+      if (this.waitingHeight === height) this.endWait(height);
+    }, delayMs);
+  }
+
+  private endWait(height: bigint): void {
+    this.stopWaiting();
+    this.input({ kind: 'txsAvailable', height });
+  }
+
+  private stopWaiting(): void {
+    this.waitingHeight = undefined;
+    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
   }
 
   private async handle(input: ConsensusInput): Promise<void> {
@@ -204,6 +263,9 @@ export class ConsensusDriver {
         this.input({ kind: 'vote', vote });
         return;
       }
+      case 'waitForTxs':
+        this.beginWait(e.height);
+        return;
       case 'scheduleTimeout':
         this.schedule(e.durationMs, { kind: 'timeout', timeout: e.timeout, height: e.height, round: e.round });
         return;
@@ -219,7 +281,25 @@ export class ConsensusDriver {
       case 'proposeBlock': {
         if (!validator) return;
         const candidates = this.o.mempool.candidates((sender) => chain.account(sender)?.nonce ?? 0n, chain.genesis.params.blockTxsMax);
-        const block = await chain.buildBlock(candidates, [...this.evidencePool.values()], chain.validators.addresses[validator.index], Date.now());
+        // Per sender only the first refusal is the transaction's own fault; the ones after it
+        // were refused for the nonce gap it leaves, and wait (not includable) for a new one.
+        const refusedSenders = new Set<string>();
+        const block = await chain.buildBlock(candidates, [...this.evidencePool.values()], chain.validators.addresses[validator.index], Date.now(), (bytes, error, kind) => {
+          if (kind === 'evidence') {
+            // Already committed, or invalid: it can never go into a block, so it must not keep heights busy.
+            for (const [key, pooled] of this.evidencePool) if (pooled === bytes) this.evidencePool.delete(key);
+            return;
+          }
+          try {
+            const tx = decodeTx(bytes);
+            const sender = bytesToHex(txSender(tx));
+            if (refusedSenders.has(sender)) return;
+            refusedSenders.add(sender);
+            this.o.onUnincludable?.(bytesToHex(txId(tx)), error);
+          } catch {
+            // it was admitted, so it decodes
+          }
+        });
         this.offerBlock(block);
         this.input({ kind: 'blockBuilt', height: e.height, round: e.round, blockHash: blockHash(block.header) });
         return;
@@ -239,7 +319,8 @@ export class ConsensusDriver {
         this.lastSent.clear();
         log(isEmptyBlock(block) ? 'debug' : 'info', 'committed', { height: e.height, round: e.round, txs: block.txs.length, block: hashHex.slice(0, 16), signers: e.certificate.signatures.length });
         this.o.onCommitted(block, hashHex, run.txIds, run.evidenceKeys);
-        this.schedule(chain.genesis.params.blockIntervalMs, { kind: 'startHeight', height: e.height + 1n });
+        this.stopWaiting();
+        this.schedule(chain.genesis.params.blockIntervalMs, this.startHeightInput(e.height + 1n));
         return;
       }
       case 'evidence': {

@@ -50,12 +50,21 @@ export interface NodeConfig {
 
 export interface AnchorOptions {
   rpc: BitcoinRpcOptions;
-  intervalHeights: number;
   confirmations: number;
   pollMs?: number;
 }
 
 const SEEN_VOTES_MAX = 10_000;
+
+/**
+ * Whether a committed block finalised something new for the anchor (docs/anchor.md): a
+ * transaction other than an anchor attestation, or evidence. Heartbeat blocks and blocks of
+ * attestations alone are not new.
+ */
+export function holdsSomethingNew(block: Block): boolean {
+  if (block.evidence.length > 0) return true;
+  return block.txs.some((bytes) => decodeTx(bytes).payload.kind !== 'anchorAttestation');
+}
 
 export class PantheonNode {
   readonly log: Logger;
@@ -135,6 +144,7 @@ export class PantheonNode {
         rebroadcastMs: config.rebroadcastMs ?? 2000,
         onCommitted: (block, hashHex, txIds, evidenceKeys) => node?.afterCommit(block, hashHex, txIds, evidenceKeys),
         onMissingBlock: () => node?.syncer.poke(),
+        onUnincludable: (id, error) => node?.dropUnincludable(id, error),
       });
       syncer = new Syncer(chain, driver, network, log, config.syncIntervalMs ?? 1000, (block, hashHex, txIds, evidenceKeys) => node?.afterCommit(block, hashHex, txIds, evidenceKeys));
       node = new PantheonNode(config, store, chain, mempool, network, driver, syncer, validatorIndex, log, metrics);
@@ -170,7 +180,28 @@ export class PantheonNode {
     for (const key of evidenceKeys) this.driver.evidencePool.delete(key);
     this.metrics.markCommitted(txIds, Number(block.header.timeMs), this.lastBlockTimeMs);
     this.lastBlockTimeMs = Number(block.header.timeMs);
-    if (this.anchorer) this.anchorPasses!.watch(this.anchorer.tick({ height: block.header.height, root: hexToBytes(hashHex, 'block hash', 32) }));
+    // Only blocks with something new count for anchoring: a heartbeat block, or one holding
+    // only anchor attestations, would otherwise make every anchor trigger the next.
+    if (this.anchorer && holdsSomethingNew(block)) this.anchorPasses!.watch(this.anchorer.tick({ height: block.header.height, root: hexToBytes(hashHex, 'block hash', 32) }));
+  }
+
+  /** A transaction the state rules refuse for good (seen when building a block): out of the mempool. */
+  private dropUnincludable(id: string, error: string): void {
+    if (!this.mempool.has(id)) return;
+    this.mempool.remove(id);
+    void this.store.deleteMempoolTx(id).catch(() => undefined);
+    this.log('warn', 'dropped a pending transaction that no block can include', { txId: id, error });
+  }
+
+  /** The newest block holding something new, searching back from the tip to `above` (exclusive). */
+  private async newestBlockWithSomethingNew(above: bigint): Promise<{ height: bigint; hash: Uint8Array } | undefined> {
+    for (let h = this.chain.height; h > above && h > 0n; h--) {
+      const bytes = await this.store.block(h);
+      if (!bytes) return undefined;
+      const block = decodeBlock(bytes);
+      if (holdsSomethingNew(block)) return { height: h, hash: blockHash(block.header) };
+    }
+    return undefined;
   }
 
   private connectMetrics(): void {
@@ -204,13 +235,17 @@ export class PantheonNode {
       dataDir: join(this.config.dataDir, 'anchor'),
       chainId: this.chain.chainId,
       rpc: this.bitcoinRpc,
-      intervalHeights: o.intervalHeights,
+      intervalSeconds: this.config.genesis.params.anchorIntervalSeconds,
       confirmations: o.confirmations,
       expectedNetwork: this.config.genesis.bitcoin.network,
       onAttestation: (a) => this.submitAttestation(a),
       log: (line, level) => this.log(level ?? 'info', line, { component: 'anchor' }),
     });
-    this.log('info', 'anchoring enabled', { bitcoinAddress: this.anchorer.address, intervalHeights: o.intervalHeights, confirmations: o.confirmations });
+    this.log('info', 'anchoring enabled', { bitcoinAddress: this.anchorer.address, intervalSeconds: this.config.genesis.params.anchorIntervalSeconds, confirmations: o.confirmations });
+    // After a restart: what was final before it and is not anchored yet still needs its anchor.
+    const anchored = this.anchorer.anchoredHeight();
+    const pending = await this.newestBlockWithSomethingNew(anchored);
+    if (pending) this.anchorPasses.watch(this.anchorer.tick({ height: pending.height, root: pending.hash }));
     this.anchorPoll = setInterval(() => this.anchorer && this.anchorPasses!.watch(this.anchorer.poll()), o.pollMs ?? 2000);
   }
 
@@ -313,6 +348,7 @@ export class PantheonNode {
     if (!added.ok) return { ok: false, error: added.error, duplicate: added.duplicate };
     if (options.persist) await this.store.putMempoolTx(id, bytes);
     if (options.gossip) await this.network.publish('tx', bytes).catch((err) => this.log('warn', 'gossip publish failed', { error: (err as Error).message }));
+    this.driver.notifyIncludable();
     this.metrics.transactionsAdmitted.inc();
     if (options.persist) this.metrics.markSubmitted(id);
     return { ok: true, txId: id };
@@ -385,11 +421,13 @@ export class PantheonNode {
       return 'accept';
     });
 
-    this.network.setHandler('evidence', (data, from) => {
+    this.network.setHandler('evidence', async (data, from) => {
       try {
         const e = decodeEvidence(data);
         const bad = checkEvidence(e, this.chain.chainId, this.chain.validators);
         if (bad) return verdict('evidence', 'reject', from, bad);
+        // Committed evidence never goes into a block again: pooled, it would keep every height busy.
+        if (await this.store.hasEvidence(evidenceKey(e))) return { verdict: 'ignore', reason: 'evidence already committed' };
         return this.driver.addEvidence(evidenceKey(e), data) ? 'accept' : { verdict: 'ignore', reason: 'evidence already known, or the evidence pool is full' };
       } catch (err) {
         return verdict('evidence', 'reject', from, (err as Error).message);

@@ -7,7 +7,7 @@ import { Writer } from './encoding.ts';
 /** The registry of tags. docs/tags.md lists the same table; a test keeps them equal. */
 export const TAGS = {
   address: 'pantheon/address/v1',
-  genesis: 'pantheon/genesis/v2',
+  genesis: 'pantheon/genesis/v3',
   validatorSet: 'pantheon/validator-set/v1',
   tx: 'pantheon/tx/v1',
   txLeaf: 'pantheon/tx-leaf/v1',

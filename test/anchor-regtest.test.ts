@@ -185,4 +185,47 @@ describe(`anchorer on a real regtest node`, () => {
     expect(await isAttestationOnBestChain(node.rpc, a, K)).toBe(true);
     expect(await isAttestationOnBestChain(node.rpc, { blockHash: anchorBlockHash, blockHeight: anchorBlockHeight }, 1)).toBe(false);
   });
+
+  it('intervals in seconds (as the node counts them, from genesis): nothing new sends nothing however long; a new root waits for the next interval', async () => {
+    let nowMs = 1_000_000_000_000; // a clock of our own: the test never waits for real time
+    const seconds = 600;
+    const timed = await Anchorer.open({
+      dataDir: path.join(dir, 'anchorer-seconds'),
+      chainId: CHAIN_ID,
+      rpc: node.rpc,
+      intervalSeconds: seconds,
+      nowMs: () => nowMs,
+      confirmations: K,
+      log: (l) => logs.push(l),
+    });
+    try {
+      await node.rpc.generateToAddress(110, timed.address); // mature coinbases of its own
+      await timed.tick({ height: 7, root: rootFor(7) });
+      expect(timed.status().unconfirmed.map((u) => u.pantheonHeight)).toEqual(['7']);
+      await mine(1);
+      await timed.poll();
+      const sent = () => timed.figures().anchorsSent;
+      expect(sent()).toBe(1);
+      // The same root again, across ten intervals of an idle chain: no transaction at all.
+      for (let i = 0; i < 10; i++) {
+        nowMs += seconds * 1000;
+        await timed.tick({ height: 7, root: rootFor(7) });
+        await timed.poll();
+      }
+      expect(sent()).toBe(1);
+      // Something new in the interval already used waits; the first pass of the next interval sends it.
+      await timed.tick({ height: 9, root: rootFor(9) });
+      expect(sent()).toBe(2); // ten intervals have passed since the last send
+      await mine(1);
+      await timed.tick({ height: 12, root: rootFor(12) });
+      await timed.poll();
+      expect(sent()).toBe(2);
+      nowMs += seconds * 1000;
+      await timed.poll();
+      expect(sent()).toBe(3);
+      expect(timed.status().unconfirmed.map((u) => u.pantheonHeight)).toEqual(['12']);
+    } finally {
+      await timed.close();
+    }
+  });
 });

@@ -96,7 +96,14 @@ describe('pantheon CLI', () => {
     writeFileSync(v1Path, JSON.stringify(v1));
     const old = pantheon(['genesis', 'verify', v1Path]);
     expect(old.code).toBe(1);
-    expect(old.stderr).toMatch(/v1\.json: genesis version: this is a version 1 genesis .*add "version": 2 and a "bitcoin" section/);
+    expect(old.stderr).toMatch(/v1\.json: genesis version: this is a version 1 genesis .*add "version": 3, a "bitcoin" section and params "heartbeatMs" and "anchorIntervalSeconds"/);
+    // Version 2 (before issue 29): no heartbeat, anchoring by block count; refused by name, with the way forward.
+    const { heartbeatMs: _h, anchorIntervalSeconds: _a, ...v2params } = good.params;
+    const v2Path = join(out, 'v2.json');
+    writeFileSync(v2Path, JSON.stringify({ ...good, version: 2, params: v2params }));
+    const v2 = pantheon(['genesis', 'verify', v2Path]);
+    expect(v2.code).toBe(1);
+    expect(v2.stderr).toMatch(/v2\.json: genesis version: this is a version 2 genesis .*set "version": 3 and add "heartbeatMs" and "anchorIntervalSeconds" to "params"/);
     // Two members of one name: JSON.parse would keep the last; the reader refuses the file.
     const dup = join(out, 'dup.json');
     writeFileSync(dup, JSON.stringify(good, null, 2).replace('"chainId":', '"chainId": "pantheon-other-1",\n  "chainId":'));
@@ -114,10 +121,26 @@ describe('pantheon CLI', () => {
     const init = pantheon(['genesis', 'init', '--validators', '1', '--out', out, '--bitcoin-network', 'mainnet', '--bitcoin-checkpoint', checkpoint, '--json']);
     expect(init.code, init.stderr).toBe(0);
     const g = JSON.parse(readFileSync(JSON.parse(init.stdout).genesis, 'utf8'));
-    expect(g.version).toBe(2);
+    expect(g.version).toBe(3);
     expect(g.bitcoin).toEqual({ network: 'mainnet', checkpoint: { height: 840000, hash: '0000000000000000000320283a032748cef8227873ff4872689bf23f1cda83a5', bits: '17034219' } });
     const verify = pantheon(['genesis', 'verify', join(out, 'genesis.json')]);
     expect(verify.stdout).toMatch(/bitcoin +anchors into mainnet; work floor from checkpoint 840000 0{19}320283a0/);
+  }, 180_000);
+
+  it('genesis init sets the heartbeat and the anchor interval; bad values are usage errors', () => {
+    const out = join(dir, 'idle');
+    const defaults = JSON.parse(readFileSync(JSON.parse(pantheon(['genesis', 'init', '--validators', '1', '--out', join(dir, 'idle-default'), '--json']).stdout).genesis, 'utf8'));
+    expect([defaults.params.heartbeatMs, defaults.params.anchorIntervalSeconds]).toEqual([120_000, 600]);
+    const init = pantheon(['genesis', 'init', '--validators', '1', '--out', out, '--heartbeat-seconds', '2.5', '--anchor-interval-seconds', '30', '--json']);
+    expect(init.code, init.stderr).toBe(0);
+    const g = JSON.parse(readFileSync(JSON.parse(init.stdout).genesis, 'utf8'));
+    expect([g.params.heartbeatMs, g.params.anchorIntervalSeconds]).toEqual([2500, 30]);
+    const tooShort = pantheon(['genesis', 'init', '--validators', '1', '--out', join(dir, 'idle2'), '--heartbeat-seconds', '0.1']);
+    expect(tooShort.code).toBe(2);
+    expect(tooShort.stderr).toMatch(/--heartbeat-seconds must be a number of seconds from 0\.5 to 86400/);
+    const zero = pantheon(['genesis', 'init', '--validators', '1', '--out', join(dir, 'idle3'), '--anchor-interval-seconds', '0']);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toMatch(/--anchor-interval-seconds must be an integer from 1 to 86400/);
   }, 180_000);
 
   it('keys new never overwrites, and a readable key file is refused', () => {

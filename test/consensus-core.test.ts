@@ -140,6 +140,60 @@ describe('one round, no faults', () => {
   });
 });
 
+describe('blocks only when there is something to finalise (waitForTxs, issue 29)', () => {
+  const waitStart: ConsensusInput = { kind: 'startHeight', height: 1n, waitForTxs: true };
+  const available: ConsensusInput = { kind: 'txsAvailable', height: 1n };
+
+  it('round 0 waits: no proposal, no timeout, until the host says something can be finalised', () => {
+    const me = proposerOf(0);
+    let r = run(core(me), waitStart);
+    expect(r.effects).toEqual([{ kind: 'waitForTxs', height: 1n }]);
+    expect([r.state.round, r.state.step, r.state.waitingForTxs]).toEqual([0, 'propose', true]);
+    // A stale or foreign answer changes nothing.
+    r = run(r.state, { kind: 'txsAvailable', height: 2n });
+    expect(r.effects).toEqual([]);
+    r = run(r.state, available);
+    expect(kinds(r.effects)).toEqual(['proposeBlock', 'scheduleTimeout']); // StartRound(0) proper, L14-L21
+    expect(r.state.waitingForTxs).toBe(false);
+    expect(run(r.state, available).effects).toEqual([]); // a second answer is ignored
+  });
+
+  it('a non-proposer that waits still prevotes a valid proposal at once (L22), so latency does not wait for its own mempool', () => {
+    const me = notProposer(0);
+    let r = run(core(me), waitStart, proposal(0, blockA));
+    expect(kinds(r.effects)).toEqual(['waitForTxs', 'requestBlockValidation']);
+    r = run(r.state, valid(blockA));
+    expect(signedVotes(r.effects).map((v) => [v.type, v.round, bytesToHex(v.blockHash)])).toEqual([['prevote', 0, bytesToHex(blockA)]]);
+    expect(r.state.step).toBe('prevote');
+    // Its own txsAvailable comes later: the round already moved on, nothing more is sent.
+    expect(run(r.state, available).effects).toEqual([]);
+  });
+
+  it('a waiting validator follows f+1 of the power into a higher round (L55): a quiet node never holds the others back', () => {
+    const me = notProposer(0);
+    const r = run(core(me), waitStart, vote('prevote', (me + 1) % 4, 1, ZERO_HASH), vote('prevote', (me + 2) % 4, 1, ZERO_HASH));
+    expect(r.state.round).toBe(1);
+    expect(r.state.waitingForTxs).toBe(false);
+    expect(kinds(r.effects)).toContain('scheduleTimeout');
+  });
+
+  it('decides on 2f+1 precommits while still waiting (L49)', () => {
+    const me = notProposer(0);
+    const others = [0, 1, 2, 3].filter((i) => i !== me);
+    const r = run(core(me), waitStart, ...others.map((i) => vote('precommit', i, 0, blockA)), valid(blockA));
+    expect(kinds(r.effects)).toContain('decide');
+  });
+
+  it('a restart inside a height it signed in resumes at once, without waiting', () => {
+    const me = notProposer(0);
+    let r = run(core(me), start, proposal(0, blockA), valid(blockA));
+    const record = r.state.lastSign!;
+    r = run(core(me, { lastSign: record }), waitStart);
+    expect(kinds(r.effects)).not.toContain('waitForTxs');
+    expect(kinds(r.effects)).toContain('scheduleTimeout');
+  });
+});
+
 describe('locking (L22-L33)', () => {
   function lockedOnA(unsafe?: UnsafeTestVariants): { state: ConsensusState; me: number } {
     const me = [0, 1, 2, 3].find((i) => i !== proposerOf(0) && i !== proposerOf(1) && i !== proposerOf(2))!;

@@ -34,6 +34,39 @@ describe('consensus simulation, all faults on (fast keyed-hash signatures)', () 
   }, 180_000);
 });
 
+describe('idle periods: blocks only when there is something to finalise (issue 29)', () => {
+  it('a calm network left alone for up to 70 minutes at a time: no spurious round, a block soon after each transaction, none in between', async () => {
+    const results = await runSeeds(1, 40, { validators: 4, faults: false, idle: true });
+    expect(failuresOf(results)).toEqual([]);
+    let quietHours = 0;
+    for (const r of results) {
+      const { txAtMs, heartbeatMs } = r.scenario.idle!;
+      const decisions = r.stats.decisionTimes;
+      // No spurious rounds: nothing times out while the chain is idle.
+      expect(r.stats.maxRound, `seed ${r.seed}`).toBe(0);
+      // Height 1 at once; then one height per transaction, each decided within a second of it
+      // (a transaction at a height that is running joins the next one).
+      expect(decisions[0].atMs).toBeLessThan(1000);
+      for (const t of txAtMs) expect(decisions.some((d) => d.atMs >= t && d.atMs <= t + 1000), `seed ${r.seed}: tx at ${t}ms`).toBe(true);
+      // No block without a reason: each later height follows a transaction or a full heartbeat.
+      for (let i = 1; i < decisions.length; i++) {
+        const gapMs = decisions[i].atMs - decisions[i - 1].atMs;
+        const followsTx = txAtMs.some((t) => t > decisions[i - 1].atMs && t <= decisions[i].atMs);
+        expect(followsTx || gapMs >= heartbeatMs, `seed ${r.seed} height ${decisions[i].height}`).toBe(true);
+      }
+      for (let i = 1; i < txAtMs.length; i++) if (txAtMs[i] - txAtMs[i - 1] >= 40 * 60_000) quietHours++;
+    }
+    expect(quietHours).toBeGreaterThan(10); // the seeds really cover long quiet periods
+  }, 120_000);
+
+  it('300 seeds with every fault on and idle heights (heartbeats of 1-8 s, sparse transactions): safe, live after the heal', async () => {
+    const results = await runSeeds(20_001, 300, { validators: 4, faults: true, idle: true });
+    expect(failuresOf(results)).toEqual([]);
+    expect(results.reduce((n, r) => n + r.stats.crashes, 0)).toBeGreaterThan(100);
+    expect(results.some((r) => r.stats.maxRound >= 2)).toBe(true);
+  }, 120_000);
+});
+
 describe('consensus simulation with real ML-DSA-65', () => {
   it('certificates built from real signed precommits verify with protocol verifyCertificate', async () => {
     const crypto = new SimCrypto();

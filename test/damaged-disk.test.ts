@@ -89,8 +89,9 @@ beforeAll(async () => {
   expect(init.code, init.stderr).toBe(0);
   genesisPath = JSON.parse(init.stdout).genesis;
   keyPath = JSON.parse(init.stdout).validatorKeys[0];
-  // Blocks as fast as one validator can make them: a log worth damaging in a few seconds.
-  writeFileSync(genesisPath, readFileSync(genesisPath, 'utf8').replace(/"blockIntervalMs": \d+/, '"blockIntervalMs": 20'));
+  // Blocks as fast as one validator can make them, empty ones too (a heartbeat of 0.1 s): a log
+  // worth damaging in a few seconds.
+  writeFileSync(genesisPath, readFileSync(genesisPath, 'utf8').replace(/"blockIntervalMs": \d+/, '"blockIntervalMs": 20').replace(/"heartbeatMs": \d+/, '"heartbeatMs": 100'));
   const n = start(base);
   await waitFor('the validator to serve its API', () => nodeAddress(base) && api(n.url, '/v1/status'), 60_000);
   await waitFor('height 40', async () => BigInt((await api(n.url, '/v1/status')).height) >= 40n, 60_000);

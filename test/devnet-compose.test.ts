@@ -1,20 +1,27 @@
-// Static checks of the Docker devnet (devnet/docker-compose.yml, Dockerfile, .dockerignore,
-// devnet/compose/*.sh). No Docker engine runs on our machines, so the stack itself is never
-// started here; instead every `pantheon` command in the compose file is parsed against the
-// real CLI's flag table, ports, host names and credentials are cross-checked between services,
-// the genesis command it runs is run for real and verified, and the entrypoint scripts are run
-// against a temporary shared directory.
+// Static checks of the Docker devnet (devnet/docker-compose.yml and its bcoin variant
+// docker-compose.bcoin.yml, Dockerfile, .dockerignore, devnet/compose/). They run in `npm test`
+// without an engine; test/compose/devnet-docker.test.ts (`npm run test:compose`) starts the
+// stack for real. Here every `pantheon` command in the compose file is parsed against the
+// real CLI's flag table; ports (loopback only), host names and the cookie credentials are
+// cross-checked between services; bitcoind's flags are each justified (dead ones refused); the
+// genesis command it runs is run for real and verified; the entrypoint script is run against a
+// temporary shared directory, and the miner against a real bcoin with a cookie file.
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseArgs } from 'node:util';
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from '../node/cli/command.ts';
 import { nodeCommand } from '../node/cli/node-commands.ts';
 import { genesisHashCommand, genesisInit, genesisVerify } from '../node/cli/genesis-commands.ts';
 import { parseBootstrap } from '../node/p2p/bootstrap.ts';
+import { BitcoinRpc } from '../anchor/rpc.ts';
+import { freePort } from '../anchor/regtest-node.ts';
+import { keyFromPrivateKey } from '../anchor/wallet.ts';
+import { waitFor } from '../devnet/processes.ts';
+import { address as bitcoinAddress, Block, networks, payments } from 'bitcoinjs-lib';
 
 const REPO = resolve(import.meta.dirname, '..');
 const COMPOSE_DIR = join(REPO, 'devnet');
@@ -24,6 +31,29 @@ const PANTHEON = join(REPO, 'bin', 'pantheon.js');
 const CLI: Command[] = [nodeCommand, genesisInit, genesisHashCommand, genesisVerify];
 const BITCOIN_IMAGE = /^bitcoin\/bitcoin:\d+\.\d+(\.\d+)?$/;
 const REGTEST_RPC_PORT = 18443;
+const BCOIN_FILE = join(COMPOSE_DIR, 'docker-compose.bcoin.yml');
+/** The Dockerfile stage of the bcoin image (devnet/docker-compose.bcoin.yml). */
+const BCOIN_TARGET = 'bcoin';
+/** Bitcoin Core's data directory in its image; the bcoin image uses the same, cookie included. */
+const BITCOIN_DATADIR = '/home/bitcoin/.bitcoin';
+/** bitcoind flags the devnet needs, each with its reason; any other flag is refused. */
+const BITCOIND_FLAGS: Record<string, string> = {
+  '-regtest': 'a private chain the miner controls',
+  '-server': 'serves JSON-RPC',
+  '-printtoconsole': 'logs to docker logs',
+  '-txindex': 'getrawtransaction on confirmed anchor transactions',
+  '-rpcbind': 'RPC on the compose network, not only inside the container',
+  '-rpcallowip': 'lets the other containers in',
+  '-rpcport': 'the port the anchorer and the miner dial',
+};
+/** Flags that once were here and do nothing for this devnet. */
+const DEAD_FLAGS: Record<string, string> = {
+  '-fallbackfee': 'it sets the fee of bitcoind\'s own wallet, which the anchorer never uses (it signs with its own key and picks its fee, anchor/wallet.ts)',
+  '-paytxfee': 'a wallet setting; the anchorer has no bitcoind wallet',
+  '-wallet': 'the anchorer has no bitcoind wallet',
+};
+/** Flags that would put an RPC credential on a command line (visible in ps and docker inspect). */
+const CREDENTIAL_FLAGS = ['-rpcuser', '-rpcpassword'];
 
 type Doc = Record<string, any>;
 
@@ -52,15 +82,29 @@ function deepInterpolate(value: unknown, env: Record<string, string>, defaults: 
 }
 
 /** Parses compose text (YAML merge keys on, as compose does) and substitutes variables. */
-function loadCompose(text: string, env: Record<string, string> = {}): { doc: Doc; problems: string[] } {
+function loadCompose(text: string, env: Record<string, string> = {}, defaults = new Map<string, Set<string>>()): { doc: Doc; problems: string[] } {
   const raw = parse(text, { merge: true });
-  const defaults = new Map<string, Set<string>>();
   const doc = deepInterpolate(raw, env, defaults) as Doc;
   const problems: string[] = [];
   for (const [name, values] of defaults) {
     if (values.size > 1) problems.push(`variable ${name} has different defaults: ${[...values].join(', ')}`);
   }
   return { doc, problems };
+}
+
+/**
+ * Compose's merge of an override file (`-f a.yml -f b.yml`, or COMPOSE_FILE=a.yml:b.yml) for
+ * the keys our override uses: mappings merge key by key; command, entrypoint and
+ * healthcheck.test (sequences) are replaced. Compose merges ports and volumes by target
+ * instead; the bcoin override sets neither, which the test below checks.
+ */
+function mergeCompose(base: unknown, override: unknown): unknown {
+  if (override && typeof override === 'object' && !Array.isArray(override) && base && typeof base === 'object' && !Array.isArray(base)) {
+    const out: Doc = { ...(base as Doc) };
+    for (const [k, v] of Object.entries(override as Doc)) out[k] = k in out ? mergeCompose(out[k], v) : v;
+    return out;
+  }
+  return override;
 }
 
 // ---------------------------------------------------------------- service helpers
@@ -130,11 +174,12 @@ function portOf(hostPort: string): number {
   return Number(/:(\d+)$/.exec(hostPort)?.[1]);
 }
 
-/** "28001:28000" or "127.0.0.1:28001:28000" -> host and container ports. */
-function portMappings(s: Doc): { host: number; container: number }[] {
-  return (s.ports ?? []).map((p: string | number) => {
+/** "28001:28000" or "127.0.0.1:28001:28000" (or the long syntax) -> host address and ports. */
+function portMappings(s: Doc): { hostIp: string | undefined; host: number; container: number }[] {
+  return (s.ports ?? []).map((p: string | number | Doc) => {
+    if (typeof p === 'object') return { hostIp: p.host_ip, host: Number(p.published), container: Number(p.target) };
     const parts = String(p).split(':');
-    return { host: Number(parts.at(-2)), container: Number(parts.at(-1)) };
+    return { hostIp: parts.length === 3 ? parts[0] : undefined, host: Number(parts.at(-2)), container: Number(parts.at(-1)) };
   });
 }
 
@@ -159,11 +204,11 @@ function healthyAncestors(doc: Doc, name: string, seen = new Set<string>()): Set
   return seen;
 }
 
-function volumeMounts(s: Doc): { source: string; target: string; named: boolean }[] {
+function volumeMounts(s: Doc): { source: string; target: string; named: boolean; readOnly: boolean }[] {
   return (s.volumes ?? []).map((v: string | Doc) => {
-    if (typeof v !== 'string') return { source: v.source, target: v.target, named: v.type === 'volume' };
-    const [source, target] = v.split(':');
-    return { source, target, named: !/^[./~]/.test(source) };
+    if (typeof v !== 'string') return { source: v.source, target: v.target, named: v.type === 'volume', readOnly: v.read_only === true };
+    const [source, target, mode] = v.split(':');
+    return { source, target, named: !/^[./~]/.test(source), readOnly: (mode ?? '').split(',').includes('ro') };
   });
 }
 
@@ -198,6 +243,12 @@ function checkCompose(doc: Doc): string[] {
     }
     const t = s.healthcheck?.test;
     if (t !== undefined && !(Array.isArray(t) && ['CMD', 'CMD-SHELL'].includes(t[0])) && typeof t !== 'string') problems.push(`${name}: healthcheck.test must start with CMD or CMD-SHELL`);
+  }
+  // Compose v1 (Debian's docker-compose 1.29, what runs here) refuses a top-level name.
+  if ('name' in doc) problems.push('top-level "name:" is Compose v2 only; docker-compose 1.29 refuses the file (name the project with -p)');
+  // The HTTP API has no authentication: only the host itself may reach it.
+  for (const [name, s] of Object.entries(svc)) {
+    for (const m of portMappings(s)) if (m.hostIp !== '127.0.0.1') problems.push(`${name}: publishes host port ${m.host} on ${m.hostIp ?? 'every interface'}; the API has no authentication (use "127.0.0.1:${m.host}:${m.container}")`);
   }
   for (const v of declaredVolumes) {
     if (!Object.values(svc).some((s) => volumeMounts(s).some((m) => m.named && m.source === v))) problems.push(`volume ${v} is declared but unused`);
@@ -275,31 +326,69 @@ function checkCompose(doc: Doc): string[] {
   const listenPorts = new Set(validators.map((n) => ((parsed.get(n)?.[0]?.values.listen ?? []) as string[]).map((l) => /tcp\/(\d+)/.exec(l)?.[1]).join()));
   if (listenPorts.size > 1) problems.push(`validators listen on different P2P ports (${[...listenPorts].join(' / ')})`);
 
-  // Bitcoin: one anchorer, pointed at the bitcoind service with its credentials.
-  const bitcoindName = names.find((n) => BITCOIN_IMAGE.test(svc[n].image ?? '') && !svc[n].entrypoint);
+  // Bitcoin: one node (Bitcoin Core's image, or the bcoin image built from our Dockerfile),
+  // one anchorer and a miner pointed at it, with its cookie file as the only credential.
+  const bitcoindName = names.find((n) => BITCOIN_IMAGE.test(svc[n].image ?? '') || svc[n].build?.target === BCOIN_TARGET);
   if (!bitcoindName) {
-    problems.push('no bitcoind service (image bitcoin/bitcoin:<version>)');
+    problems.push(`no Bitcoin node service (image bitcoin/bitcoin:<version>, or build target ${BCOIN_TARGET})`);
     return problems;
   }
   const b = svc[bitcoindName];
-  const bWords = tokens(b.command);
-  const regtest = bWords.includes('-regtest') || bWords.includes('-regtest=1') || bWords.includes('-chain=regtest');
-  if (!regtest) problems.push(`${bitcoindName}: not in regtest`);
-  const rpcPort = Number(flagValue(bWords, '-rpcport') ?? REGTEST_RPC_PORT);
-  const rpcUser = flagValue(bWords, '-rpcuser');
-  const rpcPassword = flagValue(bWords, '-rpcpassword');
-  if (!rpcUser || !rpcPassword) problems.push(`${bitcoindName}: no -rpcuser/-rpcpassword`);
-  if (!bWords.includes('-server')) problems.push(`${bitcoindName}: -server is missing (no RPC)`);
-  if (!bWords.includes('-txindex') && !bWords.includes('-txindex=1')) problems.push(`${bitcoindName}: -txindex is missing (the anchorer looks up confirmed transactions)`);
-  if (!flagValue(bWords, '-rpcbind')) problems.push(`${bitcoindName}: RPC only on localhost; other containers cannot reach it (-rpcbind)`);
-  if (!volumeMounts(b).some((m) => m.named && m.target === '/home/bitcoin/.bitcoin')) problems.push(`${bitcoindName}: chain data is not on a volume`);
-  const bHealth = tokens(b.healthcheck?.test);
-  if (!bHealth.includes('bitcoin-cli') || !bHealth.includes('getblockchaininfo')) problems.push(`${bitcoindName}: healthcheck is not bitcoin-cli getblockchaininfo`);
-  else {
-    if (!bHealth.includes('-regtest')) problems.push(`${bitcoindName}: healthcheck bitcoin-cli is not -regtest`);
-    if (Number(flagValue(bHealth, '-rpcport') ?? REGTEST_RPC_PORT) !== rpcPort) problems.push(`${bitcoindName}: healthcheck uses another RPC port`);
-    if (flagValue(bHealth, '-rpcuser') !== rpcUser || flagValue(bHealth, '-rpcpassword') !== rpcPassword) problems.push(`${bitcoindName}: healthcheck credentials differ from bitcoind's`);
+  const isBcoin = b.build?.target === BCOIN_TARGET;
+  const dataVolume = volumeMounts(b).find((m) => m.named && m.target === BITCOIN_DATADIR);
+  if (!dataVolume) problems.push(`${bitcoindName}: chain data is not on a named volume at ${BITCOIN_DATADIR}`);
+  let rpcPort = REGTEST_RPC_PORT;
+  const health = tokens(b.healthcheck?.test);
+  if (!isBcoin) {
+    const bWords = tokens(b.command);
+    if (b.entrypoint) problems.push(`${bitcoindName}: overrides the image's entrypoint (it adds -datadir=${BITCOIN_DATADIR})`);
+    const regtest = bWords.includes('-regtest') || bWords.includes('-regtest=1') || bWords.includes('-chain=regtest');
+    if (!regtest) problems.push(`${bitcoindName}: not in regtest`);
+    rpcPort = Number(flagValue(bWords, '-rpcport') ?? REGTEST_RPC_PORT);
+    for (const w of bWords) {
+      const flag = w.split('=')[0];
+      if (CREDENTIAL_FLAGS.includes(flag)) problems.push(`${bitcoindName}: ${flag} puts an RPC credential on the command line; leave it out, bitcoind then writes its cookie file`);
+      else if (DEAD_FLAGS[flag]) problems.push(`${bitcoindName}: ${flag} is a dead flag: ${DEAD_FLAGS[flag]}`);
+      else if (!BITCOIND_FLAGS[flag]) problems.push(`${bitcoindName}: ${flag} is not a flag the devnet needs (each flag must have a reason: ${Object.keys(BITCOIND_FLAGS).join(' ')})`);
+    }
+    if (!bWords.includes('-server')) problems.push(`${bitcoindName}: -server is missing (no RPC)`);
+    if (!bWords.includes('-txindex') && !bWords.includes('-txindex=1')) problems.push(`${bitcoindName}: -txindex is missing (the anchorer looks up confirmed transactions)`);
+    if (!flagValue(bWords, '-rpcbind')) problems.push(`${bitcoindName}: RPC only on localhost; other containers cannot reach it (-rpcbind)`);
+    if (!health.includes('bitcoin-cli') || !health.includes('getblockchaininfo')) problems.push(`${bitcoindName}: healthcheck is not bitcoin-cli getblockchaininfo`);
+    else {
+      if (!health.includes('-regtest')) problems.push(`${bitcoindName}: healthcheck bitcoin-cli is not -regtest`);
+      if (Number(flagValue(health, '-rpcport') ?? REGTEST_RPC_PORT) !== rpcPort) problems.push(`${bitcoindName}: healthcheck uses another RPC port`);
+      if (flagValue(health, '-datadir') !== BITCOIN_DATADIR) problems.push(`${bitcoindName}: healthcheck bitcoin-cli has no -datadir=${BITCOIN_DATADIR}, so it cannot find the cookie`);
+      for (const w of health) if (CREDENTIAL_FLAGS.includes(w.split('=')[0])) problems.push(`${bitcoindName}: healthcheck passes ${w.split('=')[0]}; bitcoin-cli reads the cookie`);
+    }
+  } else {
+    // The bcoin image: anchor/bcoin-process.ts with bitcoind's cookie at bitcoind's path.
+    if (!(b.image ?? '').startsWith('pantheon-bcoin:')) problems.push(`${bitcoindName}: the bcoin image is not labelled as such (image ${b.image}, expected pantheon-bcoin:<tag>)`);
+    if (b.labels?.['org.pantheon.bitcoin-node'] !== 'bcoin') problems.push(`${bitcoindName}: no label org.pantheon.bitcoin-node=bcoin`);
+    const entry = tokens(b.entrypoint);
+    if (entry.join(' ') !== 'node dist/anchor/bcoin-process.js') problems.push(`${bitcoindName}: entrypoint ${entry.join(' ')} is not node dist/anchor/bcoin-process.js`);
+    const opts = new Map<string, string>();
+    const words = tokens(b.command);
+    for (let i = 0; i < words.length; i += 2) opts.set(words[i], words[i + 1]);
+    rpcPort = Number(opts.get('--rpcport'));
+    if (opts.get('--datadir') !== BITCOIN_DATADIR) problems.push(`${bitcoindName}: --datadir ${opts.get('--datadir')} is not ${BITCOIN_DATADIR}`);
+    if (opts.get('--rpchost') !== '0.0.0.0') problems.push(`${bitcoindName}: --rpchost ${opts.get('--rpchost')}: other containers cannot reach RPC (use 0.0.0.0)`);
+    if (opts.get('--cookiefile') !== `${BITCOIN_DATADIR}/regtest/.cookie`) problems.push(`${bitcoindName}: --cookiefile ${opts.get('--cookiefile')} is not bitcoind's ${BITCOIN_DATADIR}/regtest/.cookie`);
+    if (opts.has('--apikey')) problems.push(`${bitcoindName}: --apikey puts an RPC credential on the command line; use --cookiefile`);
+    const h = JSON.stringify(b.healthcheck?.test ?? '');
+    if (!h.includes('getblockchaininfo') || !h.includes(`127.0.0.1:${rpcPort}`) || !h.includes(`${BITCOIN_DATADIR}/regtest/.cookie`)) problems.push(`${bitcoindName}: healthcheck is not getblockchaininfo on 127.0.0.1:${rpcPort} with the cookie`);
   }
+
+  /** Where a service mounts the Bitcoin node's volume (read-only), and so where it finds the cookie. */
+  const cookieFor = (name: string): string | undefined => {
+    const m = volumeMounts(svc[name]).find((v) => v.named && v.source === dataVolume?.source);
+    if (!m) {
+      problems.push(`${name}: does not mount ${bitcoindName}'s volume "${dataVolume?.source}", which holds the RPC cookie`);
+      return undefined;
+    }
+    if (!m.readOnly) problems.push(`${name}: mounts ${bitcoindName}'s volume read-write; it only reads the cookie (add :ro)`);
+    return `${m.target}/regtest/.cookie`;
+  };
 
   const anchorers = [...parsed.entries()].filter(([, ps]) => ps.some((p) => p.values['bitcoin-rpc'] !== undefined));
   if (anchorers.length !== 1) problems.push(`expected exactly one anchoring validator, found ${anchorers.length}`);
@@ -317,37 +406,58 @@ function checkCompose(doc: Doc): string[] {
       if (url.hostname !== bitcoindName) problems.push(`${name}: --bitcoin-rpc host ${url.hostname} is not the bitcoind service "${bitcoindName}"`);
       if (Number(url.port || 80) !== rpcPort) problems.push(`${name}: --bitcoin-rpc port ${url.port} is not bitcoind's -rpcport ${rpcPort}`);
     }
-    if (v['bitcoin-rpc-user'] !== rpcUser) problems.push(`${name}: --bitcoin-rpc-user ${v['bitcoin-rpc-user']} differs from bitcoind's -rpcuser`);
-    if (v['bitcoin-rpc-password'] !== rpcPassword) problems.push(`${name}: --bitcoin-rpc-password differs from bitcoind's -rpcpassword`);
-    if ((v['bitcoin-network'] === 'regtest') !== regtest) problems.push(`${name}: --bitcoin-network ${v['bitcoin-network']} does not match bitcoind`);
+    if (v['bitcoin-rpc-user'] !== undefined || v['bitcoin-rpc-password'] !== undefined) problems.push(`${name}: --bitcoin-rpc-user/--bitcoin-rpc-password put the RPC credential on the command line; use --bitcoin-rpc-cookie`);
+    const cookie = cookieFor(name);
+    if (cookie && v['bitcoin-rpc-cookie'] !== cookie) problems.push(`${name}: --bitcoin-rpc-cookie ${v['bitcoin-rpc-cookie']} is not ${cookie}, where ${bitcoindName}'s cookie appears`);
+    if (v['bitcoin-network'] !== 'regtest') problems.push(`${name}: --bitcoin-network ${v['bitcoin-network']} does not match ${bitcoindName} (regtest)`);
     if (dependsOn(svc[name])[bitcoindName]?.condition !== 'service_healthy') problems.push(`${name}: anchors but does not wait for ${bitcoindName} to be healthy`);
   }
 
-  // The miner: bitcoin-cli against the same bitcoind, paying validator 0's anchor address.
-  const minerName = names.find((n) => n !== bitcoindName && tokens(svc[n].entrypoint).some((w) => w.endsWith('miner.sh')));
-  if (!minerName) problems.push('no miner service (entrypoint compose/miner.sh)');
+  // The miner: JSON-RPC (devnet/compose/miner.ts) to the same node with its cookie, paying
+  // validator 0's anchor address.
+  const minerName = names.find((n) => tokens(svc[n].entrypoint).some((w) => w.endsWith('compose/miner.ts')));
+  if (!minerName) problems.push('no miner service (entrypoint devnet/compose/miner.ts)');
   else {
     const m = svc[minerName];
+    const script = tokens(m.entrypoint).find((w) => w.endsWith('compose/miner.ts'))!;
+    if (!existsSync(join(REPO, script))) problems.push(`${minerName}: ${script} is not in the repository (the image has the repo at its WORKDIR)`);
     const env = environment(m);
-    if (env.BITCOIN_RPC_HOST !== bitcoindName) problems.push(`${minerName}: BITCOIN_RPC_HOST ${env.BITCOIN_RPC_HOST} is not the bitcoind service`);
-    if (Number(env.BITCOIN_RPC_PORT) !== rpcPort) problems.push(`${minerName}: BITCOIN_RPC_PORT ${env.BITCOIN_RPC_PORT} is not bitcoind's -rpcport ${rpcPort}`);
-    if (env.BITCOIN_RPC_USER !== rpcUser || env.BITCOIN_RPC_PASSWORD !== rpcPassword) problems.push(`${minerName}: RPC credentials differ from bitcoind's`);
+    let url: URL | undefined;
+    try {
+      url = new URL(env.BITCOIN_RPC_URL);
+    } catch {
+      problems.push(`${minerName}: BITCOIN_RPC_URL ${env.BITCOIN_RPC_URL} is not a URL`);
+    }
+    if (url && url.hostname !== bitcoindName) problems.push(`${minerName}: BITCOIN_RPC_URL host ${url.hostname} is not the bitcoind service`);
+    if (url && Number(url.port || 80) !== rpcPort) problems.push(`${minerName}: BITCOIN_RPC_URL port ${url.port} is not bitcoind's RPC port ${rpcPort}`);
+    const cookie = cookieFor(minerName);
+    if (cookie && env.BITCOIN_RPC_COOKIE !== cookie) problems.push(`${minerName}: BITCOIN_RPC_COOKIE ${env.BITCOIN_RPC_COOKIE} is not ${cookie}, where ${bitcoindName}'s cookie appears`);
     if (anchorDataDir && env.ANCHOR_NODE_JSON !== `${anchorDataDir}/node.json`) problems.push(`${minerName}: ANCHOR_NODE_JSON ${env.ANCHOR_NODE_JSON} is not the anchorer's ${anchorDataDir}/node.json`);
-    if (!(Number(env.FUNDING_BLOCKS) >= 101)) problems.push(`${minerName}: FUNDING_BLOCKS ${env.FUNDING_BLOCKS} leaves no mature coinbase (needs > 100)`);
+    if (!(Number(env.FUNDING_BLOCKS) >= 500)) problems.push(`${minerName}: FUNDING_BLOCKS ${env.FUNDING_BLOCKS} is too few (coinbases mature after 100 blocks; bcoin activates segwit on regtest only after ~432)`);
     if (!volumeMounts(m).some((v) => v.named && v.target === out)) problems.push(`${minerName}: does not mount the shared volume at ${out}`);
     for (const a of anchorers) if (dependsOn(m)[a[0]]?.condition !== 'service_healthy') problems.push(`${minerName}: does not wait for ${a[0]} (its node.json holds the address)`);
+    if (dependsOn(m)[bitcoindName]?.condition !== 'service_healthy') problems.push(`${minerName}: does not wait for ${bitcoindName} to be healthy`);
   }
+
+  // Nothing in any service carries an RPC password.
+  const credential = /rpcpassword|rpcuser|rpc-password|rpc-user|apikey|BITCOIN_RPC_PASSWORD/i;
+  for (const [name, s] of Object.entries(svc)) if (credential.test(JSON.stringify({ c: s.command, e: s.entrypoint, env: s.environment, h: s.healthcheck }))) problems.push(`${name}: carries an RPC user or password; the Bitcoin node's cookie is the only credential`);
   return problems;
 }
 
 // ---------------------------------------------------------------- tests
 
 const composeText = readFileSync(COMPOSE_FILE, 'utf8');
-const loaded = loadCompose(composeText);
+const bcoinText = readFileSync(BCOIN_FILE, 'utf8');
+const sharedDefaults = new Map<string, Set<string>>();
+const loaded = loadCompose(composeText, {}, sharedDefaults);
 const doc = loaded.doc;
+const bcoinOverride = loadCompose(bcoinText, {}, sharedDefaults);
+/** The bcoin variant: docker-compose.yml with docker-compose.bcoin.yml over it. */
+const bcoinDoc = mergeCompose(doc, bcoinOverride.doc) as Doc;
 
-function mutated(edit: (d: Doc) => void): Doc {
-  const copy = structuredClone(doc);
+function mutated(edit: (d: Doc) => void, from: Doc = doc): Doc {
+  const copy = structuredClone(from);
   edit(copy);
   return copy;
 }
@@ -360,8 +470,8 @@ describe('devnet/docker-compose.yml', () => {
   it('has the services of the devnet, each with an image or a build', () => {
     expect(Object.keys(services(doc)).sort()).toEqual(['bitcoind', 'genesis', 'miner', 'validator-0', 'validator-1', 'validator-2', 'validator-3']);
     expect(services(doc).bitcoind.image).toMatch(BITCOIN_IMAGE);
-    // The YAML merge key really applied the validator template.
-    for (const v of validatorNames(doc)) expect(services(doc)[v].build?.dockerfile).toBe('Dockerfile');
+    // The YAML merge keys really applied the templates.
+    for (const v of [...validatorNames(doc), 'genesis', 'miner']) expect(services(doc)[v].build?.dockerfile).toBe('Dockerfile');
     expect(loaded.problems).toEqual([]);
   });
 
@@ -369,18 +479,64 @@ describe('devnet/docker-compose.yml', () => {
     expect(checkCompose(doc)).toEqual([]);
   });
 
-  it('still agrees when the RPC credentials come from the environment', () => {
-    const env = { BITCOIN_RPC_USER: 'alice', BITCOIN_RPC_PASSWORD: 's3cret-from-env' };
-    const { doc: d, problems } = loadCompose(composeText, env);
-    expect(problems).toEqual([]);
-    expect(services(d).bitcoind.command).toContain('-rpcpassword=s3cret-from-env');
-    expect(environment(services(d).miner).BITCOIN_RPC_USER).toBe('alice');
-    expect(checkCompose(d)).toEqual([]);
+  it('carries no RPC credential and publishes only on 127.0.0.1', () => {
+    expect(composeText).not.toMatch(/\$\{BITCOIN_RPC_(USER|PASSWORD)/);
+    expect(services(doc).bitcoind.command.some((w: string) => /^-rpc(user|password)=/.test(w))).toBe(false);
+    const published = validatorNames(doc).flatMap((n) => portMappings(services(doc)[n]).map((m) => `${m.hostIp}:${m.host}`));
+    expect(published).toEqual(['127.0.0.1:28000', '127.0.0.1:28001', '127.0.0.1:28002', '127.0.0.1:28003']);
+    expect(Object.values(services(doc)).flatMap((s) => s.ports ?? []).length).toBe(4);
+    // PANTHEON_HTTP_PORT_<i> moves a host port (the compose test does, beside an embedded devnet).
+    const moved = loadCompose(composeText, { PANTHEON_HTTP_PORT_2: '38002' }).doc;
+    expect(portMappings(services(moved)['validator-2'])).toEqual([{ hostIp: '127.0.0.1', host: 38002, container: 28000 }]);
+    expect(checkCompose(moved)).toEqual([]);
   });
 
-  it('runs validators on the published HTTP ports 28000-28003', () => {
-    const published = validatorNames(doc).flatMap((n) => portMappings(services(doc)[n]).map((m) => m.host));
-    expect(published).toEqual([28000, 28001, 28002, 28003]);
+  it('names its base images by build arguments that the Dockerfile declares, with the upstream defaults', () => {
+    const dockerfileArgs = new Map([...readFileSync(join(REPO, 'Dockerfile'), 'utf8').matchAll(/^ARG (\w+)=(\S+)$/gm)].map((m) => [m[1], m[2]]));
+    for (const name of [...validatorNames(doc), 'genesis', 'miner']) {
+      const args = services(doc)[name].build.args;
+      expect(Object.keys(args).sort()).toEqual(['BASE_IMAGE', 'BUILD_IMAGE']);
+      for (const [k, v] of Object.entries(args)) expect(v).toBe(dockerfileArgs.get(k));
+    }
+    const local = loadCompose(composeText, { PANTHEON_BASE_IMAGE: 'pantheon-base:node22-bookworm-slim', PANTHEON_BUILD_IMAGE: 'pantheon-base:node22-bookworm' }).doc;
+    expect(services(local).miner.build.args).toEqual({ BUILD_IMAGE: 'pantheon-base:node22-bookworm', BASE_IMAGE: 'pantheon-base:node22-bookworm-slim' });
+  });
+});
+
+describe('devnet/docker-compose.bcoin.yml (the bcoin variant)', () => {
+  it('replaces only the Bitcoin node, with the bcoin image built from the Dockerfile, labelled', () => {
+    expect(Object.keys(services(bcoinOverride.doc))).toEqual(['bitcoind']);
+    const b = services(bcoinDoc).bitcoind;
+    expect(b.image).toBe('pantheon-bcoin:local');
+    expect(b.build).toEqual({ ...services(doc).genesis.build, target: BCOIN_TARGET });
+    // Ports and volumes would merge by target in compose, not as this test merges: keep them out.
+    expect(services(bcoinOverride.doc).bitcoind).not.toHaveProperty('volumes');
+    expect(services(bcoinOverride.doc).bitcoind).not.toHaveProperty('ports');
+    expect(bcoinText).toMatch(/NOT Bitcoin\s+#?\s*Core/);
+    const stages = [...readFileSync(join(REPO, 'Dockerfile'), 'utf8').matchAll(/^FROM \S+ AS (\w+)$/gm)].map((m) => m[1]);
+    expect(stages).toContain(BCOIN_TARGET);
+    expect(bcoinOverride.problems).toEqual([]);
+    expect(loaded.problems).toEqual([]);
+  });
+
+  it('passes every consistency check, with the same anchorer and miner as Bitcoin Core', () => {
+    expect(checkCompose(bcoinDoc)).toEqual([]);
+    for (const name of ['validator-0', 'miner']) expect(services(bcoinDoc)[name]).toEqual(services(doc)[name]);
+  });
+
+  it('is refused when its cookie is not where the anchorer reads it, or its RPC is on loopback only', () => {
+    const moved = mutated((d) => {
+      const c: string[] = d.services.bitcoind.command;
+      c[c.indexOf('--cookiefile') + 1] = '/tmp/.cookie';
+    }, bcoinDoc);
+    expect(checkCompose(moved).join('\n')).toMatch(/bitcoind: --cookiefile \/tmp\/.cookie is not bitcoind's \/home\/bitcoin\/.bitcoin\/regtest\/.cookie/);
+    const loopback = mutated((d) => {
+      const c: string[] = d.services.bitcoind.command;
+      c[c.indexOf('--rpchost') + 1] = '127.0.0.1';
+    }, bcoinDoc);
+    expect(checkCompose(loopback).join('\n')).toMatch(/--rpchost 127.0.0.1: other containers cannot reach RPC/);
+    const keyed = mutated((d) => d.services.bitcoind.command.push('--apikey', 'x'), bcoinDoc);
+    expect(checkCompose(keyed).join('\n')).toMatch(/--apikey puts an RPC credential on the command line/);
   });
 });
 
@@ -390,10 +546,23 @@ describe('the checker catches a broken compose file', () => {
     ['a misspelt flag', (d) => (d.services['validator-1'].command[d.services['validator-1'].command.indexOf('--http')] = '--htp'), /validator-1: pantheon node: Unknown option '--htp'/],
     ['an unknown subcommand', (d) => (d.services.genesis.command = [d.services.genesis.command[0].replace('genesis init', 'genesis create')]), /"pantheon genesis create" is not a pantheon subcommand/],
     ['a flag missing its value', (d) => d.services['validator-3'].command.push('--listen'), /validator-3: pantheon node: Option '--listen <value>' argument missing/],
-    ['a wrong RPC password on the anchorer', (d) => {
+    ['a password on the anchorer instead of the cookie', (d) => {
       const c: string[] = d.services['validator-0'].command;
-      c[c.indexOf('--bitcoin-rpc-password') + 1] = 'wrong';
-    }, /validator-0: --bitcoin-rpc-password differs/],
+      c.splice(c.indexOf('--bitcoin-rpc-cookie'), 2, '--bitcoin-rpc-user', 'u', '--bitcoin-rpc-password', 'p');
+    }, /validator-0: --bitcoin-rpc-user\/--bitcoin-rpc-password put the RPC credential on the command line; use --bitcoin-rpc-cookie/],
+    ['an anchorer reading a cookie where none appears', (d) => {
+      const c: string[] = d.services['validator-0'].command;
+      c[c.indexOf('--bitcoin-rpc-cookie') + 1] = '/devnet/.cookie';
+    }, /validator-0: --bitcoin-rpc-cookie \/devnet\/.cookie is not \/bitcoin\/regtest\/.cookie/],
+    ['an anchorer without the Bitcoin volume', (d) => (d.services['validator-0'].volumes = ['devnet:/devnet']), /validator-0: does not mount bitcoind's volume "bitcoin", which holds the RPC cookie/],
+    ['the Bitcoin volume mounted read-write', (d) => (d.services.miner.volumes = ['devnet:/devnet:ro', 'bitcoin:/bitcoin']), /miner: mounts bitcoind's volume read-write/],
+    ['a password on bitcoind\'s command line', (d) => d.services.bitcoind.command.push('-rpcuser=u', '-rpcpassword=p'), /bitcoind: -rpcpassword puts an RPC credential on the command line/],
+    ['the dead -fallbackfee', (d) => d.services.bitcoind.command.push('-fallbackfee=0.0001'), /bitcoind: -fallbackfee is a dead flag: it sets the fee of bitcoind's own wallet/],
+    ['a bitcoind flag with no reason', (d) => d.services.bitcoind.command.push('-dbcache=4000'), /bitcoind: -dbcache is not a flag the devnet needs/],
+    ['a healthcheck that cannot find the cookie', (d) => (d.services.bitcoind.healthcheck = { ...d.services.bitcoind.healthcheck, test: ['CMD', 'bitcoin-cli', '-regtest', '-rpcport=18443', 'getblockchaininfo'] }), /healthcheck bitcoin-cli has no -datadir=\/home\/bitcoin\/.bitcoin/],
+    ['an HTTP API published on every interface', (d) => (d.services['validator-2'].ports = ['28002:28000']), /validator-2: publishes host port 28002 on every interface; the API has no authentication/],
+    ['a top-level name (Compose v2 only)', (d) => (d.name = 'pantheon-devnet'), /top-level "name:" is Compose v2 only/],
+    ['a password in a service\'s environment', (d) => (d.services.miner.environment.BITCOIN_RPC_PASSWORD = 'x'), /miner: carries an RPC user or password/],
     ['a wrong RPC host', (d) => {
       const c: string[] = d.services['validator-0'].command;
       c[c.indexOf('--bitcoin-rpc') + 1] = 'http://bitcoin:18443';
@@ -402,7 +571,9 @@ describe('the checker catches a broken compose file', () => {
       const c: string[] = d.services['validator-0'].command;
       c[c.indexOf('--bitcoin-rpc') + 1] = 'http://bitcoind:8332';
     }, /--bitcoin-rpc port 8332 is not bitcoind's -rpcport 18443/],
-    ['a miner with other credentials', (d) => (d.services.miner.environment.BITCOIN_RPC_USER = 'bob'), /miner: RPC credentials differ/],
+    ['a miner reading another cookie', (d) => (d.services.miner.environment.BITCOIN_RPC_COOKIE = '/bitcoin/.cookie'), /miner: BITCOIN_RPC_COOKIE \/bitcoin\/.cookie is not \/bitcoin\/regtest\/.cookie/],
+    ['a miner on another port', (d) => (d.services.miner.environment.BITCOIN_RPC_URL = 'http://bitcoind:8332'), /miner: BITCOIN_RPC_URL port 8332 is not bitcoind's RPC port 18443/],
+    ['too few funding blocks for bcoin\'s segwit', (d) => (d.services.miner.environment.FUNDING_BLOCKS = '110'), /miner: FUNDING_BLOCKS 110 is too few/],
     ['a peer that is not a service', (d) => (d.services['validator-2'].environment.PEERS_BEFORE = 'validator-0 validator-9'), /validator-2: peer validator-9 is not a validator service/],
     ['a peer waited for without a dependency', (d) => (d.services['validator-1'].depends_on = { genesis: { condition: 'service_completed_successfully' } }), /validator-1: waits for validator-0's node.json but does not depend on validator-0/],
     ['an unpublished HTTP port', (d) => (d.services['validator-1'].ports = ['28001:28001']), /validator-1: --http port 28000 is not published/],
@@ -426,12 +597,13 @@ describe('the checker catches a broken compose file', () => {
     });
   }
 
-  it('finds a variable with two different defaults', () => {
-    const text = composeText.replace('--bitcoin-rpc-password\n      - ${BITCOIN_RPC_PASSWORD:-pantheon-devnet}', '--bitcoin-rpc-password\n      - ${BITCOIN_RPC_PASSWORD:-other}');
-    expect(text).not.toBe(composeText);
-    const { doc: d, problems } = loadCompose(text);
-    expect(problems.join('\n')).toMatch(/BITCOIN_RPC_PASSWORD has different defaults/);
-    expect(checkCompose(d).join('\n')).toMatch(/--bitcoin-rpc-password differs/);
+  it('finds a variable with two different defaults, across the two files', () => {
+    const text = bcoinText.replace('${PANTHEON_BASE_IMAGE:-node:22-bookworm-slim}', '${PANTHEON_BASE_IMAGE:-node:22-slim}');
+    expect(text).not.toBe(bcoinText);
+    const defaults = new Map<string, Set<string>>();
+    loadCompose(composeText, {}, defaults);
+    const { problems } = loadCompose(text, {}, defaults);
+    expect(problems.join('\n')).toMatch(/PANTHEON_BASE_IMAGE has different defaults: node:22-bookworm-slim, node:22-slim/);
   });
 });
 
@@ -479,7 +651,7 @@ function writeNodeJson(shared: string, service: string, peerId: string, ip: stri
 
 describe('devnet/compose scripts', () => {
   it('parse with bash -n', () => {
-    for (const script of ['with-peers.sh', 'miner.sh']) {
+    for (const script of ['with-peers.sh', 'make-base-image.sh', 'ensure-engine.sh']) {
       const r = spawnSync('bash', ['-n', join(COMPOSE_DIR, 'compose', script)], { encoding: 'utf8' });
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
@@ -518,47 +690,73 @@ describe('devnet/compose scripts', () => {
     }
   });
 
-  it('miner.sh funds the anchor address from node.json, then mines block by block (bitcoin-cli stand-in)', async () => {
+  it('miner.ts funds the anchor address from node.json, then mines block by block, over JSON-RPC with a real bcoin\'s cookie', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pantheon-compose-miner-'));
+    const children: ChildProcess[] = [];
     try {
+      // The bcoin image's command, on loopback and in memory: a real bcoin writing bitcoind's cookie.
+      const cookie = join(dir, 'bitcoin', 'regtest', '.cookie');
+      const rpcPort = await freePort();
+      const bcoin = spawn(process.execPath, ['--import', 'tsx', 'anchor/bcoin-process.ts', '--datadir', join(dir, 'bitcoin'), '--rpcport', String(rpcPort), '--cookiefile', cookie, '--memory', '--loglevel', 'warning'], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+      children.push(bcoin);
+      let bcoinOut = '';
+      bcoin.stdout!.on('data', (d) => (bcoinOut += d));
+      await waitFor('bcoin to serve RPC', () => (bcoinOut.includes('bcoin-ready ') ? true : undefined), 30_000, 100);
+      expect(readFileSync(cookie, 'utf8')).toMatch(/^__cookie__:[0-9a-f]{64}$/);
+      expect(statSync(cookie).mode & 0o777).toBe(0o600);
+      const rpc = new BitcoinRpc({ url: `http://127.0.0.1:${rpcPort}`, cookieFile: cookie });
+      expect(await rpc.getBlockCount()).toBe(0);
+
       const minerEnv = environment(services(doc).miner);
       const shared = join(dir, 'devnet');
-      const address = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
+      const key = keyFromPrivateKey(new Uint8Array(32).fill(7));
+      const network = { ...networks.regtest, bech32: 'rb' };
+      const address = payments.p2wpkh({ pubkey: key.publicKey, network }).address!;
       writeNodeJson(shared, 'validator-0', PEER_IDS[0], '172.18.0.3', address);
-      // A labelled test double for bitcoin-cli: logs its arguments, reports height 0. The real
-      // bitcoin-cli is not installed here; this only checks what the script asks of it.
-      const bin = join(dir, 'bin');
-      mkdirSync(bin);
-      const log = join(dir, 'calls.log');
-      writeFileSync(join(bin, 'bitcoin-cli'), `#!/usr/bin/env bash\necho "$*" >> '${log}'\ncase " $* " in *" getblockcount "*) echo 0;; *" generatetoaddress "*) echo '[]';; esac\n`);
-      chmodSync(join(bin, 'bitcoin-cli'), 0o755);
-      const env = { ...process.env, ...minerEnv, ANCHOR_NODE_JSON: minerEnv.ANCHOR_NODE_JSON.replace('/devnet', shared), BLOCK_SECONDS: '0.1', PATH: `${bin}:${process.env.PATH}` };
-      const child = spawn('bash', [join(REPO, 'devnet/compose/miner.sh')], { env, stdio: 'ignore' });
-      const deadline = Date.now() + 10_000;
-      const calls = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
-      while (calls().filter((c) => c.includes('generatetoaddress 1 ')).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      child.kill('SIGTERM');
-      const lines = calls();
-      const rpc = `-regtest -rpcwait -rpcconnect=${minerEnv.BITCOIN_RPC_HOST} -rpcport=${minerEnv.BITCOIN_RPC_PORT} -rpcuser=${minerEnv.BITCOIN_RPC_USER} -rpcpassword=${minerEnv.BITCOIN_RPC_PASSWORD}`;
-      expect(lines[0]).toBe(`${rpc} getblockcount`);
-      expect(lines[1]).toBe(`${rpc} generatetoaddress ${minerEnv.FUNDING_BLOCKS} ${address}`);
-      expect(lines[2]).toBe(`${rpc} generatetoaddress 1 ${address}`);
-      expect(lines[3]).toBe(`${rpc} generatetoaddress 1 ${address}`);
+      const env = { ...process.env, ...minerEnv, BITCOIN_RPC_URL: `http://127.0.0.1:${rpcPort}`, BITCOIN_RPC_COOKIE: cookie, ANCHOR_NODE_JSON: minerEnv.ANCHOR_NODE_JSON.replace('/devnet', shared), BLOCK_SECONDS: '0.2' };
+      const miner = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'devnet/compose/miner.ts')], { cwd: REPO, env, stdio: 'ignore' });
+      children.push(miner);
+      const funding = Number(minerEnv.FUNDING_BLOCKS);
+      await waitFor('the funding blocks and two more', async () => ((await rpc.getBlockCount()) >= funding + 2 ? true : undefined), 60_000, 200);
+      // Every block pays the anchor address: the first funding block and the last one-by-one block.
+      for (const h of [1, funding + 2]) {
+        const block = Block.fromHex(Buffer.from(await rpc.getBlockRaw(await rpc.getBlockHash(h))).toString('hex'));
+        expect(bitcoinAddress.fromOutputScript(block.transactions![0].outs[0].script, network)).toBe(address);
+      }
+      // A clean stop deletes the cookie, as bitcoind does.
+      miner.kill('SIGTERM');
+      bcoin.kill('SIGTERM');
+      await waitFor('bcoin to exit', () => (bcoin.exitCode !== null ? true : undefined), 20_000, 100);
+      expect(existsSync(cookie)).toBe(false);
     } finally {
+      for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 20_000);
+  }, 90_000);
+
+  it('miner.ts refuses to start without its settings, naming the variable', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'devnet/compose/miner.ts')], { cwd: REPO, env: { ...process.env, BITCOIN_RPC_URL: 'http://127.0.0.1:1' }, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/miner: environment variable BITCOIN_RPC_COOKIE is required/);
+  });
 });
 
 describe('Dockerfile and .dockerignore', () => {
   const dockerfile = readFileSync(join(REPO, 'Dockerfile'), 'utf8');
   const instructions = dockerfile.split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'));
 
-  it('builds on node:22-bookworm-slim with npm ci, compiles after the sources are copied, and runs the CLI', () => {
+  it('builds on node:22-bookworm(-slim) by default, named by build arguments, with npm ci, compiling after the sources are copied', () => {
+    const args = new Map(instructions.filter((l) => l.startsWith('ARG ')).map((l) => l.slice(4).split('=') as [string, string]));
+    expect(args.get('BUILD_IMAGE')).toBe('node:22-bookworm');
+    expect(args.get('BASE_IMAGE')).toBe('node:22-bookworm-slim');
+    // Both ARGs come before the first FROM, so every FROM can use them.
+    expect(instructions.findIndex((l) => l.startsWith('FROM '))).toBeGreaterThan(instructions.findIndex((l) => l.startsWith('ARG BASE_IMAGE')));
     const froms = instructions.filter((l) => l.startsWith('FROM '));
-    expect(froms.at(-1)).toMatch(/^FROM node:22-bookworm-slim\b/);
-    // The build stage uses the same Debian release, so native modules it compiles load at runtime.
-    for (const f of froms) expect(f).toMatch(/^FROM node:22-bookworm(-slim)?\b/);
+    expect(froms[0]).toBe('FROM ${BUILD_IMAGE} AS build');
+    // The runtime (the last stage, the default target) and the bcoin stage: the same slim base, so
+    // the native modules compiled in the build stage (same Debian release) load in both.
+    expect(froms.at(-1)).toBe('FROM ${BASE_IMAGE}');
+    expect(froms).toContain('FROM ${BASE_IMAGE} AS bcoin');
     expect(instructions.some((l) => /^RUN npm ci\b/.test(l))).toBe(true);
     // dist/ is built from the copied sources, and the runtime stage takes it.
     const buildAt = instructions.findIndex((l) => /^RUN npm run build\b/.test(l));
@@ -567,9 +765,13 @@ describe('Dockerfile and .dockerignore', () => {
     expect(buildAt).toBeGreaterThan(sourcesAt);
     expect(instructions.some((l) => /^COPY --from=\S+ \/app\/dist \.\/dist/.test(l))).toBe(true);
     expect(instructions.some((l) => /^COPY package\.json package-lock\.json /.test(l))).toBe(true);
-    const entry = instructions.find((l) => l.startsWith('ENTRYPOINT '))!;
-    expect(JSON.parse(entry.slice('ENTRYPOINT '.length))).toEqual(['node', 'bin/pantheon.js']);
+    const entries = instructions.filter((l) => l.startsWith('ENTRYPOINT ')).map((l) => JSON.parse(l.slice('ENTRYPOINT '.length)));
+    expect(entries.at(-1)).toEqual(['node', 'bin/pantheon.js']);
     expect(existsSync(join(REPO, 'bin/pantheon.js'))).toBe(true);
+    // The bcoin stage runs the compiled launcher, which the build makes from anchor/.
+    expect(entries).toContainEqual(['node', 'dist/anchor/bcoin-process.js']);
+    expect(existsSync(join(REPO, 'anchor/bcoin-process.ts'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(REPO, 'tsconfig.build.json'), 'utf8')).include).toContain('anchor');
     // The image's WORKDIR is where the compose entrypoint and pantheon paths are relative to.
     expect(instructions.filter((l) => l.startsWith('WORKDIR ')).at(-1)).toBe('WORKDIR /app');
     expect(readFileSync(join(REPO, 'package.json'), 'utf8')).toMatch(/"node": ">=22/);

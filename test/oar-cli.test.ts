@@ -120,7 +120,7 @@ describe('pantheon oar (offline)', () => {
     const code = await new Promise((resolve) => serve!.once('exit', resolve));
     expect(code, stderr).toBe(0);
     const summary = await verifyRecord(fileChunks(recordPath(recordDir)), { chainId: 'pantheon-test-1', signatures: 'all' });
-    expect(summary.entries).toBe(55);
+    expect(summary.entries, `the service's stderr:\n${stderr}`).toBe(55);
     expect(summary.openIntents.map((i) => i.sequence)).toEqual([2]); // the CLI's intent, still open: only the socket's guard is closed for it
     expect(summary.failedOutcomes).toBe(3);
     let last: any;

@@ -38,13 +38,13 @@ const logLines = () =>
     .map((l) => JSON.parse(l) as { level: string; msg: string; [k: string]: unknown });
 
 beforeAll(async () => {
-  const init = pantheon(['genesis', 'init', '--validators', '1', '--out', dir, '--json']);
+  const init = pantheon(['genesis', 'init', '--validators', '1', '--anchor-interval-seconds', '2', '--out', dir, '--json']);
   expect(init.code, init.stderr).toBe(0);
   ({ genesis: genesisPath, treasuryKey: treasuryKeyPath } = JSON.parse(init.stdout));
   bitcoin = await startRegtestNode({ dataDir: join(dir, 'bitcoin'), memory: true, log: () => undefined });
   mkdirSync(dataDir, { recursive: true });
   const [p2pPort, httpPort] = [await freePort(), await freePort()];
-  const anchorArgs = ['--bitcoin-rpc', bitcoin.rpcUrl, '--bitcoin-rpc-user', bitcoin.rpcUser, '--bitcoin-rpc-password', bitcoin.rpcPassword, '--anchor-interval', '2', '--anchor-confirmations', '2'];
+  const anchorArgs = ['--bitcoin-rpc', bitcoin.rpcUrl, '--bitcoin-rpc-user', bitcoin.rpcUser, '--bitcoin-rpc-password', bitcoin.rpcPassword, '--anchor-confirmations', '2'];
   node = startNodeProcess({ name: 'validator-0', dataDir, genesisPath, keyPath: join(dir, 'validator-0.key'), p2pPort, httpPort, peers: [], logPath, extraArgs: [...anchorArgs, '--log-level', 'trace'] });
   await waitFor('the node to serve its API', async () => {
     assertRunning(node);
@@ -133,7 +133,9 @@ describe('the log of a running node', () => {
     const committed = logLines().filter((l) => l.msg === 'committed' || l.msg === 'proposed');
     const empty = committed.filter((l) => l.txs === 0);
     const full = committed.filter((l) => (l.txs as number) > 0);
-    expect(empty.length).toBeGreaterThan(5);
+    // Block 1 at least (proposed and committed): blocks come only when there is something to
+    // finalise, so an idle chain makes a heartbeat block every two minutes, no more.
+    expect(empty.length).toBeGreaterThanOrEqual(2);
     expect(full.length).toBeGreaterThanOrEqual(2);
     expect(empty.every((l) => l.level === 'debug')).toBe(true);
     expect(full.every((l) => l.level === 'info')).toBe(true);

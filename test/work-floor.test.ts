@@ -156,7 +156,7 @@ describe('strict JSON: one reading of every file', () => {
   it('the old genesis (version 1) is refused with the way forward', () => {
     const vectors = loadProofVectors();
     const { version: _v, bitcoin: _b, ...v1 } = vectors.genesis as Record<string, unknown>;
-    expect(() => parseGenesis(v1)).toThrow(/genesis version: this is a version 1 genesis .* add "version": 2 and a "bitcoin" section/);
+    expect(() => parseGenesis(v1)).toThrow(/genesis version: this is a version 1 genesis .* add "version": 3, a "bitcoin" section and params "heartbeatMs" and "anchorIntervalSeconds"/);
   });
 });
 

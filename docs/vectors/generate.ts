@@ -252,15 +252,25 @@ const textCase = (description: string, text: string, error: string) => {
   if (text === gText) throw new Error(`vectors: ${description}: the text was not changed`);
   return { description, input: { text }, expect: 'invalid', output: { error } };
 };
-write('genesis.json', 'Genesis files, version 2 (docs/genesis.md): valid ones with their canonical encoding and hash, then broken ones with the error each must produce. input.genesis is a JSON object; input.text is the file as JSON text (for duplicate members, which an object cannot hold).', [
+write('genesis.json', 'Genesis files, version 3 (docs/genesis.md): valid ones with their canonical encoding and hash, then broken ones with the error each must produce. input.genesis is a JSON object; input.text is the file as JSON text (for duplicate members, which an object cannot hold).', [
   okCase('four validators from seeds 3-6; supply split between seeds 1 and 2; anchors into regtest', genesis),
   okCase('the same validators and allocations on chain pantheon-main-test-1, anchoring into mainnet with checkpoint block 840000', mainnetGenesis),
   broken('version 1: no "version" member and no "bitcoin" section', (g) => {
     delete g.version;
     delete g.bitcoin;
   }, 'this is a version 1 genesis'),
-  broken('version 3', (g) => (g.version = 3), 'unsupported version 3'),
-  broken('version as a string', (g) => (g.version = '2'), 'unsupported version "2"'),
+  broken('version 2: no heartbeat, anchoring by block count', (g) => {
+    g.version = 2;
+    delete g.params.heartbeatMs;
+    delete g.params.anchorIntervalSeconds;
+  }, 'this is a version 2 genesis'),
+  broken('version 4', (g) => (g.version = 4), 'unsupported version 4'),
+  broken('version as a string', (g) => (g.version = '3'), 'unsupported version "3"'),
+  broken('missing params.heartbeatMs', (g) => delete g.params.heartbeatMs, 'genesis params: missing field "heartbeatMs"'),
+  broken('heartbeat below a tenth of a second', (g) => (g.params.heartbeatMs = 99), 'genesis params.heartbeatMs: must be an integer in [100, 86400000], got 99'),
+  broken('heartbeat below blockIntervalMs', (g) => ((g.params.blockIntervalMs = 5000), (g.params.heartbeatMs = 4000)), 'genesis params.heartbeatMs: must be at least blockIntervalMs (5000), got 4000'),
+  broken('anchor interval of zero seconds', (g) => (g.params.anchorIntervalSeconds = 0), 'genesis params.anchorIntervalSeconds: must be an integer in [1, 86400], got 0'),
+  broken('anchor interval in milliseconds (a fraction)', (g) => (g.params.anchorIntervalSeconds = 0.5), 'genesis params.anchorIntervalSeconds'),
   broken('missing bitcoin section', (g) => delete g.bitcoin, 'missing field "bitcoin"'),
   broken('unknown Bitcoin network', (g) => (g.bitcoin = { network: 'signet' }), 'genesis bitcoin.network: must be one of mainnet, testnet, regtest'),
   broken('mainnet without a checkpoint', (g) => (g.bitcoin = { network: 'mainnet' }), 'a mainnet genesis must pin a checkpoint'),
@@ -273,7 +283,7 @@ write('genesis.json', 'Genesis files, version 2 (docs/genesis.md): valid ones wi
   broken('checkpoint with an unknown field', (g) => (g.bitcoin = { network: 'mainnet', checkpoint: { ...checkpoint840k, chainwork: '1' } }), 'unknown field "chainwork"'),
   textCase('a duplicate "chainId" member (the last one is valid, so a last-wins reader accepts the file)', gText.replace(`"chainId": "${CHAIN}"`, `"chainId": "pantheon-other-1",\n  "chainId": "${CHAIN}"`), 'duplicate member "chainId"'),
   textCase('a duplicate "network" member inside "bitcoin"', gText.replace(`"network": "regtest"`, `"network": "mainnet",\n    "network": "regtest"`), 'duplicate member "network" in the object at bitcoin'),
-  textCase('a duplicate member written with an escape ("\\u0076ersion" is "version")', gText.replace(`"version": 2,`, `"version": 2,\n  "\\u0076ersion": 2,`), 'duplicate member "version"'),
+  textCase('a duplicate member written with an escape ("\\u0076ersion" is "version")', gText.replace(`"version": 3,`, `"version": 3,\n  "\\u0076ersion": 3,`), 'duplicate member "version"'),
   broken('total one base unit short', (g) => (g.allocations[0].amount = (BigInt(g.allocations[0].amount) - 1n).toString()), '1 too few'),
   broken('total one base unit over', (g) => (g.allocations[1].amount = (BigInt(g.allocations[1].amount) + 1n).toString()), '1 too many'),
   broken('negative amount', (g) => (g.allocations[0].amount = '-5'), 'negative amounts are not allowed'),

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { bytesToHex } from '../../protocol/bytes.ts';
 import { addressOf } from '../../protocol/keys.ts';
-import { BITCOIN_NETWORKS, checkpointToJson, createGenesis, genesisHash, genesisToJson, parseCheckpoint, parseGenesis, TOTAL_SUPPLY, BASE_UNITS_PER_PAN, type Genesis, type GenesisBitcoin } from '../../genesis/genesis.ts';
+import { BITCOIN_NETWORKS, checkpointToJson, createGenesis, DEFAULT_PARAMS, type ConsensusParams, genesisHash, genesisToJson, parseCheckpoint, parseGenesis, TOTAL_SUPPLY, BASE_UNITS_PER_PAN, type Genesis, type GenesisBitcoin } from '../../genesis/genesis.ts';
 import type { BitcoinNetworkName } from '../../anchor/verify-bitcoin.ts';
 import { readJsonFile, writeFileAtomic } from '../files.ts';
 import { generateKeyPair, writeKeyFile } from '../keyfile.ts';
@@ -39,10 +39,17 @@ function genesisBitcoin(networkValue: unknown, checkpointValue: unknown): Genesi
 /** Each validator starts with enough PAN to pay for years of anchor attestations. */
 const VALIDATOR_ALLOWANCE_PAN = 1000n;
 
+/** Seconds with up to three decimals, from the block interval (0.5 s) to a day. */
+function parseHeartbeatSeconds(text: string): number {
+  const ms = /^[0-9]{1,5}(\.[0-9]{1,3})?$/.test(text) ? Math.round(Number(text) * 1000) : NaN;
+  if (!(ms >= DEFAULT_PARAMS.blockIntervalMs && ms <= 86_400_000)) throw new UsageError(`--heartbeat-seconds must be a number of seconds from ${DEFAULT_PARAMS.blockIntervalMs / 1000} to 86400 (up to 3 decimals), got "${text}"`);
+  return ms;
+}
+
 export const genesisInit: Command = {
   name: 'genesis init',
   summary: 'Create a genesis file and one ML-DSA-65 key file per validator.',
-  usage: 'pantheon genesis init --validators N --out DIR [--chain-id ID] [--bitcoin-network N] [--bitcoin-checkpoint H:HASH:BITS] [--force] [--json]',
+  usage: 'pantheon genesis init --validators N --out DIR [--chain-id ID] [--bitcoin-network N] [--bitcoin-checkpoint H:HASH:BITS] [--heartbeat-seconds S] [--anchor-interval-seconds S] [--force] [--json]',
   details: [
     '  --validators N   number of validators, each with voting power 1 (1-256)',
     '  --out DIR        where genesis.json, validator-<i>.key and treasury.key are written',
@@ -50,6 +57,8 @@ export const genesisInit: Command = {
     '  --bitcoin-network N  the Bitcoin network the chain anchors into: regtest (default), testnet or mainnet',
     '  --bitcoin-checkpoint H:HASH:BITS  mainnet only, and required there: a recent block (height, display hash,',
     '                   bits as 8 hex digits, from getblockheader); anchor headers must meet its difficulty / 16',
+    `  --heartbeat-seconds S  longest gap between blocks on an idle chain, 0.5 to 86400, up to 3 decimals (default ${DEFAULT_PARAMS.heartbeatMs / 1000})`,
+    `  --anchor-interval-seconds S  at most one Bitcoin anchor per S seconds, none when nothing is new (default ${DEFAULT_PARAMS.anchorIntervalSeconds})`,
     '  --force          overwrite an existing genesis.json and keys in DIR',
     '  --json           print the result as JSON',
     '',
@@ -62,12 +71,17 @@ export const genesisInit: Command = {
     'chain-id': { type: 'string', default: 'pantheon-devnet-1' },
     'bitcoin-network': { type: 'string', default: 'regtest' },
     'bitcoin-checkpoint': { type: 'string' },
+    'heartbeat-seconds': { type: 'string' },
+    'anchor-interval-seconds': { type: 'string' },
     force: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
   async run(values) {
     const count = parsePositiveInt(requireString(values, 'validators'), 'validators', 256);
     const bitcoin = genesisBitcoin(values['bitcoin-network'], values['bitcoin-checkpoint']);
+    const params: Partial<ConsensusParams> = {};
+    if (values['heartbeat-seconds'] !== undefined) params.heartbeatMs = parseHeartbeatSeconds(values['heartbeat-seconds'] as string);
+    if (values['anchor-interval-seconds'] !== undefined) params.anchorIntervalSeconds = parsePositiveInt(values['anchor-interval-seconds'] as string, 'anchor-interval-seconds', 86_400);
     const out = resolve(requireString(values, 'out'));
     const genesisPath = join(out, 'genesis.json');
     const existing = [genesisPath, join(out, 'treasury.key'), ...Array.from({ length: count }, (_, i) => join(out, `validator-${i}.key`))].filter((p) => existsSync(p));
@@ -82,6 +96,7 @@ export const genesisInit: Command = {
       fundedPublicKeys: [treasury.publicKey],
       validatorAllowance: VALIDATOR_ALLOWANCE_PAN * BASE_UNITS_PER_PAN,
       bitcoin,
+      params,
     });
     const keyPaths = validatorKeys.map((k, i) => {
       const path = join(out, `validator-${i}.key`);
@@ -98,6 +113,7 @@ export const genesisInit: Command = {
         `wrote ${genesisPath}\n` +
           `  chain id      ${genesis.chainId}\n` +
           `  bitcoin       ${genesis.bitcoin.network}${genesis.bitcoin.checkpoint ? `, checkpoint at height ${genesis.bitcoin.checkpoint.height}` : ''}\n` +
+          `  heartbeat     ${genesis.params.heartbeatMs / 1000} s between blocks when idle; anchor at most every ${genesis.params.anchorIntervalSeconds} s\n` +
           `  genesis hash  ${hash}   (auditors pin this)\n` +
           `  validators    ${count}: ${keyPaths.join(', ')}\n` +
           `  treasury      ${join(out, 'treasury.key')} holds ${TOTAL_SUPPLY / BASE_UNITS_PER_PAN - BigInt(count) * VALIDATOR_ALLOWANCE_PAN} PAN (${addressOf(treasury.publicKey)}); each validator 1000 PAN\n`,

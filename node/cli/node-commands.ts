@@ -30,6 +30,9 @@ function bitcoinNetwork(value: unknown): BitcoinNetworkName | undefined {
 }
 
 function anchorOptions(values: Record<string, unknown>): AnchorOptions | undefined {
+  if (values['anchor-interval'] !== undefined) {
+    throw new UsageError('--anchor-interval (Pantheon blocks per anchor) is gone: blocks now come only when there is something to finalise, so the interval is time, set for the whole chain by the genesis params.anchorIntervalSeconds (genesis version 3, docs/anchor.md)');
+  }
   const url = values['bitcoin-rpc'];
   if (typeof url !== 'string') return undefined;
   const cookieFile = values['bitcoin-rpc-cookie'] as string | undefined;
@@ -38,7 +41,6 @@ function anchorOptions(values: Record<string, unknown>): AnchorOptions | undefin
   if (!cookieFile && (user === undefined || password === undefined)) throw new UsageError('--bitcoin-rpc needs --bitcoin-rpc-user and --bitcoin-rpc-password, or --bitcoin-rpc-cookie');
   return {
     rpc: cookieFile ? { url, cookieFile } : { url, user, password },
-    intervalHeights: parsePositiveInt(values['anchor-interval'] as string, 'anchor-interval', 1_000_000),
     confirmations: parsePositiveInt(values['anchor-confirmations'] as string, 'anchor-confirmations', 64),
   };
 }
@@ -63,7 +65,8 @@ export const nodeCommand: Command = {
     '  --bitcoin-rpc URL              bitcoind-compatible JSON-RPC, e.g. http://127.0.0.1:18443',
     '  --bitcoin-rpc-user U / --bitcoin-rpc-password P, or --bitcoin-rpc-cookie FILE',
     '  --bitcoin-network N            optional check: the genesis names the network (regtest, testnet or mainnet); another one here refuses to start',
-    '  --anchor-interval N            Pantheon blocks per anchor interval (default 10)',
+    '  (the anchor interval is the genesis params.anchorIntervalSeconds: one anchor at most per interval,',
+    '   none while nothing new is final)',
     '  --anchor-confirmations K       Bitcoin confirmations before attesting (default 6)',
     '',
     'Damaged data directories (docs/storage.md, "Damage"):',
@@ -89,7 +92,7 @@ export const nodeCommand: Command = {
     'bitcoin-rpc-password': { type: 'string' },
     'bitcoin-rpc-cookie': { type: 'string' },
     'bitcoin-network': { type: 'string' },
-    'anchor-interval': { type: 'string', default: '10' },
+    'anchor-interval': { type: 'string' },
     'anchor-confirmations': { type: 'string', default: '6' },
   },
   async run(values) {

@@ -113,7 +113,7 @@ export const oarInitCommand: Command = {
 export const oarAppendCommand: Command = {
   name: 'oar append',
   summary: 'Append entries from JSON on stdin (one object, or one per line): intents, and outcomes of earlier intents.',
-  usage: 'echo \'{"actor":"A","actorVersion":"V","payload":…}\' | pantheon oar append [--dir DIR] [--json]',
+  usage: 'pantheon oar append [--dir DIR] [--json] < entries.jsonl   (e.g. echo \'{"actor":"A","actorVersion":"V","payload":…}\' | pantheon oar append)',
   details: [
     '  an intent:   {"actor": "credit-agent", "actorVersion": "v3", "payload": <any JSON>}   ("kind": "intent" may be given)',
     '  an outcome:  {"kind": "outcome", "permit": {"sequence": N, "entryHash": "<hex>"}, "status": "done"|"failed", "payload": <any JSON>}',

@@ -410,7 +410,7 @@ export function buildProofVectors(chain: FixtureChain, attestation: AnchorAttest
   // Duplicate members: JSON.parse keeps the last, so these texts verify under a lax reader.
   const anchoredText = JSON.stringify(anchored, null, 2);
   const dupTop = anchoredText.replace(`"chainId": "${FIXTURE_CHAIN_ID}"`, `"chainId": "pantheon-other-1",\n  "chainId": "${FIXTURE_CHAIN_ID}"`);
-  const dupGenesis = anchoredText.replace(`"version": 2,\n    "chainId"`, `"version": 1,\n    "version": 2,\n    "chainId"`);
+  const dupGenesis = anchoredText.replace(`"version": 3,\n    "chainId"`, `"version": 2,\n    "version": 3,\n    "chainId"`);
   if (dupTop === anchoredText || dupGenesis === anchoredText) throw new Error('fixture: could not place the duplicate members');
 
   const cases: ProofVectorCase[] = [

@@ -1,7 +1,7 @@
 // CLI: run many simulation seeds and print every failing one with its scenario, plus a trace
 // hash per seed (the same seed always prints the same hash: replay it with --start S --seeds 1).
 //   node --import tsx test/sim/run.ts --seeds 200 --start 1 --validators 7 [--fast-signatures]
-//        [--unsafe-no-locking | --unsafe-half-quorum] [--calm] [--verbose]
+//        [--unsafe-no-locking | --unsafe-half-quorum] [--calm] [--idle] [--verbose]
 // Real ML-DSA-65 by default (cached); --fast-signatures uses the keyed-hash test double.
 import { SimCrypto, type SimSigner } from './crypto.ts';
 import { FastSigner } from './fast-signer.ts';
@@ -13,12 +13,13 @@ interface Args {
   validators: number;
   verbose: boolean;
   calm: boolean;
+  idle: boolean;
   fast: boolean;
   unsafe: SimOptions['unsafe'];
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { seeds: 100, start: 1, validators: 4, verbose: false, calm: false, fast: false, unsafe: undefined };
+  const args: Args = { seeds: 100, start: 1, validators: 4, verbose: false, calm: false, idle: false, fast: false, unsafe: undefined };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = (): number => {
@@ -31,10 +32,11 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--validators') args.validators = value();
     else if (flag === '--verbose') args.verbose = true;
     else if (flag === '--calm') args.calm = true;
+    else if (flag === '--idle') args.idle = true;
     else if (flag === '--fast-signatures') args.fast = true;
     else if (flag === '--unsafe-no-locking') args.unsafe = { disableLocking: true };
     else if (flag === '--unsafe-half-quorum') args.unsafe = { halfQuorum: true };
-    else throw new Error(`unknown flag ${flag}; flags: --seeds N --start S --validators 4..7 --fast-signatures --calm --verbose --unsafe-no-locking --unsafe-half-quorum`);
+    else throw new Error(`unknown flag ${flag}; flags: --seeds N --start S --validators 4..7 --fast-signatures --calm --idle --verbose --unsafe-no-locking --unsafe-half-quorum`);
   }
   if (args.validators < 1 || args.validators > 7) throw new Error('--validators: 1 to 7 (the simulator has 7 fixed keys)');
   return args;
@@ -46,7 +48,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   let failed = 0;
   for (let seed = args.start; seed < args.start + args.seeds; seed++) {
-    const result = await runSimulation(seed, { validators: args.validators, faults: !args.calm, unsafe: args.unsafe }, crypto);
+    const result = await runSimulation(seed, { validators: args.validators, faults: !args.calm, idle: args.idle, unsafe: args.unsafe }, crypto);
     const s = result.stats;
     if (!result.ok) {
       failed++;

@@ -43,12 +43,21 @@ export interface Scenario {
   /** ...within this much simulated time. */
   livenessWindowMs: number;
   timeouts: { timeoutProposeMs: number; timeoutPrevoteMs: number; timeoutPrecommitMs: number; timeoutDeltaMs: number };
+  /**
+   * Blocks only when there is something to finalise (issue 29): every height after the first
+   * waits in round 0 until a transaction reaches the node or `heartbeatMs` has passed since
+   * its last decision. Transactions arrive at `txAtMs` (each node hears of one a few ms apart).
+   * Absent: every height starts at once, as before.
+   */
+  idle: { heartbeatMs: number; txAtMs: number[] } | undefined;
 }
 
 export interface ScenarioOptions {
   validators: number;
   /** Turn every fault kind on (the CI default) or run a calm network (for the unit checks). */
   faults: boolean;
+  /** Idle periods: heights wait for transactions or the heartbeat (see Scenario.idle). */
+  idle?: boolean;
 }
 
 export function drawScenario(seed: number, options: ScenarioOptions): Scenario {
@@ -84,6 +93,39 @@ export function drawScenario(seed: number, options: ScenarioOptions): Scenario {
       crashes.push({ node: rng.pick(honest), atMs: rng.int(0, healMs - 100), downMs: rng.int(20, 1500) });
     }
   }
+  // Drawn after everything else, so the other parameters of a seed do not depend on it.
+  let idle: Scenario['idle'];
+  let livenessHeights = faults ? 2 : 5;
+  let livenessWindowMs = 30_000;
+  if (options.idle) {
+    if (faults) {
+      // Heartbeats short enough for liveness within the window; sparse transactions through the chaos and after.
+      const txAtMs = Array.from({ length: rng.int(0, 6) }, () => rng.int(0, healMs + 20_000)).sort((a, b) => a - b);
+      idle = { heartbeatMs: rng.int(1_000, 8_000), txAtMs };
+    } else {
+      // A calm network left alone for most of an hour at a time: a transaction now and then,
+      // a heartbeat of an hour; the run ends once every transaction is final.
+      const txAtMs: number[] = [];
+      let t = rng.int(100, 5_000);
+      for (let i = rng.int(2, 3); i > 0; i--) {
+        txAtMs.push(t);
+        t += rng.chance(0.5) ? rng.int(40, 70) * 60_000 : rng.int(1_000, 30_000);
+      }
+      idle = { heartbeatMs: 60 * 60_000, txAtMs };
+      // Height 1 at once, then one height per transaction and one per heartbeat in a gap longer than it.
+      livenessHeights = 1;
+      let lastMs = 0;
+      for (const t of txAtMs) {
+        while (lastMs + idle.heartbeatMs < t) {
+          lastMs += idle.heartbeatMs;
+          livenessHeights++;
+        }
+        lastMs = t;
+        livenessHeights++;
+      }
+      livenessWindowMs = txAtMs[txAtMs.length - 1] + 30_000;
+    }
+  }
   return {
     seed,
     validators: n,
@@ -101,9 +143,10 @@ export function drawScenario(seed: number, options: ScenarioOptions): Scenario {
     crashAtEffectProbability: faults ? rng.pick([0, 0.002, 0.01]) : 0,
     crashesMax: 6,
     healMs,
-    livenessHeights: faults ? 2 : 5,
-    livenessWindowMs: 30_000,
+    livenessHeights,
+    livenessWindowMs,
     timeouts: { timeoutProposeMs: 300, timeoutPrevoteMs: 150, timeoutPrecommitMs: 150, timeoutDeltaMs: 100 },
+    idle,
   };
 }
 

@@ -4,7 +4,8 @@
 // any effect boundary with restart from what was persisted, and one Byzantine validator.
 // Phase 1 (chaos, until healMs): faults on, safety checked throughout. Phase 2: reliable
 // network, every node up; liveness: every honest node decides `livenessHeights` more heights
-// within `livenessWindowMs`.
+// within `livenessWindowMs`. With `idle`, heights wait for transactions or a heartbeat, as the
+// node does (issue 29), and each decision's time is kept so idle behaviour can be checked.
 import { bytesToHex, equalBytes, ZERO_HASH } from '../../protocol/bytes.ts';
 import type { CommitCertificate } from '../../protocol/certificate.ts';
 import type { ValidatorSet } from '../../protocol/validators.ts';
@@ -46,6 +47,7 @@ type SimEvent =
   | { kind: 'heal' };
 
 interface Decision {
+  atMs: number;
   round: number;
   blockHash: Uint8Array;
   certificate: CommitCertificate;
@@ -73,11 +75,18 @@ class SimNode {
     for (const height of this.decided.keys()) if (height > h) h = height;
     return h;
   }
+
+  /** When the node decided its latest height (0 before any): the heartbeat counts from it. */
+  lastDecidedAtMs(): number {
+    return this.decided.get(this.lastDecidedHeight())?.atMs ?? 0;
+  }
 }
 
 export interface SimOptions {
   validators: number;
   faults: boolean;
+  /** Heights wait for transactions or the heartbeat (Scenario.idle). */
+  idle?: boolean;
   unsafe?: UnsafeTestVariants;
   /** Crash this node exactly at its k-th effect boundary (for the exhaustive crash test). */
   crashPlan?: { node: number; atBoundary: number; downMs: number };
@@ -99,6 +108,8 @@ export interface SimResult {
     maxRound: number;
     simulatedMs: number;
     boundaries: number[];
+    /** Per height, the time of its first honest decision and its round. */
+    decisionTimes: { height: bigint; atMs: number; round: number }[];
   };
 }
 
@@ -124,6 +135,7 @@ class World {
   private evidence = 0;
   private rejectedAtEdge = 0;
   private maxRound = 0;
+  private readonly firstDecisions = new Map<bigint, { atMs: number; round: number }>();
 
   constructor(
     private readonly scenario: Scenario,
@@ -156,7 +168,7 @@ class World {
     const s = this.scenario;
     for (const node of this.nodes) {
       node.core = createConsensusState(this.config(node), { height: 1n });
-      this.queue.schedule(0, { kind: 'input', node: node.index, incarnation: 0, input: { kind: 'startHeight', height: 1n } });
+      this.queue.schedule(0, { kind: 'input', node: node.index, incarnation: 0, input: this.startHeight(1n) });
       this.queue.schedule(this.hostRng.int(0, STATUS_INTERVAL_MS), { kind: 'statusTick', node: node.index, incarnation: 0 });
     }
     for (const crash of s.crashes) this.queue.schedule(crash.atMs, { kind: 'crash', node: crash.node, downMs: crash.downMs });
@@ -199,6 +211,7 @@ class World {
         maxRound: this.maxRound,
         simulatedMs: this.queue.nowMs,
         boundaries: this.nodes.map((n) => n.effectBoundaries),
+        decisionTimes: [...this.firstDecisions.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([height, d]) => ({ height, ...d })),
       },
     };
   }
@@ -410,7 +423,28 @@ class World {
     node.core = createConsensusState(this.config(node), { height, lastSign });
     node.heightAtLastTick = 0n;
     this.queue.schedule(this.hostRng.int(0, STATUS_INTERVAL_MS), { kind: 'statusTick', node: node.index, incarnation: node.incarnation });
-    await this.feed(node, { kind: 'startHeight', height });
+    await this.feed(node, this.startHeight(height));
+  }
+
+  /** As the node's driver: with idle periods, every height but the first waits for something to finalise. */
+  private startHeight(height: bigint): ConsensusInput {
+    return { kind: 'startHeight', height, waitForTxs: this.scenario.idle !== undefined && height > 1n };
+  }
+
+  /**
+   * When the host answers `waitForTxs`: the first transaction this node heard of after its last
+   * decision (a transaction heard before it counts as included), or the heartbeat after that
+   * decision, whichever comes first; never before now.
+   */
+  private txsAvailableAtMs(node: SimNode): number {
+    const idle = this.scenario.idle!;
+    const last = node.lastDecidedAtMs();
+    let at = last + idle.heartbeatMs;
+    for (const [k, t] of idle.txAtMs.entries()) {
+      const heardAt = t + ((k * 7 + node.index * 13) % 40);
+      if (heardAt > last && heardAt < at) at = heardAt;
+    }
+    return Math.max(this.queue.nowMs, at);
   }
 
   private inputLater(node: SimNode, delayMs: number, input: ConsensusInput): void {
@@ -441,6 +475,9 @@ class World {
         this.broadcast(node.index, { kind: 'vote', vote });
         return;
       }
+      case 'waitForTxs':
+        this.inputLater(node, this.txsAvailableAtMs(node) - this.queue.nowMs, { kind: 'txsAvailable', height: effect.height });
+        return;
       case 'scheduleTimeout':
         this.inputLater(node, effect.durationMs, { kind: 'timeout', timeout: effect.timeout, height: effect.height, round: effect.round });
         return;
@@ -458,10 +495,11 @@ class World {
       case 'decide': {
         const hex = bytesToHex(effect.blockHash);
         const proposal = node.core.proposals.get(effect.round)?.find((r) => r.blockHashHex === hex)?.proposal;
-        node.decided.set(effect.height, { round: effect.round, blockHash: effect.blockHash, certificate: effect.certificate, proposal });
+        node.decided.set(effect.height, { atMs: this.queue.nowMs, round: effect.round, blockHash: effect.blockHash, certificate: effect.certificate, proposal });
+        if (node.honest && !this.firstDecisions.has(effect.height)) this.firstDecisions.set(effect.height, { atMs: this.queue.nowMs, round: effect.round });
         this.trace.mix(`decide/${node.index}/${effect.height}/${bytesToHex(effect.blockHash).slice(0, 8)}`);
         if (node.honest) this.safety.onDecide(node.index, effect.height, effect.blockHash, effect.certificate, this.queue.nowMs);
-        this.inputLater(node, BLOCK_INTERVAL_MS, { kind: 'startHeight', height: effect.height + 1n });
+        this.inputLater(node, BLOCK_INTERVAL_MS, this.startHeight(effect.height + 1n));
         return;
       }
       case 'evidence':
