@@ -31,7 +31,7 @@ const lines: any[] = [];
 const recordDir = join(dir, 'record');
 
 beforeAll(async () => {
-  devnet = await startDevnet({ dir: join(dir, 'devnet'), blockSeconds: 1, anchorIntervalSeconds: 4, anchorConfirmations: 2, p2pPortBase: portBase, httpPortBase: portBase + 100, say: () => undefined });
+  devnet = await startDevnet({ dir: join(dir, 'devnet'), blockSeconds: 1, anchorIntervalSeconds: 5, anchorConfirmations: 2, p2pPortBase: portBase, httpPortBase: portBase + 100, say: () => undefined });
   operatorKey = join(dir, 'operator.key');
   expect(pantheon(['keys', 'new', '--out', operatorKey]).code).toBe(0);
   const operator = JSON.parse(pantheon(['keys', 'show', operatorKey, '--json']).stdout).address;
