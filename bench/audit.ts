@@ -15,7 +15,7 @@
 // entries and three anchored checkpoints, and a copy with one byte changed in the last entry
 // must fail at that entry (same CLI, same run).
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync, copyFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,6 +24,9 @@ import { ZERO_HASH } from '../protocol/bytes.ts';
 import { consistencyProof, MerkleFrontier, rootOf } from '../protocol/merkle.ts';
 import { signingBytes, TAGS } from '../protocol/hash.ts';
 import { encodeBundleFrame, encodeCheckpointFrame, encodeRecordHeader } from '../oar/record.ts';
+import { entryHash, entryLeafHash } from '../oar/entry.ts';
+import { readRecordFile } from '../oar/node/record-file.ts';
+import { parseGenesis } from '../genesis/genesis.ts';
 import { fastSigner } from '../oar/node/signer.ts';
 import { anchorOnRegtest, fixtureChain, FIXTURE_CHAIN_ID } from '../test/helpers/bundle-fixture.ts';
 import { auditEntries, auditFoundingKey, AUDIT_LOG_ID, AUDIT_LOG_NAME, bundleOfLogIndex } from '../test/helpers/record-fixture.ts';
@@ -52,7 +55,12 @@ async function makeRecord(dir: string, entries: number, say: (s: string) => void
     const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as Made;
     if (meta.entries === entries && existsSync(meta.path) && statSync(meta.path).size === meta.bytes) {
       say(`reusing ${meta.path} (${entries} entries, ${meta.bytes} bytes)`);
-      return meta;
+      try {
+        parseGenesis(JSON.parse(readFileSync(meta.genesisPath, 'utf8')));
+        return meta;
+      } catch {
+        return rebundle(meta, metaPath, say);
+      }
     }
   }
   mkdirSync(dir, { recursive: true });
@@ -97,7 +105,20 @@ async function makeRecord(dir: string, entries: number, say: (s: string) => void
     if (frontier.size % 20000 === 0) say(`  made ${frontier.size} entries, ${Math.round(frontier.size / ((performance.now() - start) / 1000))}/s`);
   }
   flush();
-  // Three checkpoints committed and anchored: at 1/4, 1/2 and 3/4 of the record (rounded to a checkpoint).
+  closeSync(fd);
+  const sizes = await appendBundles(path, genesisPath, leaves, entries);
+  const made: Made = { path, genesisPath, entries, bytes: statSync(path).size, lastEntry, anchoredSizes: sizes };
+  writeFileSync(metaPath, JSON.stringify(made));
+  say(`made ${path}: ${entries} entries, ${made.bytes} bytes in ${round((performance.now() - start) / 1000, 1)} s; anchored checkpoints ${sizes.join(', ')}`);
+  return made;
+}
+
+/**
+ * Commits three checkpoints (at 1/4, 1/2 and 3/4 of the record, rounded to a checkpoint) on the
+ * proof fixture's chain, each after the first with its consistency proof, anchors them on bcoin
+ * regtest and appends their bundles to the record; writes the genesis beside it.
+ */
+async function appendBundles(path: string, genesisPath: string, leaves: Uint8Array[], entries: number): Promise<number[]> {
   const at = (f: number) => Math.max(CHECKPOINT_EVERY, Math.floor((entries * f) / CHECKPOINT_EVERY) * CHECKPOINT_EVERY);
   const sizes = [...new Set([at(0.25), at(0.5), at(0.75)])];
   const commitments = sizes.map((size, i) => {
@@ -106,18 +127,40 @@ async function makeRecord(dir: string, entries: number, say: (s: string) => void
   });
   const chain = fixtureChain({ recordHistory: { name: AUDIT_LOG_NAME, commitments } });
   const attestation = await anchorOnRegtest(chain);
+  const fd = openSync(path, 'a');
   let k = 0;
   chain.log.forEach((e, index) => {
     if (!Buffer.from(e.tx).includes(Buffer.from(AUDIT_LOG_ID))) return;
     const size = sizes[k++];
-    write(encodeBundleFrame(size, new TextEncoder().encode(JSON.stringify(bundleOfLogIndex(chain, index, attestation)))));
+    writeSync(fd, encodeBundleFrame(size, new TextEncoder().encode(JSON.stringify(bundleOfLogIndex(chain, index, attestation)))));
   });
   closeSync(fd);
   writeFileSync(genesisPath, JSON.stringify(chain.genesisJson));
-  const made: Made = { path, genesisPath, entries, bytes: statSync(path).size, lastEntry, anchoredSizes: sizes };
-  writeFileSync(metaPath, JSON.stringify(made));
-  say(`made ${path}: ${entries} entries, ${made.bytes} bytes in ${round((performance.now() - start) / 1000, 1)} s; anchored checkpoints ${sizes.join(', ')}`);
-  return made;
+  return sizes;
+}
+
+/**
+ * A kept record whose bundles were made under another genesis format than this build reads:
+ * its entries are read again (their leaf hashes), the bundle frames at its end are cut, and
+ * the checkpoints are committed and anchored again.
+ */
+async function rebundle(made: Made, metaPath: string, say: (s: string) => void): Promise<Made> {
+  say(`the kept record's genesis does not read with this build: committing and anchoring its checkpoints again`);
+  const leaves: Uint8Array[] = [];
+  let cut: number | undefined;
+  for await (const item of readRecordFile(made.path)) {
+    if (item.type === 'entry') leaves.push(entryLeafHash(entryHash(FIXTURE_CHAIN_ID, item.signedBytes)));
+    else if (item.type === 'bundle') {
+      cut = item.offset;
+      break;
+    }
+  }
+  if (cut === undefined || leaves.length !== made.entries) throw new Error(`bench: ${made.path} does not hold ${made.entries} entries and then its bundles`);
+  truncateSync(made.path, cut);
+  const sizes = await appendBundles(made.path, made.genesisPath, leaves, made.entries);
+  const again: Made = { ...made, bytes: statSync(made.path).size, anchoredSizes: sizes };
+  writeFileSync(metaPath, JSON.stringify(again));
+  return again;
 }
 
 /** liboqs verifications per second on one core, over signatures of entry-sized messages. */

@@ -1,11 +1,11 @@
-// A worker thread of the CLI's signature pool (cli-signature-pool.ts): verifies batches of
+// A worker thread of the CLI's signature pool (signature-pool.ts): verifies batches of
 // ML-DSA-65 signatures of record entries with liboqs (WebAssembly, about ten times noble here)
 // and answers with the indexes that fail. It first checks that liboqs accepts a signature noble
 // made and refuses a changed one; if liboqs does not load or disagrees, it verifies with noble.
 import { parentPort } from 'node:worker_threads';
 import { createMLDSA65 } from '@oqs/liboqs-js';
 import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
-import type { SignatureBatch } from './cli-signature-pool.ts';
+import type { SignatureBatch } from './signature-pool.ts';
 
 type Verify = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean;
 

@@ -1,11 +1,11 @@
-// The CLI's signature checker for a whole-record audit: worker threads verifying ML-DSA-65 with
+// The CLI's signature checker for a whole-record audit (node/cli/record-audit.ts): worker threads verifying ML-DSA-65 with
 // liboqs, one per core by default, while the main thread walks the record (parsing, hashing,
 // links, payloads, checkpoints). Jobs go out in batches whose bytes are transferred, not
 // copied; at most IN_FLIGHT_MAX jobs are queued, so memory stays bounded however long the
 // record. Node-only (worker_threads): the browser page checks signatures in its own thread.
 import { Worker } from 'node:worker_threads';
 import type { SignatureJob } from '../oar/verify.ts';
-import type { SignatureChecker, SignatureFailure } from './verify-record.ts';
+import type { SignatureChecker, SignatureFailure } from '../light-client/verify-record.ts';
 
 /** What one message to a worker carries: jobs packed into one transferable buffer. */
 export interface SignatureBatch {
@@ -55,7 +55,7 @@ export class WorkerSignaturePool implements SignatureChecker {
   /** Starts `threads` workers and waits until each has loaded its verifier. */
   static async start(threads: number): Promise<WorkerSignaturePool> {
     // The worker is a sibling file: .ts under tsx (its loader is inherited through execArgv), .js in dist/.
-    const url = new URL(import.meta.url.endsWith('.ts') ? './cli-signature-worker.ts' : './cli-signature-worker.js', import.meta.url);
+    const url = new URL(import.meta.url.endsWith('.ts') ? './signature-worker.ts' : './signature-worker.js', import.meta.url);
     const workers = Array.from({ length: threads }, () => new Worker(url));
     try {
       const impls = await Promise.all(

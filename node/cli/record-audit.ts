@@ -5,11 +5,11 @@
 // shows progress on a terminal; prints the same report as verify.html. Node-only.
 import { createReadStream, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { installFastCrypto, liboqsVerifier } from '../node/fast-crypto.ts';
-import { printJson } from '../node/cli/command.ts';
-import { auditRecord, inlineSignatureChecker, recordReportText, type RecordAuditOptions, type RecordAuditResult, type SignatureChecker } from './verify-record.ts';
-import { WorkerSignaturePool } from './cli-signature-pool.ts';
-import { jobMessage } from '../oar/verify.ts';
+import { installFastCrypto, liboqsVerifier } from '../fast-crypto.ts';
+import { printJson } from './command.ts';
+import { auditRecord, inlineSignatureChecker, recordReportText, type RecordAuditOptions, type RecordAuditResult, type SignatureChecker } from '../../light-client/verify-record.ts';
+import { WorkerSignaturePool } from '../signature-pool.ts';
+import { jobMessage } from '../../oar/verify.ts';
 
 export interface RecordCliOptions {
   json: boolean;
