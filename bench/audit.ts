@@ -178,7 +178,7 @@ async function verifyLimit(ms: number): Promise<number> {
 }
 
 /** Runs the CLI under /usr/bin/time -v: its verdict, wall time and peak resident memory. */
-function runCli(record: string, genesis: string, threads: number | undefined): Promise<{ code: number; json: any; elapsedS: number; maxRssMB: number }> {
+function runCli(record: string, genesis: string, threads: number | undefined): Promise<{ code: number; json: any; elapsedS: number; cpuS: number; maxRssMB: number }> {
   const args = ['-v', process.execPath, join(REPO, 'bin', 'pantheon.js'), 'verify', record, '--genesis', genesis, '--json', ...(threads === undefined ? [] : ['--threads', String(threads)])];
   return new Promise((resolve, reject) => {
     const child = spawn('/usr/bin/time', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -192,13 +192,16 @@ function runCli(record: string, genesis: string, threads: number | undefined): P
       const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(err);
       if (!rss || !wall) return reject(new Error(`bench: no /usr/bin/time figures in: ${err.slice(-500)}`));
       const elapsedS = Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]);
+      const user = /User time \(seconds\): ([\d.]+)/.exec(err);
+      const system = /System time \(seconds\): ([\d.]+)/.exec(err);
+      const cpuS = Number(user?.[1] ?? NaN) + Number(system?.[1] ?? NaN);
       let json: any;
       try {
         json = JSON.parse(out);
       } catch {
         return reject(new Error(`bench: the CLI printed no JSON: ${out.slice(0, 300)} ${err.slice(0, 500)}`));
       }
-      resolve({ code: code ?? -1, json, elapsedS, maxRssMB: Number(rss[1]) / 1024 });
+      resolve({ code: code ?? -1, json, elapsedS, cpuS, maxRssMB: Number(rss[1]) / 1024 });
     });
   });
 }
@@ -244,11 +247,18 @@ async function main(): Promise<void> {
       cores,
       limitEntriesPerSec: Math.round(limit),
       ratioToLimit: round(rate / limit, 2),
+      // On a shared machine the audit may not get every core: CPU time says how much of it went
+      // to anything but the signature checks (ratio 1: all of it was verification at the measured rate).
+      cpuSeconds: round(run.cpuS, 1),
+      coresUsed: round(run.cpuS / run.elapsedS, 2),
+      cpuRatioToLimit: round(entries / limit1 / run.cpuS, 2),
+      loadAverageAfter: machineInfo().loadAverage,
       maxRssMB: round(run.maxRssMB, 1),
       signatureChecker: run.json.signatureChecker,
       tamperedFailsAt: tampered.json.failure.sequence,
     };
     say(`audit: ${entries} entries (${(made.bytes / 1e6).toFixed(0)} MB) in ${figures.auditSeconds} s = ${figures.auditEntriesPerSec} entries/s, ${figures.ratioToLimit} of the limit; peak resident memory ${figures.maxRssMB} MB; ${figures.signatureChecker}`);
+    say(`cpu: ${figures.cpuSeconds} s on ${figures.coresUsed} core(s) on average; verification at the limit's rate would take ${round(entries / limit1, 1)} s of it (${figures.cpuRatioToLimit}); load average after ${figures.loadAverageAfter.join(' ')}`);
     say(`self-check: VERIFIED with ${entries} entries and ${made.anchoredSizes.length} anchored checkpoints; one byte changed in entry ${entries - 1} fails at entry ${tampered.json.failure.sequence} (${tampered.json.failure.step})`);
     say(JSON.stringify({ machine, figures }));
   } finally {
