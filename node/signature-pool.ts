@@ -20,6 +20,13 @@ export interface SignatureBatch {
 }
 
 const BATCH_JOBS = 256;
+/**
+ * A worker holds one batch at a time and liboqs's WebAssembly memory: a small young generation
+ * keeps each worker near 30 MB resident instead of 50, so the audit's memory bound holds with
+ * more cores (measured in bench/audit.ts).
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 };
+
 /** About 4 MB of signatures and messages queued at most. */
 const IN_FLIGHT_MAX = 1024;
 
@@ -56,7 +63,7 @@ export class WorkerSignaturePool implements SignatureChecker {
   static async start(threads: number): Promise<WorkerSignaturePool> {
     // The worker is a sibling file: .ts under tsx (its loader is inherited through execArgv), .js in dist/.
     const url = new URL(import.meta.url.endsWith('.ts') ? './signature-worker.ts' : './signature-worker.js', import.meta.url);
-    const workers = Array.from({ length: threads }, () => new Worker(url));
+    const workers = Array.from({ length: threads }, () => new Worker(url, { resourceLimits: WORKER_LIMITS }));
     try {
       const impls = await Promise.all(
         workers.map(
