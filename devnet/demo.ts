@@ -7,7 +7,7 @@
 import '../node/polyfills.ts';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, openSync, readSync, writeSync, closeSync, writeFileSync } from 'node:fs';
-import { readRecordFile } from '../oar/index.ts';
+import { exportRecord, readRecordFile } from '../oar/index.ts';
 import { join, relative, resolve } from 'node:path';
 import { SampleLog } from '../node/commitment-log.ts';
 import { consistencyProofToJson } from '../light-client/consistency.ts';
@@ -151,14 +151,15 @@ async function auditorStory(operatorKey: string, genesisPath: string, html: stri
     await exited;
   }
   const exportPath = join(dir, 'loans-export.oar');
-  pantheon(['oar', 'export', '--dir', recordDir, '--out', exportPath, '--json']);
+  await exportRecord(recordDir, exportPath); // the agent's own directory has no oar.json, so the library call rather than pantheon oar export
   say(`7. the operator hands the auditor the record: ${rel(exportPath)} (entries, payloads, checkpoints and their anchored bundles)`);
   const entryPath = join(dir, 'entry-0.json');
   pantheon(['oar', 'prove', '0', '--record', exportPath, '--out', entryPath, '--json']);
   say(`8. one decision, offline: entry 0 and its outcome (${rel(entryPath)}, from pantheon oar prove 0):`);
   process.stdout.write(pantheon(['verify', entryPath, '--genesis', genesisPath]).split('\n').filter((l) => /^(VERIFIED|NOT VERIFIED)/.test(l) || l.includes("payload is the one it sealed")).map((l) => `   ${l}\n`).join(''));
   say(`9. the whole record, offline (pantheon verify ${rel(exportPath)} --genesis ${rel(genesisPath)}):`);
-  process.stdout.write(pantheon(['verify', exportPath, '--genesis', genesisPath]).split('\n').filter((l) => l && !l.startsWith('  - ')).map((l) => `   ${l}\n`).join(''));
+  process.stdout.write(pantheon(['verify', exportPath, '--genesis', genesisPath]).split('\n').filter((l) => l && !l.startsWith('  - ') && l !== 'Proven:' && l !== 'Assumed:').map((l) => `   ${l}\n`).join(''));
+  say('   (then what is proven, checkpoint by checkpoint, and what is assumed: run the command to read them)');
   // A copy with one byte of one decision's payload changed: the auditor sees exactly where.
   let target: { offset: number; end: number; sequence: number } | undefined;
   for await (const item of readRecordFile(exportPath)) {
