@@ -1,9 +1,13 @@
 // `npm run demo`: the whole story against the running devnet (or one it starts): an
 // operator key, a few OAR roots submitted, final, then anchored in Bitcoin, a proof bundle
-// fetched and verified offline, and the verify.html to open with it.
+// fetched and verified offline, and the verify.html to open with it. Then the seeds' story: an
+// agent that acts only under `guard`, its record checkpointed and anchored, and an auditor who
+// verifies one decision offline, then the whole record, and sees a tampered copy fail at the
+// entry that was changed.
 import '../node/polyfills.ts';
-import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, openSync, readSync, writeSync, closeSync, writeFileSync } from 'node:fs';
+import { exportRecord, readRecordFile } from '../oar/index.ts';
 import { join, relative, resolve } from 'node:path';
 import { SampleLog } from '../node/commitment-log.ts';
 import { consistencyProofToJson } from '../light-client/consistency.ts';
@@ -17,9 +21,9 @@ const dir = resolve(process.env.PANTHEON_DEVNET_DIR ?? '.devnet');
 const nodeUrl = `http://127.0.0.1:${HTTP_PORT_BASE}`;
 const say = (line: string) => process.stdout.write(line + '\n');
 
-function pantheon(args: string[], options: { stdout?: string } = {}): string {
+function pantheon(args: string[], options: { stdout?: string; exitCodes?: number[] } = {}): string {
   const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'pantheon.js'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  if (r.status !== 0) throw new Error(`pantheon ${args[0]} failed (exit ${r.status})`);
+  if (!(options.exitCodes ?? [0]).includes(r.status ?? -1)) throw new Error(`pantheon ${args[0]} failed (exit ${r.status})`);
   if (options.stdout) writeFileSync(options.stdout, r.stdout);
   return r.stdout;
 }
@@ -102,9 +106,81 @@ async function main(): Promise<void> {
     say(`5. to check it in a browser with the network off: open ${html}`);
     say(`   and drop ${proofPath} and ${genesisPath} on it (or type the genesis hash).`);
     say(`   Or again in a terminal: npx pantheon verify ${relative(process.cwd(), proofPath)} --genesis ${relative(process.cwd(), genesisPath)}`);
+    await auditorStory(operatorKey, genesisPath, html);
   } finally {
     await started?.stop();
   }
+}
+
+/** The agent under guard, its checkpoints anchored, and the auditor with nothing but the files and the genesis. */
+async function auditorStory(operatorKey: string, genesisPath: string, html: string): Promise<void> {
+  const rel = (p: string) => relative(process.cwd(), p);
+  const recordDir = join(dir, 'loan-agent');
+  say('');
+  say(`6. an AI loan agent (examples/loan-agent.ts) decides under guard: each decision is signed and on disk in`);
+  say(`   ${rel(recordDir)} before the bank acts on it, and what the bank did is its outcome; the record is checkpointed into Pantheon`);
+  const agent = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'examples', 'loan-agent.ts'), '--dir', recordDir, '--key', operatorKey, '--node', nodeUrl, '--name', 'loans', '--actors', '2', '--every-entries', '40', '--every-ms', '3000'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((done) => agent.once('exit', done));
+  let buffer = '';
+  let first: { lastAnchored: number | null } | undefined;
+  let last: { size: number; decisions: number; lastFinal: number | null; lastAnchored: number | null } | undefined;
+  let shown = '';
+  agent.stdout!.on('data', (d) => {
+    buffer += d;
+    for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
+      last = JSON.parse(buffer.slice(0, i));
+      first ??= last;
+      buffer = buffer.slice(i + 1);
+    }
+  });
+  const startedMs = Date.now();
+  try {
+    for (;;) {
+      if (agent.exitCode !== null) throw new Error('the loan agent stopped on its own: see its output above');
+      if (last) {
+        const line = `${last.decisions} decisions, ${last.size} entries; last final checkpoint ${last.lastFinal ?? '-'}, last anchored ${last.lastAnchored ?? '-'}`;
+        if (line.replace(/^\d+ decisions, \d+ entries/, '') !== shown.replace(/^\d+ decisions, \d+ entries/, '')) say(`   ${Math.round((Date.now() - startedMs) / 1000)} s: ${line}`);
+        shown = line;
+        if ((last.lastAnchored ?? 0) > (first?.lastAnchored ?? 0)) break;
+      }
+      if (Date.now() - startedMs > 10 * 60_000) throw new Error('no checkpoint anchored after 10 minutes: see the validator-0 log under .devnet/logs');
+      await sleep(1000);
+    }
+  } finally {
+    agent.kill('SIGTERM');
+    await exited;
+  }
+  const exportPath = join(dir, 'loans-export.oar');
+  await exportRecord(recordDir, exportPath); // the agent's own directory has no oar.json, so the library call rather than pantheon oar export
+  say(`7. the operator hands the auditor the record: ${rel(exportPath)} (entries, payloads, checkpoints and their anchored bundles)`);
+  const entryPath = join(dir, 'entry-0.json');
+  pantheon(['oar', 'prove', '0', '--record', exportPath, '--out', entryPath, '--json']);
+  say(`8. one decision, offline: entry 0 and its outcome (${rel(entryPath)}, from pantheon oar prove 0):`);
+  process.stdout.write(pantheon(['verify', entryPath, '--genesis', genesisPath]).split('\n').filter((l) => /^(VERIFIED|NOT VERIFIED)/.test(l) || l.includes("payload is the one it sealed")).map((l) => `   ${l}\n`).join(''));
+  say(`9. the whole record, offline (pantheon verify ${rel(exportPath)} --genesis ${rel(genesisPath)}):`);
+  process.stdout.write(pantheon(['verify', exportPath, '--genesis', genesisPath]).split('\n').filter((l) => l && !l.startsWith('  - ') && l !== 'Proven:' && l !== 'Assumed:').map((l) => `   ${l}\n`).join(''));
+  say('   (then what is proven, checkpoint by checkpoint, and what is assumed: run the command to read them)');
+  // A copy with one byte of one decision's payload changed: the auditor sees exactly where.
+  let target: { offset: number; end: number; sequence: number } | undefined;
+  for await (const item of readRecordFile(exportPath)) {
+    if (item.type === 'entry' && item.payload && item.signed.entry.sequence >= 7) {
+      target = { offset: item.offset, end: item.end, sequence: item.signed.entry.sequence };
+      break;
+    }
+  }
+  if (!target) throw new Error('the record has no entry with a payload at 7 or later to change');
+  const tamperedPath = join(dir, 'loans-tampered.oar');
+  copyFileSync(exportPath, tamperedPath);
+  const fd = openSync(tamperedPath, 'r+');
+  const byte = Buffer.alloc(1);
+  readSync(fd, byte, 0, 1, target.end - 3);
+  byte[0] = byte[0] === 0x30 ? 0x31 : 0x30; // a digit of the payload's last number, or a '0' in its place
+  writeSync(fd, byte, 0, 1, target.end - 3);
+  closeSync(fd);
+  say(`10. a copy with one byte of entry ${target.sequence}'s payload changed (${rel(tamperedPath)}):`);
+  process.stdout.write(pantheon(['verify', tamperedPath, '--genesis', genesisPath], { exitCodes: [1] }).split('\n').slice(1, 3).map((l) => `   ${l}\n`).join(''));
+  say(`11. in a browser with the network off: open ${html}`);
+  say(`    and drop ${exportPath} (or ${entryPath}, or ${tamperedPath}) and ${genesisPath} on it.`);
 }
 
 main().then(

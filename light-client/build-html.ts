@@ -32,15 +32,19 @@ const CSS = `
   #headline.caution { background: #f2a900; color: #1a1a1a; }
   #network { font-weight: 600; }
   #summary li { word-break: break-all; }
+  #record { margin-top: .4rem; font-weight: 600; }
+  progress { width: 100%; margin-top: .5rem; }
+  #record-report { font: 12px/1.4 ui-monospace, monospace; white-space: pre-wrap; word-break: break-all; }
 `;
 
 const BODY = `
 <h1>Pantheon proof verifier</h1>
-<p>Checks a proof bundle offline: the operator's commitment, its inclusion in the commitment log, the block's finality by the genesis validators, and the Bitcoin anchor. Nothing leaves this page.</p>
-<label for="files">Open or drop proof.json and genesis.json</label>
-<input id="files" type="file" multiple accept=".json,application/json">
-<label for="bundle">Proof bundle (proof.json)</label>
-<textarea id="bundle" spellcheck="false" placeholder="paste proof.json here"></textarea>
+<p>Checks offline a proof bundle (the operator's commitment, its inclusion in the commitment log, the block's finality by the genesis validators, the Bitcoin anchor), an entry bundle (one audit-record entry down to that anchor) or a whole audit record (every entry, link and signature, and each anchored checkpoint it stores). Nothing leaves this page.</p>
+<label for="files">Open or drop proof.json, entry.json or a record (.oar), and genesis.json</label>
+<input id="files" type="file" multiple accept=".json,.oar,application/json,application/octet-stream">
+<div id="record"></div>
+<label for="bundle">Proof bundle or entry bundle (proof.json, entry.json)</label>
+<textarea id="bundle" spellcheck="false" placeholder="paste proof.json or entry.json here"></textarea>
 <label for="genesis">Genesis file you trust (genesis.json)</label>
 <textarea id="genesis" spellcheck="false" placeholder="paste genesis.json here, or type the pinned hash below"></textarea>
 <label for="genesis-hash">or the genesis hash you pinned (hex)</label>
@@ -51,12 +55,16 @@ const BODY = `
 <input id="btc-checkpoint" type="text" spellcheck="false" autocomplete="off">
 <label for="btc-work-divisor">Work floor: checkpoint difficulty divided by</label>
 <input id="btc-work-divisor" type="text" spellcheck="false" autocomplete="off" value="16">
+<label for="min-confirmations">Bitcoin headers required from the anchoring block on</label>
+<input id="min-confirmations" type="text" spellcheck="false" autocomplete="off" value="6">
 <button id="verify" type="button">Verify</button>
 <div id="status"></div>
+<progress id="progress" hidden></progress>
 <ol id="steps"></ol>
 <div id="headline"></div>
 <div id="network"></div>
 <div id="summary"></div>
+<pre id="record-report"></pre>
 `;
 
 export async function buildVerifyHtml(): Promise<{ path: string; bytes: number; html: string }> {

@@ -1,7 +1,7 @@
 // `pantheon verify`: the offline verifier in a terminal. Reads the bundle and the trust root
 // from files or flags, runs verifyBundle (pure, no network), prints each step and the summary.
 // Exit code 0 only when every step passed; 1 when the bundle does not verify; 2 on usage errors.
-import { readJsonFile, readTextFile } from '../node/files.ts';
+import { isRecordFile, readJsonFile, readTextFile } from '../node/files.ts';
 import { parseCheckpoint, type BitcoinCheckpoint } from '../genesis/genesis.ts';
 import { WORK_FLOOR_DIVISOR_DEFAULT, WORK_FLOOR_DIVISOR_MAX } from './bitcoin-assurance.ts';
 import { printJson, UsageError, type Command } from '../node/cli/command.ts';
@@ -10,11 +10,13 @@ import { reportText } from './summary.ts';
 import { verifyHistory } from './consistency.ts';
 import { verifyEntryBundle } from './verify-entry.ts';
 import { isEntryBundle } from './entry-bundle.ts';
+import { logIdProblem } from '../protocol/tx.ts';
+
 
 export const verifyCommand: Command = {
   name: 'verify',
-  summary: 'Verify a proof bundle or an entry bundle offline, down to the Bitcoin anchor.',
-  usage: 'pantheon verify <proof.json | entry.json> (--genesis <genesis.json> | --genesis-hash <hex>) [--earlier <proof.json> [--consistency <proof-file.json>]] [--btc-block <hash>] [--btc-checkpoint H:HASH:BITS] [--btc-work-divisor N] [--min-confirmations N] [--json]',
+  summary: 'Verify a proof bundle, an entry bundle or a whole OAR record offline, down to the Bitcoin anchor.',
+  usage: 'pantheon verify <proof.json | entry.json | record.oar> (--genesis <genesis.json> | --genesis-hash <hex>) [--earlier <proof.json> [--consistency <proof-file.json>]] [--btc-block <hash>] [--btc-checkpoint H:HASH:BITS] [--btc-work-divisor N] [--min-confirmations N] [--log <id>] [--threads N] [--json]',
   details: [
     '  --genesis FILE         the genesis file you trust; its hash is the trust root',
     '  --genesis-hash HEX     the genesis hash you pinned; the bundle must carry the genesis',
@@ -27,7 +29,16 @@ export const verifyCommand: Command = {
     '                         the history is checked to be one (the earlier tree a prefix of the later)',
     '  --consistency FILE     the RFC 9162 consistency proof between the two (docs/consistency-proof.md);',
     '                         not needed when the later commitment extends the earlier size directly',
+    '  --log ID               a record: the log id you mean to audit (<owner pan1 address>/<name>)',
+    '  --threads N            a record: worker threads verifying signatures (default: one per core; 0: none)',
     '  --json                 print the steps and summary as JSON',
+    '',
+    'A record (pantheon oar export, recognised by its magic "pan-oar\\n"; docs/record-audit.md) is audited whole:',
+    'every entry, link and signature from entry 0 with the key in force, every outcome after its intent, each',
+    'checkpoint root recomputed from the entries, each stored commitment bundle verified down to Bitcoin and',
+    'matched with its checkpoint, and the consistency of successive commitments. It names the first broken link by',
+    'sequence number and step, and counts entries, actors, checkpoints, open intents and withheld payloads.',
+    'Progress is shown on a terminal (stderr).',
     '',
     'An entry bundle (pantheon oar prove, docs/entry-bundle.md) is checked from the entry down: the key in',
     'force, the signatures, the payload, the inclusion under the committed root, then its commitment bundle.',
@@ -42,6 +53,8 @@ export const verifyCommand: Command = {
     'btc-checkpoint': { type: 'string' },
     'btc-work-divisor': { type: 'string' },
     earlier: { type: 'string' },
+    log: { type: 'string' },
+    threads: { type: 'string' },
     consistency: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
@@ -72,6 +85,16 @@ export const verifyCommand: Command = {
       // The local clock only bounds how far in the future a timestamp may be; the summary prints it.
       nowMs: Date.now(),
     };
+    const threadsText = values.threads as string | undefined;
+    if (threadsText !== undefined && !/^(0|[1-9][0-9]{0,2})$/.test(threadsText)) throw new UsageError(`--threads must be an integer from 0 to 999, got "${threadsText}"`);
+    const logId = values.log as string | undefined;
+    if (isRecordFile(bundlePath)) {
+      if (values.earlier !== undefined || values.consistency !== undefined) throw new UsageError('--earlier and --consistency are for proof bundles; a record carries its own commitments');
+      if (logId !== undefined && logIdProblem(logId)) throw new UsageError(`--log: ${logIdProblem(logId)}`);
+      const { runRecordAudit } = await import('../node/cli/record-audit.ts');
+      return runRecordAudit(bundlePath, { ...options, logId }, { json: values.json === true, threads: threadsText === undefined ? undefined : Number(threadsText), progress: values.json !== true && process.stderr.isTTY === true });
+    }
+    if (logId !== undefined || threadsText !== undefined) throw new UsageError('--log and --threads are for a record (record.oar), not a bundle');
     const earlierPath = values.earlier as string | undefined;
     if (values.consistency !== undefined && !earlierPath) throw new UsageError('--consistency needs --earlier <proof.json>: it links two bundles');
     if (earlierPath) {

@@ -1,7 +1,15 @@
-// The verify.html user interface: paste or drop proof.json and genesis.json (or type the
-// pinned genesis hash), press Verify, read each step in green or red and the same summary the
-// CLI prints. All work is verifyBundle in this page; the page's CSP forbids any request.
-import { verifyBundle, type VerifyResult } from './verify.ts';
+// The verify.html user interface: paste or drop proof.json, entry.json or a whole record.oar
+// and genesis.json (or type the pinned genesis hash), press Verify, read each step in green or
+// red and the same summary the CLI prints. All work is verifyBundle, verifyEntryBundle and
+// auditRecord in this page; the page's CSP forbids any request. A record is read from the file
+// in chunks and audited with noble in this thread, yielding to the browser every few tens of
+// milliseconds (a message to itself, not a worker: the CSP blocks blob workers), so the page
+// keeps drawing its progress bar and never freezes.
+import { verifyBundle, type VerifyOptions, type VerifyResult } from './verify.ts';
+import { verifyEntryBundle } from './verify-entry.ts';
+import { isEntryBundle } from './entry-bundle.ts';
+import { auditRecord, isRecordBytes, recordReportText, type RecordAuditResult } from './verify-record.ts';
+import { RECORD_MAGIC } from '../oar/record.ts';
 import { parseCheckpoint, type BitcoinCheckpoint } from '../genesis/genesis.ts';
 import { WORK_FLOOR_DIVISOR_MAX } from './bitcoin-assurance.ts';
 
@@ -18,8 +26,11 @@ function text(tag: string, content: string, className?: string): HTMLElement {
   return el;
 }
 
+/** A record dropped or chosen: audited from the file itself when Verify is pressed. */
+let recordFile: File | undefined;
+
 /** Reads the form and runs the verifier; returns the result for the page (and tests) to show. */
-function runVerification(): VerifyResult | undefined {
+function runVerification(): { result?: Pick<VerifyResult, 'ok' | 'steps' | 'summary'>; record?: { file: File; options: VerifyOptions } } {
   const bundleText = byId<HTMLTextAreaElement>('bundle').value.trim();
   const genesisText = byId<HTMLTextAreaElement>('genesis').value.trim();
   const genesisHash = byId<HTMLInputElement>('genesis-hash').value.trim();
@@ -37,26 +48,103 @@ function runVerification(): VerifyResult | undefined {
       problems.push((err as Error).message.replace(/^genesis /, ''));
     }
   }
+  const minText = byId<HTMLInputElement>('min-confirmations').value.trim() || '6';
+  if (!/^(0|[1-9][0-9]{0,3})$/.test(minText)) problems.push('the Bitcoin headers required must be an integer from 0 to 9999');
   if (!/^[1-9][0-9]{0,7}$/.test(divisorText) || Number(divisorText) > WORK_FLOOR_DIVISOR_MAX) problems.push(`the work floor divisor must be an integer from 1 to ${WORK_FLOOR_DIVISOR_MAX}`);
-  if (!bundleText) problems.push('paste or drop proof.json');
+  if (!bundleText && !recordFile) problems.push('paste or drop proof.json or entry.json, or drop a record (.oar)');
   if (!genesisText && !genesisHash) problems.push('paste or drop genesis.json, or type the pinned genesis hash');
   const status = byId('status');
   if (problems.length) {
     status.textContent = `Cannot verify yet: ${problems.join('; ')}.`;
-    return undefined;
+    return {};
   }
   status.textContent = '';
-  return verifyBundle(bundleText, {
+  const options: VerifyOptions = {
     genesis: genesisText || undefined,
     genesisHash: genesisHash || undefined,
     pinnedBtcBlockHash: btcBlock || undefined,
     btcCheckpoint,
     workFloorDivisor: Number(divisorText),
+    minBtcConfirmations: Number(minText),
     nowMs: Date.now(),
+  };
+  if (recordFile) return { record: { file: recordFile, options } };
+  return { result: looksLikeEntryBundle(bundleText) ? verifyEntryBundle(bundleText, options) : verifyBundle(bundleText, options) };
+}
+
+function looksLikeEntryBundle(text: string): boolean {
+  try {
+    return isEntryBundle(JSON.parse(text));
+  } catch {
+    return false;
+  }
+}
+
+/** The file's bytes, chunk by chunk, never the whole file at once. */
+async function* fileChunks(file: File): AsyncGenerator<Uint8Array> {
+  const reader = file.stream().getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    yield value;
+  }
+}
+
+/** Lets the browser handle input and draw: a message to ourselves is a new task, without setTimeout's 4 ms clamp. */
+function yieldToBrowser(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => resolve();
+    channel.port2.postMessage(null);
   });
 }
 
-function show(result: VerifyResult): void {
+async function auditInPage(file: File, options: VerifyOptions): Promise<RecordAuditResult> {
+  const progress = byId<HTMLProgressElement>('progress');
+  const status = byId('status');
+  progress.hidden = false;
+  progress.max = file.size;
+  progress.value = 0;
+  const button = byId<HTMLButtonElement>('verify');
+  button.disabled = true;
+  try {
+    return await auditRecord(fileChunks(file), {
+      ...options,
+      totalBytes: file.size,
+      progressEvery: 50,
+      onProgress: (p) => {
+        progress.value = p.bytes;
+        status.textContent = `Auditing ${file.name}: ${p.entries.toLocaleString('en-US')} entries, ${((100 * p.bytes) / Math.max(file.size, 1)).toFixed(0)} %…`;
+      },
+      yieldNow: yieldToBrowser,
+      yieldEveryMs: 30,
+      clockMs: () => performance.now(),
+    });
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function showRecord(r: RecordAuditResult): void {
+  byId('steps').replaceChildren();
+  const headline = byId('headline');
+  headline.textContent = r.summary.headline;
+  const regtest = r.ok && r.checkpoints.some((c) => c.bitcoinNetwork && c.bitcoinNetwork !== 'mainnet');
+  headline.className = !r.ok ? 'invalid' : regtest || r.anchoredCheckpoints === 0 ? 'caution' : 'valid';
+  headline.dataset.verdict = r.summary.verdict;
+  headline.dataset.failedStep = r.failure?.step ?? '';
+  headline.dataset.failedSequence = r.failure?.sequence === undefined ? '' : String(r.failure.sequence);
+  headline.dataset.bitcoinAssurance = '';
+  byId('network').textContent = '';
+  byId('summary').replaceChildren();
+  byId('record-report').textContent = recordReportText(r);
+  byId('status').textContent = `Audited ${r.entries.toLocaleString('en-US')} entries of ${r.bytes.toLocaleString('en-US')} bytes.`;
+}
+
+function show(result: Pick<VerifyResult, 'ok' | 'steps' | 'summary'>): void {
+  byId('record-report').textContent = '';
+  byId('headline').dataset.failedStep = '';
+  byId('headline').dataset.failedSequence = '';
   const steps = byId('steps');
   steps.replaceChildren(
     ...result.steps.map((s) => {
@@ -86,9 +174,16 @@ function show(result: VerifyResult): void {
   byId('summary').replaceChildren(...list('Proven', result.summary.proven), ...list('Assumed', result.summary.assumed));
 }
 
-/** A dropped or chosen file goes to the genesis box if it looks like a genesis, else to the bundle box. */
+/** A dropped or chosen record is kept as a file; a genesis goes to the genesis box; anything else to the bundle box. */
 async function takeFiles(files: FileList | null): Promise<void> {
   for (const file of Array.from(files ?? [])) {
+    const head = new Uint8Array(await file.slice(0, RECORD_MAGIC.length).arrayBuffer());
+    if (isRecordBytes(head)) {
+      recordFile = file;
+      byId('record').textContent = `Record: ${file.name}, ${file.size.toLocaleString('en-US')} bytes. Verify audits it whole (drop a bundle to verify that instead).`;
+      byId<HTMLTextAreaElement>('bundle').value = '';
+      continue;
+    }
     const content = await file.text();
     let isGenesis = false;
     try {
@@ -98,14 +193,23 @@ async function takeFiles(files: FileList | null): Promise<void> {
       // not JSON: leave it to the verifier to say so, in the bundle box
     }
     byId<HTMLTextAreaElement>(isGenesis ? 'genesis' : 'bundle').value = content;
+    if (!isGenesis) forgetRecord();
   }
+}
+
+function forgetRecord(): void {
+  recordFile = undefined;
+  byId('record').textContent = '';
 }
 
 function main(): void {
   byId('verify').addEventListener('click', () => {
-    const result = runVerification();
+    const { result, record } = runVerification();
     if (result) show(result);
+    if (record) void auditInPage(record.file, record.options).then(showRecord, (err) => (byId('status').textContent = `The audit stopped: ${(err as Error).message}`));
   });
+  // Typing or pasting a bundle means the bundle is what to verify now.
+  byId('bundle').addEventListener('input', forgetRecord);
   byId<HTMLInputElement>('files').addEventListener('change', (e) => void takeFiles((e.target as HTMLInputElement).files));
   const zone = document.body;
   zone.addEventListener('dragover', (e) => {

@@ -1,8 +1,9 @@
 // Durable file writes for the node side: write to a temporary file, fsync, rename over the
 // target, fsync the directory, so a crash leaves either the old file or the new one.
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync, existsSync, readFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, writeSync, existsSync, readFileSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { parseStrictJson } from '../protocol/strict-json.ts';
+import { RECORD_MAGIC } from '../oar/record.ts';
 
 export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
   mkdirSync(dirname(path), { recursive: true });
@@ -35,5 +36,19 @@ export function readJsonFile(path: string, what: string): unknown {
     return parseStrictJson(text, path);
   } catch (err) {
     throw new Error(`${what}: ${(err as Error).message}`);
+  }
+}
+
+/** A record begins with its magic "pan-oar\n"; anything else is read as a bundle's JSON text. */
+export function isRecordFile(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const head = new Uint8Array(RECORD_MAGIC.length);
+    return readSync(fd, head, 0, head.length, 0) === head.length && RECORD_MAGIC.every((b, i) => head[i] === b);
+  } catch {
+    return false; // unreadable: the bundle reader reports it by name
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -200,7 +200,19 @@ class ByteQueue {
     return this.copy(n, false);
   }
 
+  /** The next n bytes, consumed: a view into the chunk when they lie in one (the parser decodes it at once and keeps copies only). */
   take(n: number): Uint8Array {
+    const first = this.chunks[0];
+    if (first && first.length - this.head >= n) {
+      const view = first.subarray(this.head, this.head + n);
+      this.head += n;
+      this.available -= n;
+      if (this.head === first.length) {
+        this.chunks.shift();
+        this.head = 0;
+      }
+      return view;
+    }
     return this.copy(n, true);
   }
 

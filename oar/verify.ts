@@ -5,7 +5,8 @@
 // root recomputed from the entries. Streaming and bounded: it keeps the RFC 6962 frontier, the
 // open intents and counters, never the entries. Browser-safe: trusts nothing but its inputs.
 import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
-import { addressBytes, addressOf } from '../protocol/keys.ts';
+import { addressBytes, addressOf, SIGNATURE_SIZE } from '../protocol/keys.ts';
+import { domainPrefix, TAGS } from '../protocol/hash.ts';
 import { MerkleFrontier } from '../protocol/merkle.ts';
 import { logIdOwner } from '../protocol/tx.ts';
 import { entryHash, entryLeafHash, payloadHash, verifyEntrySignature, type Entry } from './entry.ts';
@@ -39,6 +40,33 @@ export interface VerifyOptions {
    * by the hash chain. An auditor uses 'all'.
    */
   signatures?: 'all' | 'last';
+  /**
+   * Hands each entry's signature check to the caller instead of verifying it inline (the
+   * auditor's pool of worker threads, light-client/verify-record.ts). The walk goes on; the
+   * caller MUST then report the lowest failing sequence before any later fault, since a
+   * signature is checked (step 5) before an entry's other steps.
+   */
+  onSignature?: (job: SignatureJob) => void;
+}
+
+/** One entry's signature to verify: ML-DSA-65 over the signing bytes `prefix ‖ body` with `publicKey`. */
+export interface SignatureJob {
+  sequence: number;
+  offset: number;
+  /** domainPrefix("pantheon/oar-entry/v1", chainId), shared by every job of a record. */
+  prefix: Uint8Array;
+  /** The entry body as read (a view, not a copy). */
+  body: Uint8Array;
+  signature: Uint8Array;
+  publicKey: Uint8Array;
+}
+
+/** The signing bytes of a job in one piece (prefix ‖ body). */
+export function jobMessage(job: SignatureJob): Uint8Array {
+  const out = new Uint8Array(job.prefix.length + job.body.length);
+  out.set(job.prefix);
+  out.set(job.body, job.prefix.length);
+  return out;
 }
 
 export interface OpenIntent {
@@ -146,11 +174,12 @@ export class RecordVerifier {
     const fail = (step: VerifyStep, detail: string) => new RecordVerifyError(step, e.sequence, item.offset, detail);
     if (e.logId !== h.logId) throw fail('log-id', `names log "${e.logId}", the record is log "${h.logId}"`);
     if (e.sequence !== this.expected) {
-      throw new RecordVerifyError('sequence', this.expected, item.offset, `expected entry ${this.expected} here, found entry ${e.sequence} (${e.sequence > this.expected ? 'entries missing' : 'an entry repeated or out of order'})`);
+      throw new RecordVerifyError('sequence', this.expected, item.offset, sequenceProblem(this.expected, e));
     }
     if (!equalBytes(e.prevHash, this.head)) throw fail('prev-hash', `prevHash ${bytesToHex(e.prevHash)} is not the hash of entry ${e.sequence - 1} (${bytesToHex(this.head)})`);
     if (e.timeMs < this.lastTimeMs) throw fail('time', `time ${e.timeMs} ms is before the previous entry's ${this.lastTimeMs} ms`);
-    if (this.options.signatures === 'last') this.pendingSignature = { item, key: this.key };
+    if (this.options.onSignature) this.options.onSignature(signatureJob(h.chainId, item, this.key));
+    else if (this.options.signatures === 'last') this.pendingSignature = { item, key: this.key };
     else if (!verifyEntrySignature(h.chainId, item.signed, this.key)) throw fail('signature', 'the signature does not verify with the owner key in force at this sequence');
     if (item.payload) {
       if (!equalBytes(payloadHash(h.chainId, item.payload.salt, item.payload.bytes), e.payloadHash)) throw fail('payload', 'the payload and salt do not hash to the entry\'s payloadHash');
@@ -225,10 +254,29 @@ export class RecordVerifier {
     return s;
   }
 
+  /** The counts so far, without the end-of-record checks: for a report that stops at a fault. */
+  snapshot(): RecordSummary | { entries: 0; intents: 0; outcomes: 0; failedOutcomes: 0; keyChanges: 0; payloadsWithheld: 0; actors: Map<string, number>; openIntents: OpenIntent[] } {
+    if (!this.summary) return { entries: 0, intents: 0, outcomes: 0, failedOutcomes: 0, keyChanges: 0, payloadsWithheld: 0, actors: new Map(), openIntents: [] };
+    return { ...this.summary, actors: new Map(this.summary.actors), openIntents: [...this.open.values()] };
+  }
+
   /** The next sequence expected (for callers that stop early). */
   get nextSequence(): number {
     return this.expected;
   }
+}
+
+/** Why the entry found is not the one expected, in the auditor's terms. */
+function sequenceProblem(expected: number, found: Entry): string {
+  if (found.sequence < expected) return `expected entry ${expected} here, found entry ${found.sequence} again: an entry duplicated, or moved after later ones`;
+  const outcomeFirst = found.kind === 'outcome' && found.intentSequence >= expected ? `; entry ${found.sequence} is the outcome of intent ${found.intentSequence}, which has not appeared: an outcome before its intent` : '';
+  return `expected entry ${expected} here, found entry ${found.sequence}: entry ${expected} is missing (deleted, or moved after later entries)${outcomeFirst}`;
+}
+
+/** The signature check of one entry, as verifyEntrySignature makes it: the signing bytes are the tag, the chain id and the body as read. */
+export function signatureJob(chainId: string, item: ParsedEntry, publicKey: Uint8Array): SignatureJob {
+  const body = item.signedBytes.subarray(0, item.signedBytes.length - SIGNATURE_SIZE);
+  return { sequence: item.signed.entry.sequence, offset: item.offset, prefix: domainPrefix(TAGS.oarEntry, chainId), body, signature: item.signed.signature, publicKey };
 }
 
 /** Reads and verifies a whole record stream; throws RecordFormatError or RecordVerifyError at the first fault. */

@@ -40,13 +40,23 @@ export function assertValidChainId(chainId: unknown, field = 'chainId'): asserts
 const TAG_MAX = 64;
 const CHAIN_ID_MAX = 64;
 
-/** string(tag) || string(chainId): the prefix of every hash and signature input. */
+/** Prefixes made so far: a record audit hashes millions of entries under one (tag, chain id). */
+const prefixes = new Map<string, Uint8Array>();
+const PREFIXES_MAX = 256;
+
+/** string(tag) || string(chainId): the prefix of every hash and signature input. Callers only read it. */
 export function domainPrefix(tag: Tag, chainId: string): Uint8Array {
+  const key = `${tag}\n${chainId}`;
+  const known = prefixes.get(key);
+  if (known) return known;
   // The address tag alone is chain-independent (docs/tags.md says why); every other tag needs a chain id.
   if (tag === TAGS.address) {
     if (chainId !== '') throw new Error('the address tag is used with the empty chain id only');
   } else assertValidChainId(chainId);
-  return new Writer().string(tag, TAG_MAX, 'tag').string(chainId, CHAIN_ID_MAX, 'chainId').finish();
+  const prefix = new Writer().string(tag, TAG_MAX, 'tag').string(chainId, CHAIN_ID_MAX, 'chainId').finish();
+  if (prefixes.size >= PREFIXES_MAX) prefixes.clear();
+  prefixes.set(key, prefix);
+  return prefix;
 }
 
 /** The exact bytes that get signed: prefix || payload. */

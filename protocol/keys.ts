@@ -63,6 +63,17 @@ export function verify(tag: Tag, chainId: string, payload: Uint8Array, signature
   }
 }
 
+/** verify() over signing bytes already made (tag and chain id in front): an auditor that batches checks. */
+export function verifyMessage(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
+  if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_SIZE) return false;
+  if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_SIZE) return false;
+  try {
+    return mlDsa65Verify(signature, message, publicKey);
+  } catch {
+    return false;
+  }
+}
+
 /** The 32-byte account id of a public key: taggedHash(address tag, "", publicKey). */
 export function addressBytes(publicKey: Uint8Array): Uint8Array {
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_SIZE) {

@@ -5,7 +5,8 @@
 // restarted in the middle, which delays checkpoints but never stops the agent's intents and
 // loses nothing. Then the record verifies end to end, the journal beside it holds each
 // checkpoint's commitment id and status, and the export carries the anchored bundles, which
-// verify offline and name the record's own log id, size and root.
+// verify offline and name the record's own log id, size and root; the whole export audits in
+// the CLI and in verify.html with the same report.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ import { Checkpointer, OarWriter, exportRecord, readCheckpointJournal, readRecor
 import { verifyBundle } from '../light-client/index.ts';
 import { decodeTx } from '../protocol/tx.ts';
 import { pantheon } from './helpers/cli.ts';
+import { auditRecordInPage, openVerifyPage, reportBody } from './helpers/verify-page.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pantheon-oar-checkpoints-'));
 const portBase = 31_000 + Math.floor(Math.random() * 1500);
@@ -165,6 +167,24 @@ describe('OAR checkpoints on the devnet', () => {
     const refused = pantheon(['verify', proofs[0], '--genesis', devnet.genesisPath, '--min-confirmations', '2']);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toContain('NOT VERIFIED: step "entry-payload" failed');
+
+    // The whole export audited offline as an auditor does (docs/record-audit.md): in the CLI, then in verify.html, with the same report.
+    const audited = pantheon(['verify', out, '--genesis', devnet.genesisPath, '--min-confirmations', '2', '--json']);
+    expect(audited.code, audited.stdout).toBe(0);
+    expect(JSON.parse(audited.stdout)).toMatchObject({ ok: true, kind: 'record', logId: summary.logId, entries: exported.entries, anchoredCheckpoints: bundles, openIntents: [] });
+    const text = pantheon(['verify', out, '--genesis', devnet.genesisPath, '--min-confirmations', '2']);
+    expect(text.code).toBe(0);
+    console.log(text.stdout.split('\n').slice(0, 2).join('\n'));
+    const vp = await openVerifyPage();
+    try {
+      const inPage = await auditRecordInPage(vp.page, 'export.oar', readFileSync(out), readFileSync(devnet.genesisPath, 'utf8'), 2);
+      expect(inPage.headline.verdict).toBe('VALID');
+      expect(reportBody(inPage.report)).toBe(reportBody(text.stdout));
+      expect(vp.aborted).toEqual([]);
+      expect(vp.consoleErrors).toEqual([]);
+    } finally {
+      await vp.browser.close();
+    }
   }, 600_000);
 
   it('pantheon oar checkpoint commits a record made with the CLI and waits until it is final; oar status shows it', () => {

@@ -69,6 +69,12 @@ export interface FixtureOptions {
   bitcoin?: GenesisBitcoin;
   /** An OAR record the proven commitment commits instead of a sample log: its log name, size and root. */
   record?: { name: string; size: number; root: Uint8Array };
+  /**
+   * Up to three successive commitments of one OAR record (each after the first with the
+   * consistency proof from the one before): commitment i is the first transaction of block
+   * i + 1, so the one in block h is the proven one. For the whole-record audit fixture.
+   */
+  recordHistory?: { name: string; commitments: { size: number; root: Uint8Array; previousSize: number; consistencyProof: Uint8Array[] }[] };
 }
 
 /** The fewest signers holding more than 2/3 of N equal votes: floor(2N/3) + 1. */
@@ -94,6 +100,12 @@ export function fixtureChain(options: FixtureOptions = {}): FixtureChain {
   const trees = new Map<string, { tree: SampleLog; size: number }>();
   const commit = (name: string, treeSize: bigint): SignedTx => {
     const logId = `${addressOf(operator.publicKey)}/${name}`;
+    const history = options.recordHistory;
+    if (history && name === history.name) {
+      const c = history.commitments[historyIndex++];
+      const payload = { kind: 'commitment' as const, logId, treeSize: BigInt(c.size), root: c.root, previousSize: BigInt(c.previousSize), consistencyProof: c.consistencyProof };
+      return signTx({ chainId: FIXTURE_CHAIN_ID, senderPublicKey: operator.publicKey, nonce: nonce++, fee: genesis.params.minFee, payload }, operator.secretKey, true);
+    }
     const record = options.record;
     if (record && name === record.name) {
       const payload = { kind: 'commitment' as const, logId, treeSize: BigInt(record.size), root: record.root, previousSize: 0n, consistencyProof: [] };
@@ -108,6 +120,14 @@ export function fixtureChain(options: FixtureOptions = {}): FixtureChain {
   };
   // Block 1: one commitment; block 2: two; block 3 (h): the proven one and one more; 4, 5: empty.
   const plan: string[][] = [['oar-billing'], ['oar-support', 'oar-billing'], [options.record?.name ?? 'oar-agents', 'oar-support'], [], []];
+  let historyIndex = 0;
+  if (options.recordHistory) {
+    const { name, commitments } = options.recordHistory;
+    if (commitments.length < 1 || commitments.length > FIXTURE_H) throw new Error(`fixture: 1 to ${FIXTURE_H} record commitments, got ${commitments.length}`);
+    // The last one goes in block h (the proven commitment); the earlier ones in the blocks before it.
+    const first = FIXTURE_H - commitments.length;
+    commitments.forEach((_, i) => (plan[first + i] = [name, ...plan[first + i].filter((n) => n !== 'oar-agents')]));
+  }
   const log: { tx: Uint8Array; height: number }[] = [];
   const headers: BlockHeader[] = [];
   const encodedHeaders: Uint8Array[] = [];
