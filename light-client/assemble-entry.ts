@@ -5,8 +5,7 @@
 // find the intent of a proven outcome.
 import { consistencyProof, inclusionProof, rootOf } from '../protocol/merkle.ts';
 import { parseStrictJson } from '../protocol/strict-json.ts';
-import { entryHash, entryLeafHash } from '../oar/entry.ts';
-import type { ParsedEntry, RecordItem } from '../oar/record.ts';
+import type { ParsedEntry, RecordHeader, RecordItem } from '../oar/record.ts';
 import { RecordVerifier } from '../oar/verify.ts';
 import { ENTRY_BUNDLE_VERSION, entryBundleToJson, type IncludedEntry } from './entry-bundle.ts';
 import { consistencyProofToJson } from './consistency.ts';
@@ -29,25 +28,41 @@ interface Anchored {
   bundle: unknown;
 }
 
-export async function assembleEntryBundle(source: RecordSource, sequence: number, options: ProveOptions = {}): Promise<Record<string, unknown>> {
-  const verifier = new RecordVerifier({ signatures: 'last' });
+/** A whole record read once with its links checked: its ids, founding key and every entry's leaf hash. */
+interface WholeRecord {
+  chainId: string;
+  logId: string;
+  /** A whole record's header key opened the log (the verifier checks it against the log id). */
+  foundingKey: Uint8Array;
+  leaves: Uint8Array[];
+  nextSequence: number;
+}
+
+/** Reads a whole record (from entry 0) through RecordVerifier, handing each item to `onItem`. */
+async function readWholeRecord(source: RecordSource, what: string, onItem: (item: RecordItem) => void = () => {}): Promise<WholeRecord> {
   const leaves: Uint8Array[] = [];
-  const keyChanges: ParsedEntry[] = [];
-  const anchored: Anchored[] = [];
-  let chainId = '';
-  let foundingKey: Uint8Array = new Uint8Array(0);
-  let target: ParsedEntry | undefined;
-  let outcome: ParsedEntry | undefined;
+  const verifier = new RecordVerifier({ signatures: 'last', onLeaf: (leaf) => leaves.push(leaf) });
+  let header: RecordHeader | undefined;
   for await (const item of source()) {
     verifier.push(item);
     if (item.type === 'header') {
-      if (item.header.firstSequence !== 0) throw new ProveError(`the record starts at entry ${item.header.firstSequence}: an entry bundle needs the whole record from entry 0 (its paths cover every entry)`);
-      chainId = item.header.chainId;
-      // A whole record's header key opened the log (the verifier checks it against the log id).
-      foundingKey = item.header.publicKey;
-    } else if (item.type === 'entry') {
+      if (item.header.firstSequence !== 0) throw new ProveError(`the record starts at entry ${item.header.firstSequence}: ${what} needs the whole record from entry 0`);
+      header = item.header;
+    }
+    onItem(item);
+  }
+  const { nextSequence } = verifier.finish();
+  return { chainId: header!.chainId, logId: header!.logId, foundingKey: header!.publicKey, leaves, nextSequence };
+}
+
+export async function assembleEntryBundle(source: RecordSource, sequence: number, options: ProveOptions = {}): Promise<Record<string, unknown>> {
+  const keyChanges: ParsedEntry[] = [];
+  const anchored: Anchored[] = [];
+  let target: ParsedEntry | undefined;
+  let outcome: ParsedEntry | undefined;
+  const record = await readWholeRecord(source, 'an entry bundle (its paths cover every entry)', (item) => {
+    if (item.type === 'entry') {
       const e = item.signed.entry;
-      leaves.push(entryLeafHash(entryHash(chainId, item.signedBytes)));
       if (e.kind === 'key-change') keyChanges.push(item);
       if (e.sequence === sequence) target = item;
       if (target && !outcome && e.kind === 'outcome' && e.intentSequence === sequence && target.signed.entry.kind === 'intent') outcome = item;
@@ -56,9 +71,8 @@ export async function assembleEntryBundle(source: RecordSource, sequence: number
       // Only an anchored commitment carries the proof down to Bitcoin; a finality-only one is superseded.
       if (typeof bundle === 'object' && bundle !== null && 'anchor' in bundle) anchored.push({ size: item.size, bundle });
     }
-  }
-  const summary = verifier.finish();
-  if (!target) throw new ProveError(`the record has no entry ${sequence}: it holds entries 0 to ${summary.nextSequence - 1}`);
+  });
+  if (!target) throw new ProveError(`the record has no entry ${sequence}: it holds entries 0 to ${record.nextSequence - 1}`);
   const e = target.signed.entry;
   let partner: ParsedEntry | undefined = outcome;
   if (e.kind === 'outcome') partner = await findEntry(source, e.intentSequence);
@@ -75,7 +89,7 @@ export async function assembleEntryBundle(source: RecordSource, sequence: number
   const chosen = both ?? forEntry;
   if (!both) partner = undefined;
   const S = chosen.size;
-  const tree = leaves.slice(0, S);
+  const tree = record.leaves.slice(0, S);
   const highest = Math.max(sequence, partner?.signed.entry.sequence ?? 0);
   const included = (item: ParsedEntry, withPayload: boolean): IncludedEntry => ({
     signedEntry: item.signedBytes,
@@ -84,9 +98,9 @@ export async function assembleEntryBundle(source: RecordSource, sequence: number
   });
   return entryBundleToJson({
     version: ENTRY_BUNDLE_VERSION,
-    chainId,
+    chainId: record.chainId,
     logId: e.logId,
-    foundingKey,
+    foundingKey: record.foundingKey,
     checkpointSize: S,
     entry: included(target, !options.redact),
     ...(partner ? { partner: included(partner, !options.redact) } : {}),
@@ -106,18 +120,7 @@ async function findEntry(source: RecordSource, sequence: number): Promise<Parsed
  * `pantheon verify later.json --earlier earlier.json --consistency file`.
  */
 export async function assembleConsistencyProof(source: RecordSource, fromSize: number, toSize: number): Promise<Record<string, unknown>> {
-  const verifier = new RecordVerifier({ signatures: 'last' });
-  const leaves: Uint8Array[] = [];
-  let chainId = '';
-  let logId = '';
-  for await (const item of source()) {
-    verifier.push(item);
-    if (item.type === 'header') {
-      if (item.header.firstSequence !== 0) throw new ProveError(`the record starts at entry ${item.header.firstSequence}: a consistency proof needs the whole record from entry 0`);
-      ({ chainId, logId } = item.header);
-    } else if (item.type === 'entry') leaves.push(entryLeafHash(entryHash(chainId, item.signedBytes)));
-  }
-  verifier.finish();
+  const { logId, leaves } = await readWholeRecord(source, 'a consistency proof');
   if (!(fromSize >= 1 && fromSize < toSize)) throw new ProveError(`--from must be at least 1 and below --to (got ${fromSize} and ${toSize})`);
   if (toSize > leaves.length) throw new ProveError(`the record holds ${leaves.length} entries, fewer than --to ${toSize}`);
   const tree = leaves.slice(0, toSize);

@@ -11,6 +11,7 @@ import { verifyHistory } from './consistency.ts';
 import { verifyEntryBundle } from './verify-entry.ts';
 import { isEntryBundle } from './entry-bundle.ts';
 import { logIdProblem } from '../protocol/tx.ts';
+import { parseStrictJson } from '../protocol/strict-json.ts';
 
 
 export const verifyCommand: Command = {
@@ -107,8 +108,15 @@ export const verifyCommand: Command = {
       }
       return h.ok ? 0 : 1;
     }
+    // Parsed once, strictly; a text that does not parse goes to verifyBundle, whose format step reports why.
     const text = readTextFile(bundlePath, 'proof bundle');
-    const result = looksLikeEntryBundle(text) ? verifyEntryBundle(text, options) : verifyBundle(text, options);
+    let json: unknown = text;
+    try {
+      json = parseStrictJson(text, 'bundle');
+    } catch {
+      // reported by the format step
+    }
+    const result = isEntryBundle(json) ? verifyEntryBundle(json, options) : verifyBundle(json, options);
     if (values.json) printJson({ ok: result.ok, failedStep: result.failedStep, bitcoinAssurance: result.summary.bitcoinAssurance ?? null, steps: result.steps, summary: result.summary });
     else process.stdout.write(reportText(result));
     return result.ok ? 0 : 1;
@@ -123,14 +131,5 @@ function parseCheckpointFlag(text: string): BitcoinCheckpoint {
     return parseCheckpoint({ height: Number(parts[0]), hash: parts[1].toLowerCase(), bits: parts[2].toLowerCase() }, '--btc-checkpoint');
   } catch (err) {
     throw new UsageError((err as Error).message.replace(/^genesis /, ''));
-  }
-}
-
-/** Picks the verifier by the format member; a text that is not JSON goes to verifyBundle, whose format step reports it. */
-function looksLikeEntryBundle(text: string): boolean {
-  try {
-    return isEntryBundle(JSON.parse(text));
-  } catch {
-    return false;
   }
 }

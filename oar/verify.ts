@@ -47,6 +47,8 @@ export interface VerifyOptions {
    * signature is checked (step 5) before an entry's other steps.
    */
   onSignature?: (job: SignatureJob) => void;
+  /** Called with each entry's RFC 6962 leaf hash, in order, for a caller that keeps the tree (oar prove). */
+  onLeaf?: (leafHash: Uint8Array) => void;
 }
 
 /** One entry's signature to verify: ML-DSA-65 over the signing bytes `prefix ‖ body` with `publicKey`. */
@@ -209,7 +211,9 @@ export class RecordVerifier {
     }
     const hash = entryHash(h.chainId, item.signedBytes);
     if (e.kind === 'intent') this.open.set(e.sequence, { sequence: e.sequence, actor: e.actor, actorVersion: e.actorVersion, entryHash: hash });
-    this.frontier?.append(entryLeafHash(hash));
+    const leaf = entryLeafHash(hash);
+    this.frontier?.append(leaf);
+    this.options.onLeaf?.(leaf);
     if (e.kind === 'key-change') this.key = e.newPublicKey; // in force from the next sequence on
     this.head = hash;
     this.lastTimeMs = e.timeMs;
