@@ -337,7 +337,7 @@ describe('pantheon verify (the Command, run as a process)', () => {
   writeFileSync(tamperedPath, JSON.stringify(tampered));
   // main.ts registers the command (owned elsewhere); this runs the exported Command the same way.
   const run = (args: string[]) => {
-    const script = `import { runCommand, UsageError } from './node/cli/command.ts'; import { verifyCommand } from './light-client/cli.ts';
+    const script = `import { runCommand, UsageError } from './node/cli/command.ts'; import { verifyCommand } from './node/cli/verify-command.ts';
       try { process.exitCode = await runCommand(verifyCommand, JSON.parse(process.argv[1])); }
       catch (err) { if (!(err instanceof UsageError)) throw err; process.stderr.write(err.message + '\\n'); process.exitCode = 2; }`;
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, JSON.stringify(args)], { cwd: REPO, encoding: 'utf8', timeout: 60_000 });
