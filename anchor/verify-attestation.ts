@@ -10,7 +10,7 @@ import { parseBlockHeader, verifyHeaderChain, verifyMerkleBranch } from './verif
 
 /**
  * The Bitcoin part of an anchor as the anchorer reports it and a proof bundle carries it
- * (hex strings; merkle siblings in internal byte order). anchor/attestation.ts extends it.
+ * (hex strings; merkle siblings in internal byte order). anchor/node/attestation.ts extends it.
  */
 export interface AttestationParts {
   pantheonHeight: string;

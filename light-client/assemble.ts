@@ -11,7 +11,7 @@ import { parseBitcoinTransaction } from '../anchor/bitcoin-tx.ts';
 import type { AttestationParts } from '../anchor/verify-attestation.ts';
 import { BUNDLE_VERSION, bundleToJson, parseBundle, type ProofBundle } from './bundle.ts';
 
-/** The Bitcoin part of a bundle: an anchor/attestation.ts AnchorAttestation can be passed as is. */
+/** The Bitcoin part of a bundle: an anchor/node/attestation.ts AnchorAttestation can be passed as is. */
 export type { AttestationParts };
 
 export interface BundleParts {

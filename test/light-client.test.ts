@@ -12,7 +12,7 @@ import { verifyBundle } from '../light-client/verify.ts';
 import { base64ToBytes, BUNDLE_VERSION, BundleFormatError, bundleToJson, bytesToBase64, parseBundle } from '../light-client/bundle.ts';
 import { assembleBundle } from '../light-client/assemble.ts';
 import { reportText } from '../light-client/summary.ts';
-import { caseBundle, caseOptions, failedDetail, fixtureChain, FIXTURE_H, loadProofVectors, NON_CANONICAL_BASE64_SAMPLES, withTrailingBits } from './helpers/bundle-fixture.ts';
+import { caseBundle, caseOptions, failedDetail, fixtureChain, FIXTURE_H, loadProofVectors, NON_CANONICAL_BASE64_SAMPLES, withTrailingBits } from '../fixtures/bundle-fixture.ts';
 import { REPO } from './helpers/cli.ts';
 
 const VECTOR_FILE = 'proof.json'; // docs/vectors/proof.json: checked here (test/vectors.test.ts looks for this name)

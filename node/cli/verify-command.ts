@@ -1,7 +1,9 @@
 // `pantheon verify`: the offline verifier in a terminal. Reads the bundle and the trust root
 // from files or flags, runs verifyBundle (pure, no network), prints each step and the summary.
 // Exit code 0 only when every step passed; 1 when the bundle does not verify; 2 on usage errors.
-import { isRecordFile, readJsonFile, readTextFile } from '../files.ts';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { readJsonFile, readTextFile } from '../files.ts';
+import { RECORD_MAGIC } from '../../oar/record.ts';
 import { parseCheckpoint, type BitcoinCheckpoint } from '../../genesis/genesis.ts';
 import { WORK_FLOOR_DIVISOR_DEFAULT, WORK_FLOOR_DIVISOR_MAX } from '../../light-client/bitcoin-assurance.ts';
 import { printJson, UsageError, type Command } from './command.ts';
@@ -131,5 +133,19 @@ function parseCheckpointFlag(text: string): BitcoinCheckpoint {
     return parseCheckpoint({ height: Number(parts[0]), hash: parts[1].toLowerCase(), bits: parts[2].toLowerCase() }, '--btc-checkpoint');
   } catch (err) {
     throw new UsageError((err as Error).message.replace(/^genesis /, ''));
+  }
+}
+
+/** A record begins with its magic "pan-oar\n"; anything else is read as a bundle's JSON text. */
+export function isRecordFile(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const head = new Uint8Array(RECORD_MAGIC.length);
+    return readSync(fd, head, 0, head.length, 0) === head.length && RECORD_MAGIC.every((b, i) => head[i] === b);
+  } catch {
+    return false; // unreadable: the bundle reader reports it by name
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -8,7 +8,7 @@
 import { createInterface } from 'node:readline';
 import { Anchorer } from './anchorer.ts';
 import { BitcoinRpc } from './rpc.ts';
-import { hexToBytes } from '../protocol/bytes.ts';
+import { hexToBytes } from '../../protocol/bytes.ts';
 
 function emit(event: string, fields: Record<string, unknown> = {}): void {
   process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
