@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'esbuild';
-import { buildVerifyHtml, CSP } from '../light-client/build-html.ts';
+import { buildVerifyHtml, CSP } from '../bin/build-html.ts';
 import { caseBundle, loadProofVectors, NON_CANONICAL_BASE64_SAMPLES } from './helpers/bundle-fixture.ts';
 
 const vectors = loadProofVectors();
