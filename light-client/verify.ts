@@ -113,7 +113,7 @@ export function verifyBundleFacts(input: unknown, options: VerifyOptions): Verif
       check: () => {
         const b = need(facts.bundle);
         const h = need(facts.h).header;
-        checkInclusion(need(facts.trust).genesis.chainId, b.commitment.tx, b.commitment.leafIndex, b.commitment.path, h);
+        checkInclusion(need(facts.trust).genesis.chainId, b.commitment.tx, b.commitment.leafIndex, b.commitment.path, h, need(facts.tx));
         return `leaf ${b.commitment.leafIndex} of ${h.commitmentLogSize}, ${b.commitment.path.length} hashes to root ${bytesToHex(h.commitmentLogRoot)}`;
       },
     },
