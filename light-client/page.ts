@@ -120,7 +120,6 @@ async function auditInPage(file: File, options: VerifyOptions): Promise<RecordAu
       },
       yieldNow: yieldToBrowser,
       yieldEveryMs: 30,
-      clockMs: () => performance.now(),
     });
   } finally {
     button.disabled = false;
@@ -199,6 +198,14 @@ function show(result: Pick<VerifyResult, 'ok' | 'steps' | 'summary'> & { facts?:
   void showCrossCheck(result.facts ? hashesToCrossCheck(result.facts) : []);
 }
 
+async function verifyRecord(file: File, options: VerifyOptions): Promise<void> {
+  try {
+    showRecord(await auditInPage(file, options), options.genesis as string | undefined);
+  } catch (err) {
+    byId('status').textContent = `The audit stopped: ${(err as Error).message}`;
+  }
+}
+
 /** A dropped or chosen record is kept as a file; a genesis goes to the genesis box; anything else to the bundle box. */
 async function takeFiles(files: FileList | null): Promise<void> {
   for (const file of Array.from(files ?? [])) {
@@ -232,7 +239,7 @@ function main(): void {
     const { result, record } = runVerification();
     byId('webcrypto').textContent = '';
     if (result) show(result);
-    if (record) void auditInPage(record.file, record.options).then((r) => showRecord(r, record.options.genesis as string | undefined), (err) => (byId('status').textContent = `The audit stopped: ${(err as Error).message}`));
+    if (record) void verifyRecord(record.file, record.options);
   });
   // Typing or pasting a bundle means the bundle is what to verify now.
   byId('bundle').addEventListener('input', forgetRecord);
