@@ -6,6 +6,7 @@
 // request. A record is read from the file in chunks and audited with noble in this thread,
 // yielding to the browser every few tens of milliseconds (a message to itself, not a worker:
 // the CSP blocks blob workers), so the page keeps drawing its progress bar and never freezes.
+// Spec: docs/proof.md, docs/entry-bundle.md, docs/record-audit.md.
 import { verifyBundleFacts, type Facts, type VerifyOptions, type VerifyResult } from './verify.ts';
 import { verifyEntryBundle } from './verify-entry.ts';
 import { isEntryBundle } from './entry-bundle.ts';

@@ -2,6 +2,7 @@
 // first and stop at the first failure (as CometBFT's light client does), so a tampered
 // bundle costs a few hashes, and the ML-DSA signature checks run only on bundles whose
 // every hash already matched.
+// Spec: docs/proof.md, "Verification".
 
 export type StepName =
   | 'format'

@@ -1,5 +1,6 @@
 // V8 function coverage of verify.html's script, attributed to the modules it was built from.
-// esbuild marks where each module starts in the (unminified) bundle with a "// path" line; a
+// esbuild marks where each module starts in the (unminified) bundle with a "// path" line at
+// column 0 (the page's script is a module, not wrapped in a function); a
 // function belongs to the module whose marker precedes it. Used by test/verify-html.test.ts to
 // hold the page to "every function of ours runs" (issue 26).
 
@@ -14,7 +15,7 @@ export interface ModuleCoverage {
   uncovered: string[];
 }
 
-const MARKER = /^ {2}\/\/ ((?:[\w@.-]+\/)*[\w.-]+\.(?:ts|js))$/gm;
+const MARKER = /^\/\/ ((?:[\w@.-]+\/)*[\w.-]+\.(?:ts|js))$/gm;
 
 /** Per module: how many functions the script has and which never ran (name and line in the script). */
 export function coverageByModule(source: string, functions: readonly V8FunctionCoverage[]): ModuleCoverage[] {
