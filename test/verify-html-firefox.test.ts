@@ -71,6 +71,7 @@ async function verifyInPage(bundle: unknown, trust: { genesisHash?: string; gene
       document.getElementById('bundle')!.dispatchEvent(new Event('input'));
       document.getElementById('headline')!.dataset.verdict = '';
       document.getElementById('webcrypto')!.dataset.agree = '';
+      window.scrollTo(0, document.body.scrollHeight); // the page must bring the verdict back into view
     },
     {
       bundle: typeof bundle === 'string' ? bundle : JSON.stringify(bundle),

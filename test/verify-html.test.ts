@@ -91,6 +91,8 @@ async function verifyInPage(bundle: unknown, trust: { genesisHash?: string; gene
   await page.fill('#genesis-hash', trust.genesisHash ?? '');
   await page.fill('#btc-block', trust.btcBlock ?? '');
   await page.$eval('#headline', (el) => ((el as HTMLElement).dataset.verdict = ''));
+  // As a reader who scrolled down to the button: the page must bring the verdict back into view.
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
   await page.click('#verify');
   await page.waitForFunction(() => document.getElementById('headline')!.dataset.verdict && document.getElementById('webcrypto')!.dataset.agree);
   const steps = await page.$$eval('#steps li', (lis) => lis.map((li) => ({ name: (li as HTMLElement).dataset.step, status: (li as HTMLElement).dataset.status, mark: li.querySelector('.mark')!.textContent, color: getComputedStyle(li).backgroundColor })));
