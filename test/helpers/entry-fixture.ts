@@ -121,7 +121,7 @@ export async function writeEntryVectors(): Promise<void> {
     { description: "a founding key that is not the log id's owner", input: { base: 0, patch: [replace('/foundingKey', base64.encode(other.publicKey))] }, expect: { failedStep: 'founding-key' } },
     { description: "a checkpoint size that is not the commitment's", input: { base: 0, patch: [replace('/checkpointSize', size + 1)] }, expect: { failedStep: 'checkpoint' } },
     { description: 'the embedded commitment bundle with a changed certificate byte', input: { base: 0, patch: [replace('/commitmentBundle/block/certificate', flipBit(intent.commitmentBundle.block.certificate, -200))] }, expect: { failedStep: 'certificate-signatures' } },
-    { description: 'the embedded commitment bundle with a changed byte in its commitment transaction', input: { base: 0, patch: [replace('/commitmentBundle/commitment/tx', flipBit(intent.commitmentBundle.commitment.tx, 60))] }, expect: { failedStep: 'inclusion' } },
+    { description: 'the embedded commitment bundle with a changed byte in its commitment transaction', input: { base: 0, patch: [replace('/commitmentBundle/commitment/tx', flipBit(intent.commitmentBundle.commitment.tx, 60))] }, expect: { failedStep: 'commitment-signature' } },
     { description: 'another chain id', input: { base: 0, patch: [replace('/chainId', 'pantheon-other-1')] }, expect: { failedStep: 'checkpoint' } },
     { description: 'an unknown field', input: { base: 0, patch: [{ op: 'add', path: '/note', value: 'trust me' }] }, expect: { failedStep: 'entry-format' } },
     { description: 'another version', input: { base: 0, patch: [replace('/version', 2)] }, expect: { failedStep: 'entry-format' } },
