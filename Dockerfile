@@ -27,7 +27,7 @@ RUN npm run build
 # Target `bcoin`: a regtest Bitcoin node for machines without Bitcoin Core's image (the compose
 # file's bcoin variant, devnet/docker-compose.bcoin.yml). bcoin is an independent full-node
 # implementation of Bitcoin (a devDependency, the same one the tests run when no bitcoind is
-# installed) and serves bitcoind's JSON-RPC; anchor/bcoin-process.ts starts it. Its layers are
+# installed) and serves bitcoind's JSON-RPC; anchor/node/bcoin-process.ts starts it. Its layers are
 # the runtime stage's, so it costs almost no extra disk.
 FROM ${BASE_IMAGE} AS bcoin
 WORKDIR /app
@@ -37,7 +37,7 @@ COPY --from=build /app/package.json ./package.json
 LABEL org.opencontainers.image.title="pantheon-bcoin" \
       org.opencontainers.image.description="bcoin (not Bitcoin Core) in regtest, serving bitcoind's JSON-RPC with a cookie file"
 EXPOSE 18443
-ENTRYPOINT ["node", "dist/anchor/bcoin-process.js"]
+ENTRYPOINT ["node", "dist/anchor/node/bcoin-process.js"]
 CMD ["--datadir", "/home/bitcoin/.bitcoin", "--rpchost", "0.0.0.0", "--rpcport", "18443", "--cookiefile", "/home/bitcoin/.bitcoin/regtest/.cookie"]
 
 FROM ${BASE_IMAGE}

@@ -28,8 +28,8 @@ import { entryHash, entryLeafHash } from '../oar/entry.ts';
 import { readRecordFile } from '../oar/node/record-file.ts';
 import { parseGenesis } from '../genesis/genesis.ts';
 import { fastSigner } from '../oar/node/signer.ts';
-import { anchorOnRegtest, fixtureChain, FIXTURE_CHAIN_ID } from '../test/helpers/bundle-fixture.ts';
-import { auditEntries, auditFoundingKey, AUDIT_LOG_ID, AUDIT_LOG_NAME, bundleOfLogIndex } from '../test/helpers/record-fixture.ts';
+import { anchorOnRegtest, fixtureChain, FIXTURE_CHAIN_ID } from '../fixtures/bundle-fixture.ts';
+import { auditEntries, auditFoundingKey, AUDIT_LOG_ID, AUDIT_LOG_NAME, bundleOfLogIndex } from '../fixtures/record-fixture.ts';
 import { machineInfo } from './machine.ts';
 import { round, timeLoop } from './stats.ts';
 

@@ -10,7 +10,7 @@
 // same commitment log size and the same block hash.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { freePort } from '../anchor/regtest-node.ts';
+import { freePort } from '../anchor/node/regtest-node.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bytesToHex } from '../protocol/bytes.ts';

@@ -23,7 +23,7 @@ import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
 import { sha256 } from '../protocol/hash.ts';
 import { addressOf, keyPairFromSeed } from '../protocol/keys.ts';
 import { writeKeyFile } from '../node/keyfile.ts';
-import { fileChunks, recordPath, verifyRecord } from '../oar/index.ts';
+import { fileChunks, recordPath, verifyRecord } from '../oar/node/index.ts';
 import { OarWriter } from '../oar/node/writer.ts';
 import { fastSigner } from '../oar/node/signer.ts';
 import { nobleSign } from '../oar/entry.ts';

@@ -1,14 +1,14 @@
 // Parts "proof", "verify-node" and "verify-browser": proof bundle sizes and the time to verify
 // one bundle. Bundles are real: the chain is built with the protocol's functions
-// (test/helpers/bundle-fixture.ts fixtureChain, with 4 or 16 validators) and block H is anchored by the real Anchorer into a bcoin regtest chain
-// (test/helpers/bundle-fixture.ts anchorOnRegtest), k = 6 confirmations. Every timed
+// (fixtures/bundle-fixture.ts fixtureChain, with 4 or 16 validators) and block H is anchored by the real Anchorer into a bcoin regtest chain
+// (fixtures/bundle-fixture.ts anchorOnRegtest), k = 6 confirmations. Every timed
 // verification must return ok with every step passed.
 import { chromium } from 'playwright-core';
 import { existsSync } from 'node:fs';
 import { verifyBundle } from '../light-client/verify.ts';
 import { assembleBundle } from '../light-client/assemble.ts';
 import { buildVerifyHtml } from '../bin/build-html.ts';
-import { anchorOnRegtest, fixtureBundle, fixtureChain, FIXTURE_K, signersFor } from '../test/helpers/bundle-fixture.ts';
+import { anchorOnRegtest, fixtureBundle, fixtureChain, FIXTURE_K, signersFor } from '../fixtures/bundle-fixture.ts';
 import { median, timeLoop } from './stats.ts';
 
 export const PROOF_VALIDATORS = [4, 16] as const;

@@ -11,7 +11,7 @@ import { commitmentLeaf, encodeTx, type SignedTx } from '../protocol/tx.ts';
 import { addressOf, PUBLIC_KEY_SIZE, SIGNATURE_SIZE } from '../protocol/keys.ts';
 import { equalBytes, bytesToHex } from '../protocol/bytes.ts';
 import { decodeAnchorPayload, encodeAnchorPayload, ANCHOR_PAYLOAD_BYTES } from '../anchor/payload.ts';
-import { keyFromPrivateKey, signAnchorTxAtRate } from '../anchor/wallet.ts';
+import { keyFromPrivateKey, signAnchorTxAtRate } from '../anchor/node/wallet.ts';
 
 const CHAIN = 'pantheon-bench-1';
 export const VBYTES_COUNTS = [1, 100, 10_000] as const;

@@ -4,10 +4,10 @@
 // agent that acts only under `guard`, its record checkpointed and anchored, and an auditor who
 // verifies one decision offline, then the whole record, and sees a tampered copy fail at the
 // entry that was changed.
-import '../node/polyfills.ts';
+import '../node/p2p/polyfills.ts';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, openSync, readSync, writeSync, closeSync, writeFileSync } from 'node:fs';
-import { exportRecord, readRecordFile } from '../oar/index.ts';
+import { exportRecord, readRecordFile } from '../oar/node/index.ts';
 import { join, relative, resolve } from 'node:path';
 import { SampleLog } from '../node/commitment-log.ts';
 import { consistencyProofToJson } from '../light-client/consistency.ts';

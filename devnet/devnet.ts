@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { claimDevnet, markDevnetRunning, releaseDevnet } from './owner.ts';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { startRegtestNode, type RegtestNode } from '../anchor/regtest-node.ts';
+import { startRegtestNode, type RegtestNode } from '../anchor/node/regtest-node.ts';
 import { api } from '../node/client.ts';
 import { assertRunning, nodeAddress, REPO_ROOT, startNodeProcess, stopNodeProcess, waitFor, type NodeProcess } from './processes.ts';
 

@@ -1,7 +1,7 @@
 // `npm run devnet`: the one-command local network (see devnet/devnet.ts). Prints where
 // everything is, shows when the network is up (first block final, first anchor confirmed),
 // and stops every process cleanly on Ctrl-C.
-import '../node/polyfills.ts';
+import '../node/p2p/polyfills.ts';
 import { parseArgs, promisify } from 'node:util';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';

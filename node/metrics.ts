@@ -5,7 +5,7 @@
 // Names follow Prometheus conventions: `pantheon_` prefix, base units last (`_seconds`,
 // `_bytes`, `_satoshis`), `_total` on counters.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { AnchorFigures } from '../anchor/anchorer.ts';
+import type { AnchorFigures } from '../anchor/node/anchorer.ts';
 
 export type { AnchorFigures };
 

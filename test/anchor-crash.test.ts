@@ -13,7 +13,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { Block } from 'bitcoinjs-lib';
 import { bytesToHex } from '../protocol/bytes.ts';
 import { decodeAnchorPayload, looksLikeAnchorPayload } from '../anchor/payload.ts';
-import { startRegtestNode, type RegtestNode } from '../anchor/regtest-node.ts';
+import { startRegtestNode, type RegtestNode } from '../anchor/node/regtest-node.ts';
 import { extractOpReturnData } from '../anchor/verify-bitcoin.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -40,7 +40,7 @@ interface RunnerEvent {
   [key: string]: unknown;
 }
 
-/** The anchorer in its own process (anchor/anchorer-process.ts), driven over stdin. */
+/** The anchorer in its own process (anchor/node/anchorer-process.ts), driven over stdin. */
 class Runner {
   readonly child: ChildProcessWithoutNullStreams;
   readonly events: RunnerEvent[] = [];
@@ -50,7 +50,7 @@ class Runner {
   constructor(dataDir: string, node: RegtestNode) {
     this.child = spawn(
       process.execPath,
-      ['--import', 'tsx', path.join(REPO, 'anchor', 'anchorer-process.ts'), '--datadir', dataDir, '--rpc-url', node.rpcUrl, '--rpc-user', node.rpcUser, '--rpc-password', node.rpcPassword, '--chain-id', CHAIN_ID, '--interval', String(INTERVAL), '--confirmations', String(K)],
+      ['--import', 'tsx', path.join(REPO, 'anchor', 'node', 'anchorer-process.ts'), '--datadir', dataDir, '--rpc-url', node.rpcUrl, '--rpc-user', node.rpcUser, '--rpc-password', node.rpcPassword, '--chain-id', CHAIN_ID, '--interval', String(INTERVAL), '--confirmations', String(K)],
       { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] },
     );
     let buffer = '';

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { networks } from 'bitcoinjs-lib';
 import { encodeAnchorPayload } from '../anchor/payload.ts';
-import { bip125Violations, replacementMinFeeSat } from '../anchor/rbf.ts';
-import { keyFromPrivateKey, signAnchorTx, signAnchorTxAtRate, type WalletUtxo } from '../anchor/wallet.ts';
+import { bip125Violations, replacementMinFeeSat } from '../anchor/node/rbf.ts';
+import { keyFromPrivateKey, signAnchorTx, signAnchorTxAtRate, type WalletUtxo } from '../anchor/node/wallet.ts';
 
 const key = keyFromPrivateKey(sha256(new TextEncoder().encode('anchor-rbf-test-key')));
 const network = { ...networks.regtest, bech32: 'rb' };

@@ -8,12 +8,12 @@ import path from 'node:path';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { Block } from 'bitcoinjs-lib';
 import { bytesToHex, hexToBytes } from '../protocol/bytes.ts';
-import { Anchorer, type AnchorAttestation } from '../anchor/anchorer.ts';
-import { isAttestationOnBestChain } from '../anchor/attestation.ts';
+import { Anchorer, type AnchorAttestation } from '../anchor/node/anchorer.ts';
+import { isAttestationOnBestChain } from '../anchor/node/attestation.ts';
 import { decodeAnchorPayload, looksLikeAnchorPayload } from '../anchor/payload.ts';
-import { startRegtestNode, type RegtestNode } from '../anchor/regtest-node.ts';
+import { startRegtestNode, type RegtestNode } from '../anchor/node/regtest-node.ts';
 import { extractOpReturnData, hashFromDisplayHex, parseBlockHeader, parseMerkleBlock, verifyHeaderChain, verifyMerkleBranch, hashToDisplayHex } from '../anchor/verify-bitcoin.ts';
-import { bip125Violations } from '../anchor/rbf.ts';
+import { bip125Violations } from '../anchor/node/rbf.ts';
 
 const CHAIN_ID = 'pantheon-anchor-test';
 const INTERVAL = 10;

@@ -11,7 +11,7 @@ import { BitcoinRuleError, parseAnchorTransaction, parseBitcoinTransaction } fro
 import { assertMerkleBranch, assertValidProofOfWork, bitsToTarget, buildMerkleBranch, computeMerkleRoot, hashToDisplayHex, merkleRootFromBranch, parseBlockHeader, targetToBits, workForBits, type BitcoinNetworkName } from '../anchor/verify-bitcoin.ts';
 import { checkAttestationPayload } from '../anchor/verify-attestation.ts';
 import { encodeAnchorPayload } from '../anchor/payload.ts';
-import { keyFromPrivateKey, signAnchorTx, type WalletUtxo } from '../anchor/wallet.ts';
+import { keyFromPrivateKey, signAnchorTx, type WalletUtxo } from '../anchor/node/wallet.ts';
 import { networks } from 'bitcoinjs-lib';
 import { Transaction as ScureTx } from '@scure/btc-signer';
 import { checkBitcoinHeaders, checkBitcoinMerkle, checkBitcoinTx } from '../light-client/verify-anchor.ts';

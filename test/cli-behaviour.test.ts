@@ -7,7 +7,7 @@ import { copyFileSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../anchor/regtest-node.ts';
+import { freePort } from '../anchor/node/regtest-node.ts';
 import { nodeAddress, startNodeProcess, stopNodeProcess, waitFor, type NodeProcess } from '../devnet/processes.ts';
 import { api } from '../node/client.ts';
 import { progressReporter } from '../node/cli/command.ts';

@@ -17,9 +17,9 @@ import type { Command } from '../node/cli/command.ts';
 import { nodeCommand } from '../node/cli/node-commands.ts';
 import { genesisHashCommand, genesisInit, genesisVerify } from '../node/cli/genesis-commands.ts';
 import { parseBootstrap } from '../node/p2p/bootstrap.ts';
-import { BitcoinRpc } from '../anchor/rpc.ts';
-import { freePort } from '../anchor/regtest-node.ts';
-import { keyFromPrivateKey } from '../anchor/wallet.ts';
+import { BitcoinRpc } from '../anchor/node/rpc.ts';
+import { freePort } from '../anchor/node/regtest-node.ts';
+import { keyFromPrivateKey } from '../anchor/node/wallet.ts';
 import { waitFor } from '../devnet/processes.ts';
 import { address as bitcoinAddress, Block, networks, payments } from 'bitcoinjs-lib';
 
@@ -48,7 +48,7 @@ const BITCOIND_FLAGS: Record<string, string> = {
 };
 /** Flags that once were here and do nothing for this devnet. */
 const DEAD_FLAGS: Record<string, string> = {
-  '-fallbackfee': 'it sets the fee of bitcoind\'s own wallet, which the anchorer never uses (it signs with its own key and picks its fee, anchor/wallet.ts)',
+  '-fallbackfee': 'it sets the fee of bitcoind\'s own wallet, which the anchorer never uses (it signs with its own key and picks its fee, anchor/node/wallet.ts)',
   '-paytxfee': 'a wallet setting; the anchorer has no bitcoind wallet',
   '-wallet': 'the anchorer has no bitcoind wallet',
 };
@@ -362,11 +362,11 @@ function checkCompose(doc: Doc): string[] {
       for (const w of health) if (CREDENTIAL_FLAGS.includes(w.split('=')[0])) problems.push(`${bitcoindName}: healthcheck passes ${w.split('=')[0]}; bitcoin-cli reads the cookie`);
     }
   } else {
-    // The bcoin image: anchor/bcoin-process.ts with bitcoind's cookie at bitcoind's path.
+    // The bcoin image: anchor/node/bcoin-process.ts with bitcoind's cookie at bitcoind's path.
     if (!(b.image ?? '').startsWith('pantheon-bcoin:')) problems.push(`${bitcoindName}: the bcoin image is not labelled as such (image ${b.image}, expected pantheon-bcoin:<tag>)`);
     if (b.labels?.['org.pantheon.bitcoin-node'] !== 'bcoin') problems.push(`${bitcoindName}: no label org.pantheon.bitcoin-node=bcoin`);
     const entry = tokens(b.entrypoint);
-    if (entry.join(' ') !== 'node dist/anchor/bcoin-process.js') problems.push(`${bitcoindName}: entrypoint ${entry.join(' ')} is not node dist/anchor/bcoin-process.js`);
+    if (entry.join(' ') !== 'node dist/anchor/node/bcoin-process.js') problems.push(`${bitcoindName}: entrypoint ${entry.join(' ')} is not node dist/anchor/node/bcoin-process.js`);
     const opts = new Map<string, string>();
     const words = tokens(b.command);
     for (let i = 0; i < words.length; i += 2) opts.set(words[i], words[i + 1]);
@@ -697,7 +697,7 @@ describe('devnet/compose scripts', () => {
       // The bcoin image's command, on loopback and in memory: a real bcoin writing bitcoind's cookie.
       const cookie = join(dir, 'bitcoin', 'regtest', '.cookie');
       const rpcPort = await freePort();
-      const bcoin = spawn(process.execPath, ['--import', 'tsx', 'anchor/bcoin-process.ts', '--datadir', join(dir, 'bitcoin'), '--rpcport', String(rpcPort), '--cookiefile', cookie, '--memory', '--loglevel', 'warning'], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+      const bcoin = spawn(process.execPath, ['--import', 'tsx', 'anchor/node/bcoin-process.ts', '--datadir', join(dir, 'bitcoin'), '--rpcport', String(rpcPort), '--cookiefile', cookie, '--memory', '--loglevel', 'warning'], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
       children.push(bcoin);
       let bcoinOut = '';
       bcoin.stdout!.on('data', (d) => (bcoinOut += d));
@@ -769,8 +769,8 @@ describe('Dockerfile and .dockerignore', () => {
     expect(entries.at(-1)).toEqual(['node', 'bin/pantheon.js']);
     expect(existsSync(join(REPO, 'bin/pantheon.js'))).toBe(true);
     // The bcoin stage runs the compiled launcher, which the build makes from anchor/.
-    expect(entries).toContainEqual(['node', 'dist/anchor/bcoin-process.js']);
-    expect(existsSync(join(REPO, 'anchor/bcoin-process.ts'))).toBe(true);
+    expect(entries).toContainEqual(['node', 'dist/anchor/node/bcoin-process.js']);
+    expect(existsSync(join(REPO, 'anchor/node/bcoin-process.ts'))).toBe(true);
     expect(JSON.parse(readFileSync(join(REPO, 'tsconfig.build.json'), 'utf8')).include).toContain('anchor');
     // The image's WORKDIR is where the compose entrypoint and pantheon paths are relative to.
     expect(instructions.filter((l) => l.startsWith('WORKDIR ')).at(-1)).toBe('WORKDIR /app');

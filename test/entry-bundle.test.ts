@@ -9,8 +9,8 @@ import { base64 } from '@scure/base';
 import { readRecord } from '../oar/record.ts';
 import { assembleEntryBundle, ProveError } from '../light-client/assemble-entry.ts';
 import { verifyEntryBundle } from '../light-client/verify-entry.ts';
-import { entryCaseBundle, recordEntries, recordFile, type EntryVectors } from './helpers/entry-fixture.ts';
-import { flipBit } from './helpers/bundle-fixture.ts';
+import { entryCaseBundle, recordEntries, recordFile, type EntryVectors } from '../fixtures/entry-fixture.ts';
+import { flipBit } from '../fixtures/bundle-fixture.ts';
 import { pantheon, REPO } from './helpers/cli.ts';
 
 const vectors: EntryVectors = JSON.parse(readFileSync(join(REPO, 'docs', 'vectors', 'entry-bundle.json'), 'utf8'));

@@ -10,8 +10,8 @@ import { verifyEntryBundle } from '../light-client/verify-entry.ts';
 import { crossCheckHashes, genesisTextToCrossCheck, hashesToCrossCheck } from '../light-client/hash-cross-check.ts';
 import { genesisHash, parseGenesis } from '../genesis/genesis.ts';
 import { bytesToHex } from '../protocol/bytes.ts';
-import { caseBundle, caseOptions, loadProofVectors } from './helpers/bundle-fixture.ts';
-import { entryCaseBundle, type EntryVectors } from './helpers/entry-fixture.ts';
+import { caseBundle, caseOptions, loadProofVectors } from '../fixtures/bundle-fixture.ts';
+import { entryCaseBundle, type EntryVectors } from '../fixtures/entry-fixture.ts';
 import { REPO } from './helpers/cli.ts';
 
 const proofs = loadProofVectors();

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { sha256d, hashToDisplayHex } from '../anchor/verify-bitcoin.ts';
 import { base64 } from '@scure/base';
 import { verifyBundle } from '../light-client/verify.ts';
-import { anchorOnRegtest, caseBundle, fixtureBundle, fixtureChain, FIXTURE_K, loadProofVectors } from './helpers/bundle-fixture.ts';
+import { anchorOnRegtest, caseBundle, fixtureBundle, fixtureChain, FIXTURE_K, loadProofVectors } from '../fixtures/bundle-fixture.ts';
 
 describe('a bundle anchored on a live regtest node', () => {
   it('verifies, with and without a pinned Bitcoin block, and matches the cached vector', async () => {

@@ -20,7 +20,7 @@ import { checkPantheonHeader } from '../light-client/verify-header.ts';
 import { checkBitcoinHeaders } from '../light-client/verify-anchor.ts';
 import { blockHash, decodeHeader, encodeHeader } from '../protocol/block.ts';
 import { parseBlockHeader } from '../anchor/verify-bitcoin.ts';
-import { applyPatch, caseBundle, caseOptions, failedDetail, loadProofVectors } from './helpers/bundle-fixture.ts';
+import { applyPatch, caseBundle, caseOptions, failedDetail, loadProofVectors } from '../fixtures/bundle-fixture.ts';
 
 const vectors = loadProofVectors();
 const base = vectors.cases[0];

@@ -11,7 +11,7 @@ import { bytesToHex, hexToBytes } from '../protocol/bytes.ts';
 import { sha256d, hashToDisplayHex } from '../anchor/verify-bitcoin.ts';
 import { verifyBundle } from '../light-client/verify.ts';
 import type { StepName } from '../light-client/steps.ts';
-import { caseBundle, flipBit, loadProofVectors, withBits } from './helpers/bundle-fixture.ts';
+import { caseBundle, flipBit, loadProofVectors, withBits } from '../fixtures/bundle-fixture.ts';
 
 const SEED = Number(process.env.TAMPER_SEED ?? 20261125);
 const MUTATIONS_MIN = 2000;

@@ -12,7 +12,7 @@ import { verifyBundle } from '../light-client/verify.ts';
 import { base64ToBytes, BUNDLE_VERSION, BundleFormatError, bundleToJson, bytesToBase64, parseBundle } from '../light-client/bundle.ts';
 import { assembleBundle } from '../light-client/assemble.ts';
 import { reportText } from '../light-client/summary.ts';
-import { caseBundle, caseOptions, failedDetail, fixtureChain, FIXTURE_H, loadProofVectors, NON_CANONICAL_BASE64_SAMPLES, withTrailingBits } from './helpers/bundle-fixture.ts';
+import { caseBundle, caseOptions, failedDetail, fixtureChain, FIXTURE_H, loadProofVectors, NON_CANONICAL_BASE64_SAMPLES, withTrailingBits } from '../fixtures/bundle-fixture.ts';
 import { REPO } from './helpers/cli.ts';
 
 const VECTOR_FILE = 'proof.json'; // docs/vectors/proof.json: checked here (test/vectors.test.ts looks for this name)
@@ -352,7 +352,7 @@ describe('pantheon verify (the Command, run as a process)', () => {
   writeFileSync(tamperedPath, JSON.stringify(tampered));
   // main.ts registers the command (owned elsewhere); this runs the exported Command the same way.
   const run = (args: string[]) => {
-    const script = `import { runCommand, UsageError } from './node/cli/command.ts'; import { verifyCommand } from './light-client/cli.ts';
+    const script = `import { runCommand, UsageError } from './node/cli/command.ts'; import { verifyCommand } from './node/cli/verify-command.ts';
       try { process.exitCode = await runCommand(verifyCommand, JSON.parse(process.argv[1])); }
       catch (err) { if (!(err instanceof UsageError)) throw err; process.stderr.write(err.message + '\\n'); process.exitCode = 2; }`;
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, JSON.stringify(args)], { cwd: REPO, encoding: 'utf8', timeout: 60_000 });

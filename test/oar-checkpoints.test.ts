@@ -16,7 +16,7 @@ import { bytesToHex } from '../protocol/bytes.ts';
 import { api, PantheonClient, readKeyFile } from '../node/client.ts';
 import { startNodeProcess, stopNodeProcess, waitFor, REPO_ROOT } from '../devnet/processes.ts';
 import { startDevnet, type Devnet } from '../devnet/devnet.ts';
-import { Checkpointer, OarWriter, exportRecord, readCheckpointJournal, readRecordFile, recordPath, verifyRecord, fileChunks } from '../oar/index.ts';
+import { Checkpointer, OarWriter, exportRecord, readCheckpointJournal, readRecordFile, recordPath, verifyRecord, fileChunks } from '../oar/node/index.ts';
 import { verifyBundle } from '../light-client/index.ts';
 import { decodeTx } from '../protocol/tx.ts';
 import { pantheon } from './helpers/cli.ts';

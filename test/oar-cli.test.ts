@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fileChunks, recordPath, verifyRecord, readRecordFile } from '../oar/index.ts';
+import { fileChunks, recordPath, verifyRecord, readRecordFile } from '../oar/node/index.ts';
 import { PANTHEON, REPO, pantheon } from './helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pantheon-oar-cli-'));

@@ -14,7 +14,7 @@ import { keyPairFromSeed } from '../protocol/keys.ts';
 import { installFastCrypto } from '../node/fast-crypto.ts';
 import { useMlDsa65Verifier } from '../protocol/keys.ts';
 import { useSha256 } from '../protocol/hash.ts';
-import { entryHash, OarWriter, RecordVerifier, verifyRecord, type ParsedEntry } from '../oar/index.ts';
+import { entryHash, OarWriter, RecordVerifier, verifyRecord, type ParsedEntry } from '../oar/node/index.ts';
 import { fileChunks, recordPath, readRecordFile } from '../oar/node/record-file.ts';
 import { Prng } from './sim/prng.ts';
 import { CHILD_CHAIN_ID, CHILD_KEY_SEED, CHILD_LOG_ID } from './helpers/oar-child-config.ts';

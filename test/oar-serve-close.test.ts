@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addressOf, keyPairFromSeed } from '../protocol/keys.ts';
-import { OarWriter, fileChunks, recordPath, verifyRecord } from '../oar/index.ts';
+import { OarWriter, fileChunks, recordPath, verifyRecord } from '../oar/node/index.ts';
 import { serveOar } from '../oar/node/serve.ts';
 
 const CHAIN = 'pantheon-test-1';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bytesToHex } from '../protocol/bytes.ts';
 import { addressOf, keyPairFromSeed } from '../protocol/keys.ts';
-import { entryHash, exportRecord, OarWriter, parseCanonicalJson, payloadHash, readRecord, RecordFormatError, verifyRecord, type ParsedEntry } from '../oar/index.ts';
+import { entryHash, exportRecord, OarWriter, parseCanonicalJson, payloadHash, readRecord, RecordFormatError, verifyRecord, type ParsedEntry } from '../oar/node/index.ts';
 import { fileChunks, readRecordFile, recordPath } from '../oar/node/record-file.ts';
 import { Prng } from './sim/prng.ts';
 import { CHILD_CHAIN_ID, CHILD_KEY_SEED, CHILD_LOG_ID } from './helpers/oar-child-config.ts';

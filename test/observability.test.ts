@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { privateKeyFromProtobuf } from '@libp2p/crypto/keys';
-import { freePort, startRegtestNode, type RegtestNode } from '../anchor/regtest-node.ts';
+import { freePort, startRegtestNode, type RegtestNode } from '../anchor/node/regtest-node.ts';
 import { api } from '../node/client.ts';
 import { PEER_KEY_FILE } from '../node/p2p/identity.ts';
 import { assertRunning, nodeAddress, startNodeProcess, stopNodeProcess, waitFor, type NodeProcess } from '../devnet/processes.ts';

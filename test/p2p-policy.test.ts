@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../protocol/encoding.ts';
 import { keyPairFromSeed } from '../protocol/keys.ts';
-import { checkValidatorProof, decodeHello, decodeHelloVersion, encodeHello, HELLO_BYTES_MAX, PROTOCOL_VERSION } from '../node/p2p/hello-codec.ts';
+import { checkValidatorProof, decodeHello, decodeHelloVersion, encodeHello, HELLO_BYTES_MAX, PROTOCOL_VERSION } from '../node/p2p/rules/hello-codec.ts';
 import {
   OUTSIDER_ADDRESS_MESSAGES_BURST,
   OUTSIDER_CONNECTIONS_MAX,
@@ -17,7 +17,7 @@ import {
   USELESS_FREE,
   USELESS_HALF_LIFE_MS,
   VALIDATOR_APP_SCORE,
-} from '../node/p2p/peer-policy.ts';
+} from '../node/p2p/rules/peer-policy.ts';
 import { SCORE_THRESHOLDS } from '../node/p2p/gossip.ts';
 import { GossipsubDropCounter } from '../node/p2p/gossipsub-drops.ts';
 

@@ -17,8 +17,8 @@ import {
   truncateUtf8,
   type SyncRequest,
   type SyncResponse,
-} from '../node/p2p/sync-codec.ts';
-import { syncProtocolId, topicName } from '../node/p2p/topics.ts';
+} from '../node/p2p/rules/sync-codec.ts';
+import { syncProtocolId, topicName } from '../node/p2p/rules/topics.ts';
 import { parseBootstrap } from '../node/p2p/bootstrap.ts';
 import { loadOrCreatePeerKey } from '../node/p2p/identity.ts';
 

@@ -6,7 +6,7 @@
 // messages twice (from A and via B), which is where duplicate suppression shows.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { freePort } from '../anchor/regtest-node.ts';
+import { freePort } from '../anchor/node/regtest-node.ts';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';

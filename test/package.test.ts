@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../anchor/regtest-node.ts';
+import { freePort } from '../anchor/node/regtest-node.ts';
 import { api } from '../node/client.ts';
 import { waitFor } from '../devnet/processes.ts';
 import { REPO } from './helpers/cli.ts';

@@ -13,7 +13,7 @@ import { keyPairFromSeed } from '../protocol/keys.ts';
 import { encodeSignedEntry, nobleSign, signEntry } from '../oar/entry.ts';
 import { encodeBundleFrame, encodeCheckpointFrame, encodeEntryFrame, encodeRecordHeader, readRecord } from '../oar/record.ts';
 import { auditRecord, recordReportText } from '../light-client/verify-record.ts';
-import { applySplices, AUDIT_LOG_ID, type AuditVectors } from './helpers/record-fixture.ts';
+import { applySplices, AUDIT_LOG_ID, type AuditVectors } from '../fixtures/record-fixture.ts';
 import { pantheon, REPO } from './helpers/cli.ts';
 
 const vectors: AuditVectors = JSON.parse(readFileSync(join(REPO, 'docs', 'vectors', 'record-audit.json'), 'utf8'));

@@ -21,7 +21,7 @@ import type { MlDsa65Verify } from '../protocol/keys.ts';
 import { jobMessage } from '../oar/verify.ts';
 import { fastSigner } from '../oar/node/signer.ts';
 import { auditRecord, inlineSignatureChecker, type RecordAuditResult } from '../light-client/verify-record.ts';
-import { applySplices, buildAuditRecord, structuralCases, type AuditRecord, type AuditVectors, type FramePlace } from './helpers/record-fixture.ts';
+import { applySplices, buildAuditRecord, structuralCases, type AuditRecord, type AuditVectors, type FramePlace } from '../fixtures/record-fixture.ts';
 import { REPO } from './helpers/cli.ts';
 
 const ENTRIES = Number(process.env.PANTHEON_TAMPER_ENTRIES ?? 2000);

@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { buildVerifyHtml } from '../bin/build-html.ts';
-import { caseBundle, loadProofVectors } from './helpers/bundle-fixture.ts';
-import { entryCaseBundle, type EntryVectors } from './helpers/entry-fixture.ts';
+import { caseBundle, loadProofVectors } from '../fixtures/bundle-fixture.ts';
+import { entryCaseBundle, type EntryVectors } from '../fixtures/entry-fixture.ts';
 import { REPO } from './helpers/cli.ts';
 
 const FIREFOX_PATH = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';

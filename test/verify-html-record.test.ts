@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditRecordInPage, openVerifyPage, reportBody, type VerifyPage } from './helpers/verify-page.ts';
 import { fastSigner } from '../oar/node/signer.ts';
-import { applySplices, buildAuditRecord, type AuditRecord } from './helpers/record-fixture.ts';
+import { applySplices, buildAuditRecord, type AuditRecord } from '../fixtures/record-fixture.ts';
 import { pantheon, REPO } from './helpers/cli.ts';
-import { entryCaseBundle, type EntryVectors } from './helpers/entry-fixture.ts';
+import { entryCaseBundle, type EntryVectors } from '../fixtures/entry-fixture.ts';
 import { readFileSync } from 'node:fs';
 
 const ENTRIES = 2000;

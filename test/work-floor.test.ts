@@ -16,8 +16,8 @@ import { reportText } from '../light-client/summary.ts';
 import { forgeCost, formatHashes, formatNetworkTime, workFloor, difficultyOf, WORK_FLOOR_DIVISOR_DEFAULT } from '../light-client/bitcoin-assurance.ts';
 import { parseCheckpoint, parseGenesis } from '../genesis/genesis.ts';
 import { assertNoDuplicateNames, parseStrictJson } from '../protocol/strict-json.ts';
-import { caseBundle, fixtureBundle, fixtureChain, loadProofVectors, mainnetFixtureChain } from './helpers/bundle-fixture.ts';
-import { forgeAnchor, MAINNET_CHECKPOINT_840000 } from './helpers/forged-anchor.ts';
+import { caseBundle, fixtureBundle, fixtureChain, loadProofVectors, mainnetFixtureChain } from '../fixtures/bundle-fixture.ts';
+import { forgeAnchor, MAINNET_CHECKPOINT_840000 } from '../fixtures/forged-anchor.ts';
 import { pantheon } from './helpers/cli.ts';
 
 const REAL_MAINNET_LIMIT = POW_LIMITS.mainnet;

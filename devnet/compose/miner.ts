@@ -1,7 +1,7 @@
 // The `miner` service of devnet/docker-compose.yml: funds validator 0's anchor wallet with
 // regtest coinbases, then mines one block every BLOCK_SECONDS so anchors confirm.
 //
-// It speaks bitcoind's JSON-RPC (anchor/rpc.ts), so the same miner runs against Bitcoin Core
+// It speaks bitcoind's JSON-RPC (anchor/node/rpc.ts), so the same miner runs against Bitcoin Core
 // and against the bcoin image: neither bitcoin-cli nor a password is needed, the credentials
 // are read from the node's cookie file on every call (both nodes draw a new one at each start).
 // The anchor address is validator 0's node.json field anchorAddress, written once the node has
@@ -13,7 +13,7 @@
 //   FUNDING_BLOCKS (default 510), BLOCK_SECONDS (default 5)
 // Run: node --import tsx devnet/compose/miner.ts
 import { existsSync, readFileSync } from 'node:fs';
-import { BitcoinRpc } from '../../anchor/rpc.ts';
+import { BitcoinRpc } from '../../anchor/node/rpc.ts';
 
 const say = (line: string) => console.log(`miner: ${line}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
       return sleep(2_000).then(() => undefined);
     });
   }
-  // generatetoaddress takes at most 10,000 blocks per call (anchor/rpc.ts); 510 is one call.
+  // generatetoaddress takes at most 10,000 blocks per call (anchor/node/rpc.ts); 510 is one call.
   while (height < fundingBlocks) {
     const n = Math.min(fundingBlocks - height, 10_000);
     say(`mining ${n} blocks to fund the anchor wallet`);

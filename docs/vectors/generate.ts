@@ -18,7 +18,7 @@ import { SampleLog } from '../../node/commitment-log.ts';
 import type { SignRecord } from '../../consensus/index.ts';
 import { encodeSignRecordFile, SIGN_RECORD_FORMAT, SIGN_RECORD_VERSION } from '../../node/sign-record-file.ts';
 import { writeOarVectors } from './generate-oar.ts';
-import { encodeHello, PROTOCOL_VERSION } from '../../node/p2p/hello-codec.ts';
+import { encodeHello, PROTOCOL_VERSION } from '../../node/p2p/rules/hello-codec.ts';
 import { createGenesis, encodeGenesis, genesisAccounts, genesisHash, genesisToJson, genesisValidatorSetHash, parseGenesis } from '../../genesis/genesis.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -4,9 +4,9 @@
 import { createHash } from 'node:crypto';
 import { StrictNoSign, TopicValidatorResult, type GossipSub, type GossipsubOpts, type Message } from '@libp2p/gossipsub';
 import type { PeerScoreParams, PeerScoreThresholds, TopicScoreParams } from '@libp2p/gossipsub/score';
-import { TOPICS, topicName, type Topic } from './topics.ts';
+import { TOPICS, topicName, type Topic } from './rules/topics.ts';
 import type { LogFn } from './identity.ts';
-import type { PeerPolicy } from './peer-policy.ts';
+import type { PeerPolicy } from './rules/peer-policy.ts';
 import type { GossipsubDropCounter } from './gossipsub-drops.ts';
 
 /**

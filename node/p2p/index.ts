@@ -3,7 +3,7 @@
 // validate-then-forward handlers, the block-sync request/response protocol (docs/sync.md), and
 // the hello that proves validators and keeps outsiders within their limits (docs/gossip.md).
 // Everything chain-specific on the wire is namespaced by the chain id (topics.ts).
-import '../polyfills.ts';
+import './polyfills.ts';
 import { createLibp2p } from 'libp2p';
 import { tcp } from '@libp2p/tcp';
 import { noise } from '@chainsafe/libp2p-noise';
@@ -16,12 +16,12 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import type { Libp2p } from '@libp2p/interface';
 import { assertValidChainId } from '../../protocol/hash.ts';
 import { loadOrCreatePeerKey, type LogFn } from './identity.ts';
-import { TOPICS, isTopic, syncProtocolId, topicName, type Topic } from './topics.ts';
+import { TOPICS, isTopic, syncProtocolId, topicName, type Topic } from './rules/topics.ts';
 import { DropLog, GOSSIP_DATA_BYTES_MAX, GossipDispatcher, gossipsubOptions, type GossipsubRuntime, type VerdictWithReason } from './gossip.ts';
-import { OUTSIDER_CONNECTIONS_MAX, PeerPolicy } from './peer-policy.ts';
+import { OUTSIDER_CONNECTIONS_MAX, PeerPolicy } from './rules/peer-policy.ts';
 import { GossipsubDropCounter } from './gossipsub-drops.ts';
 import { PeerGuard } from './peer-guard.ts';
-import { PROTOCOL_VERSION, signValidatorProof, type Hello } from './hello-codec.ts';
+import { PROTOCOL_VERSION, signValidatorProof, type Hello } from './rules/hello-codec.ts';
 import { BootstrapDialer, parseBootstrap } from './bootstrap.ts';
 import {
   exchangeSyncFrame,
@@ -30,15 +30,15 @@ import {
   SYNC_STREAMS_PER_CONNECTION_MAX,
   SyncServer,
 } from './sync-protocol.ts';
-import type { SyncRequest, SyncResponse } from './sync-codec.ts';
+import type { SyncRequest, SyncResponse } from './rules/sync-codec.ts';
 
-export type { Topic } from './topics.ts';
+export type { Topic } from './rules/topics.ts';
 export type { Verdict, VerdictWithReason } from './gossip.ts';
-export { PROTOCOL_VERSION, HELLO_PROTOCOL_ID } from './hello-codec.ts';
-export type { SyncRequest, SyncResponse, SyncBlock } from './sync-codec.ts';
-export { TOPICS, topicName, syncProtocolId } from './topics.ts';
+export { PROTOCOL_VERSION, HELLO_PROTOCOL_ID } from './rules/hello-codec.ts';
+export type { SyncRequest, SyncResponse, SyncBlock } from './rules/sync-codec.ts';
+export { TOPICS, topicName, syncProtocolId } from './rules/topics.ts';
 export { GOSSIP_DATA_BYTES_MAX, SEEN_TTL_MS, VALIDATION_BUDGET_MS } from './gossip.ts';
-export { SYNC_BLOCKS_MAX, SYNC_RESPONSE_BYTES_MAX } from './sync-codec.ts';
+export { SYNC_BLOCKS_MAX, SYNC_RESPONSE_BYTES_MAX } from './rules/sync-codec.ts';
 export { BOOTSTRAP_REDIAL_INTERVAL_MS } from './bootstrap.ts';
 
 export interface NetworkOptions {

@@ -10,10 +10,10 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import type { LogFn } from './identity.ts';
 import type { GossipsubRuntime } from './gossip.ts';
 import { SCORE_THRESHOLDS } from './gossip.ts';
-import type { PeerPolicy } from './peer-policy.ts';
+import type { PeerPolicy } from './rules/peer-policy.ts';
 import { readFrame, writeAll } from './stream-frames.ts';
-import { encodeFrame } from './sync-codec.ts';
-import { checkValidatorProof, decodeHello, decodeHelloVersion, encodeHello, HELLO_BYTES_MAX, HELLO_PROTOCOL_ID, type Hello } from './hello-codec.ts';
+import { encodeFrame } from './rules/sync-codec.ts';
+import { checkValidatorProof, decodeHello, decodeHelloVersion, encodeHello, HELLO_BYTES_MAX, HELLO_PROTOCOL_ID, type Hello } from './rules/hello-codec.ts';
 
 /** A connection must complete its hello within this time or it is closed. */
 export const HELLO_TIMEOUT_MS = 10_000;

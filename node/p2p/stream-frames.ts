@@ -2,7 +2,7 @@
 // on a libp2p stream, with a size bound checked before any body byte is buffered and with
 // write backpressure honoured.
 import type { Stream } from '@libp2p/interface';
-import { FRAME_HEADER_BYTES } from './sync-codec.ts';
+import { FRAME_HEADER_BYTES } from './rules/sync-codec.ts';
 
 /** Sends are cut into pieces of this size so backpressure is checked between them. */
 const WRITE_CHUNK_BYTES = 64 * 1024;

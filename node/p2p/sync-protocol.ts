@@ -17,7 +17,7 @@ import {
   SYNC_RESPONSE_BYTES_MAX,
   type SyncRequest,
   type SyncResponse,
-} from './sync-codec.ts';
+} from './rules/sync-codec.ts';
 
 export type SyncServeHandler = (request: SyncRequest) => Promise<SyncResponse>;
 

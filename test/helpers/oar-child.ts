@@ -10,7 +10,7 @@
 // the test can start the next writer while the previous one still runs (the lock is taken
 // only at open).
 import { keyPairFromSeed } from '../../protocol/keys.ts';
-import { fastSigner, OarWriter } from '../../oar/index.ts';
+import { fastSigner, OarWriter } from '../../oar/node/index.ts';
 import { CHILD_CHAIN_ID, CHILD_KEY_SEED, CHILD_LOG_ID } from './oar-child-config.ts';
 
 

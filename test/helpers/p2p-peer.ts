@@ -13,7 +13,7 @@
 // Handler verdicts, the same at every node: text starting "reject:" → reject, "ignore:" →
 // ignore, anything else → accept. Sync serves heights 1..syncHeight with block "block-<h>"
 // and certificate "cert-<h>". Network log events go to stderr.
-import '../../node/polyfills.ts';
+import '../../node/p2p/polyfills.ts';
 import { createInterface } from 'node:readline';
 import { createNetwork, exchangeRawSyncFrame, TOPICS, type SyncRequest, type SyncResponse, type Verdict } from '../../node/p2p/index.ts';
 

@@ -11,7 +11,7 @@
 //   {"cmd":"flood","messages":5000,"minFee":"1000"} → publishes that many useless messages, half
 //      transactions from unfunded keys, half votes for height 1 (long committed), spread over
 //      the identities, and answers {"published", "failed", "tookMs"}.
-import '../../node/polyfills.ts';
+import '../../node/p2p/polyfills.ts';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';

@@ -3,12 +3,12 @@
 // Writes one JSON line per event to stdout: {"event":"ready"|"ticked"|"attestation"|"log"|"error", ...}.
 // Used by the crash tests (kill -9 at random moments) and handy for driving an anchorer by hand.
 //
-// Usage: node --import tsx anchor/anchorer-process.ts --datadir DIR --rpc-url URL --rpc-user U
+// Usage: node --import tsx anchor/node/anchorer-process.ts --datadir DIR --rpc-url URL --rpc-user U
 //        --rpc-password P --chain-id ID --interval N [--confirmations K]
 import { createInterface } from 'node:readline';
 import { Anchorer } from './anchorer.ts';
 import { BitcoinRpc } from './rpc.ts';
-import { hexToBytes } from '../protocol/bytes.ts';
+import { hexToBytes } from '../../protocol/bytes.ts';
 
 function emit(event: string, fields: Record<string, unknown> = {}): void {
   process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);

@@ -1,7 +1,7 @@
 // Names on the wire. Every gossip topic and protocol id carries the chain id, so nodes of two
 // chains that happen to connect never exchange messages (a different topic is a different
 // mesh; a different protocol id fails multistream negotiation).
-import { assertValidChainId } from '../../protocol/hash.ts';
+import { assertValidChainId } from '../../../protocol/hash.ts';
 
 export const TOPICS = ['tx', 'proposal', 'vote', 'evidence'] as const;
 export type Topic = (typeof TOPICS)[number];

@@ -2,9 +2,9 @@
 // Bitcoin block, built from raw bytes the node returned (block, headers), re-checked here
 // with the same pure functions the light client runs.
 import { Block } from 'bitcoinjs-lib';
-import { bytesToHex } from '../protocol/bytes.ts';
-import { parseAnchorTransaction } from './bitcoin-tx.ts';
-import type { AttestationParts } from './verify-attestation.ts';
+import { bytesToHex } from '../../protocol/bytes.ts';
+import { parseAnchorTransaction } from '../bitcoin-tx.ts';
+import type { AttestationParts } from '../verify-attestation.ts';
 import type { BitcoinRpc } from './rpc.ts';
 import {
   buildMerkleBranch,
@@ -13,7 +13,7 @@ import {
   verifyHeaderChain,
   verifyMerkleBranch,
   type BitcoinNetworkName,
-} from './verify-bitcoin.ts';
+} from '../verify-bitcoin.ts';
 
 /**
  * The bundle-facing fields (pantheonHeight and rootHex decoded from rawTx, not from our

@@ -1,9 +1,9 @@
 // Wire format of the hello exchanged on every new connection (docs/gossip.md, "Hello"): the
 // protocol version, the chain id, and optionally a validator's proof that it runs this peer
 // id. Pure: no libp2p, no I/O, so the vectors test it directly.
-import { DecodeError, decodeExact, Reader, Writer } from '../../protocol/encoding.ts';
-import { TAGS, assertValidChainId } from '../../protocol/hash.ts';
-import { SIGNATURE_SIZE, sign, verify } from '../../protocol/keys.ts';
+import { DecodeError, decodeExact, Reader, Writer } from '../../../protocol/encoding.ts';
+import { TAGS, assertValidChainId } from '../../../protocol/hash.ts';
+import { SIGNATURE_SIZE, sign, verify } from '../../../protocol/keys.ts';
 
 /**
  * The version of everything a node says on the wire: gossip payloads, sync, and the formats

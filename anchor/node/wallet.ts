@@ -7,7 +7,7 @@ import { Block, Psbt, Transaction, networks, payments, type Network } from 'bitc
 import { ECPairFactory, type ECPairInterface } from 'ecpair';
 import * as ecc from 'tiny-secp256k1';
 import { randomBytes } from 'node:crypto';
-import { readJsonFile, writeJsonAtomic } from './state-file.ts';
+import { readJsonFileIfExists, writeFileAtomic } from '../../node/files.ts';
 import type { BitcoinRpc } from './rpc.ts';
 
 const ECPair = ECPairFactory(ecc);
@@ -122,10 +122,10 @@ export class AnchorWallet {
     const startHeight = options.startHeight ?? 0;
     if (!Number.isInteger(startHeight) || startHeight < 0) throw new RangeError(`AnchorWallet.open: startHeight must be a non-negative integer, got ${startHeight}`);
     const keyFile = path.join(options.dataDir, 'anchor-key.json');
-    let saved = readJsonFile<{ privateKeyHex?: unknown }>(keyFile);
+    let saved = readJsonFileIfExists(keyFile, 'the anchor wallet key') as { privateKeyHex?: unknown } | undefined;
     if (!saved) {
       saved = { privateKeyHex: randomBytes(32).toString('hex') };
-      writeJsonAtomic(keyFile, { description: 'Pantheon anchor wallet key (secp256k1). Keep secret.', ...saved });
+      writeFileAtomic(keyFile, JSON.stringify({ description: 'Pantheon anchor wallet key (secp256k1). Keep secret.', ...saved }, null, 1), 0o600);
     }
     if (typeof saved.privateKeyHex !== 'string' || !/^[0-9a-f]{64}$/.test(saved.privateKeyHex)) throw new Error(`${keyFile}: privateKeyHex must be 64 lower-case hex digits`);
     const key = ECPair.fromPrivateKey(new Uint8Array(Buffer.from(saved.privateKeyHex, 'hex')));

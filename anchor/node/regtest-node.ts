@@ -40,8 +40,9 @@ export interface RegtestNode {
   stop(timeoutMs?: number): Promise<void>;
 }
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BCOIN_LAUNCHER = path.join(REPO_ROOT, 'anchor', 'bcoin-process.ts');
+/** The repository root (the cwd of the launcher, so tsx finds the package), and the launcher beside this file. */
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BCOIN_LAUNCHER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'bcoin-process.ts');
 
 /** Path of bitcoind from $BITCOIND or PATH, or undefined. */
 export function findBitcoind(env: NodeJS.ProcessEnv = process.env): string | undefined {

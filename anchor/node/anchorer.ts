@@ -12,14 +12,14 @@
 // confirmation means "a block on the best chain spends the anchor's inputs", found by the
 // wallet following raw blocks.
 import path from 'node:path';
-import { bytesToHex } from '../protocol/bytes.ts';
-import { assertValidChainId } from '../protocol/hash.ts';
+import { bytesToHex } from '../../protocol/bytes.ts';
+import { assertValidChainId } from '../../protocol/hash.ts';
 import { buildAttestation, type AnchorAttestation } from './attestation.ts';
-import { encodeAnchorPayload } from './payload.ts';
+import { encodeAnchorPayload } from '../payload.ts';
 import { assertValidBip125Replacement, replacementMinFeeSat } from './rbf.ts';
 import type { BitcoinRpc } from './rpc.ts';
-import { readJsonFile, writeJsonAtomic } from './state-file.ts';
-import type { BitcoinNetworkName } from './verify-bitcoin.ts';
+import { readJsonFileIfExists, writeFileAtomic } from '../../node/files.ts';
+import type { BitcoinNetworkName } from '../verify-bitcoin.ts';
 import { AnchorWallet, P2WPKH_DUST_SAT, outpointKey, type SignedAnchorTx, type WalletChainState, type WalletUtxo } from './wallet.ts';
 
 export type { AnchorAttestation };
@@ -195,7 +195,7 @@ export class Anchorer {
     if (!(floor > 0) || !(cap >= floor)) throw new RangeError(`Anchorer: need 0 < feeRateFloorSatPerVb (${floor}) <= feeRateCapSatPerVb (${cap})`);
     const log = config.log ?? consoleLog;
     const wallet = await AnchorWallet.open({ dataDir: config.dataDir, rpc: config.rpc, startHeight: config.walletStartHeight ?? 0, log });
-    const saved = readJsonFile<AnchorerState>(path.join(config.dataDir, STATE_FILE));
+    const saved = readJsonFileIfExists(path.join(config.dataDir, STATE_FILE), 'the anchorer state') as AnchorerState | undefined;
     let state: AnchorerState;
     if (saved) {
       if (saved.format !== 'pantheon-anchorer-state/v1') throw new Error(`${STATE_FILE}: unknown format ${JSON.stringify(saved.format)}`);
@@ -310,7 +310,7 @@ export class Anchorer {
       // Only attested (or conflicted) records may go: anything else still needs work.
       if (dropped.every((a) => a.status === 'attested' || a.status === 'conflicted')) this.state.anchors = this.state.anchors.slice(drop);
     }
-    writeJsonAtomic(this.statePath, this.state);
+    writeFileAtomic(this.statePath, JSON.stringify(this.state, null, 1), 0o600);
   }
 
   /** One pass: follow blocks, update confirmations, keep in-flight txs broadcast, anchor the newest root. */

@@ -1,7 +1,7 @@
 // Wire format of the block-sync protocol (docs/sync.md): one request frame, one response
 // frame per stream. A frame is u32 big-endian length || body; bodies use the canonical
 // encoding of docs/encoding.md. Pure: no libp2p, no I/O, so the vectors test it directly.
-import { DecodeError, decodeExact, Writer } from '../../protocol/encoding.ts';
+import { DecodeError, decodeExact, Writer } from '../../../protocol/encoding.ts';
 
 /** Most blocks one request may ask for; a server never sends more than asked. */
 export const SYNC_BLOCKS_MAX = 64;

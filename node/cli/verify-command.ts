@@ -1,17 +1,19 @@
 // `pantheon verify`: the offline verifier in a terminal. Reads the bundle and the trust root
 // from files or flags, runs verifyBundle (pure, no network), prints each step and the summary.
 // Exit code 0 only when every step passed; 1 when the bundle does not verify; 2 on usage errors.
-import { isRecordFile, readJsonFile, readTextFile } from '../node/files.ts';
-import { parseCheckpoint, type BitcoinCheckpoint } from '../genesis/genesis.ts';
-import { WORK_FLOOR_DIVISOR_DEFAULT, WORK_FLOOR_DIVISOR_MAX } from './bitcoin-assurance.ts';
-import { printJson, UsageError, type Command } from '../node/cli/command.ts';
-import { verifyBundle, type VerifyOptions } from './verify.ts';
-import { reportText } from './summary.ts';
-import { verifyHistory } from './consistency.ts';
-import { verifyEntryBundle } from './verify-entry.ts';
-import { isEntryBundle } from './entry-bundle.ts';
-import { logIdProblem } from '../protocol/tx.ts';
-import { parseStrictJson } from '../protocol/strict-json.ts';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { readJsonFile, readTextFile } from '../files.ts';
+import { RECORD_MAGIC } from '../../oar/record.ts';
+import { parseCheckpoint, type BitcoinCheckpoint } from '../../genesis/genesis.ts';
+import { WORK_FLOOR_DIVISOR_DEFAULT, WORK_FLOOR_DIVISOR_MAX } from '../../light-client/bitcoin-assurance.ts';
+import { printJson, UsageError, type Command } from './command.ts';
+import { verifyBundle, type VerifyOptions } from '../../light-client/verify.ts';
+import { reportText } from '../../light-client/summary.ts';
+import { verifyHistory } from '../../light-client/consistency.ts';
+import { verifyEntryBundle } from '../../light-client/verify-entry.ts';
+import { isEntryBundle } from '../../light-client/entry-bundle.ts';
+import { logIdProblem } from '../../protocol/tx.ts';
+import { parseStrictJson } from '../../protocol/strict-json.ts';
 
 
 export const verifyCommand: Command = {
@@ -92,7 +94,7 @@ export const verifyCommand: Command = {
     if (isRecordFile(bundlePath)) {
       if (values.earlier !== undefined || values.consistency !== undefined) throw new UsageError('--earlier and --consistency are for proof bundles; a record carries its own commitments');
       if (logId !== undefined && logIdProblem(logId)) throw new UsageError(`--log: ${logIdProblem(logId)}`);
-      const { runRecordAudit } = await import('../node/cli/record-audit.ts');
+      const { runRecordAudit } = await import('./record-audit.ts');
       return runRecordAudit(bundlePath, { ...options, logId }, { json: values.json === true, threads: threadsText === undefined ? undefined : Number(threadsText), progress: values.json !== true && process.stderr.isTTY === true });
     }
     if (logId !== undefined || threadsText !== undefined) throw new UsageError('--log and --threads are for a record (record.oar), not a bundle');
@@ -131,5 +133,19 @@ function parseCheckpointFlag(text: string): BitcoinCheckpoint {
     return parseCheckpoint({ height: Number(parts[0]), hash: parts[1].toLowerCase(), bits: parts[2].toLowerCase() }, '--btc-checkpoint');
   } catch (err) {
     throw new UsageError((err as Error).message.replace(/^genesis /, ''));
+  }
+}
+
+/** A record begins with its magic "pan-oar\n"; anything else is read as a bundle's JSON text. */
+export function isRecordFile(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const head = new Uint8Array(RECORD_MAGIC.length);
+    return readSync(fd, head, 0, head.length, 0) === head.length && RECORD_MAGIC.every((b, i) => head[i] === b);
+  } catch {
+    return false; // unreadable: the bundle reader reports it by name
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -1,0 +1,115 @@
+// The gossip checks (docs/gossip.md): every message from the network is decoded and checked
+// (size, chain id, signature, height) before it is forwarded or used. A bad one is rejected
+// (the peer's score drops, counted and logged), a stale or duplicate one ignored quietly, a
+// useless one costs the sender a little; what passes goes to admission (transactions), the
+// consensus driver (votes, proposals with their block, evidence) or wakes the syncer.
+import { blockHash, checkBlockBody, decodeBlock } from '../protocol/block.ts';
+import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
+import { checkEvidence, decodeEvidence, evidenceKey } from '../protocol/evidence.ts';
+import { decodeProposalEnvelope, decodeVoteEnvelope } from '../protocol/gossip.ts';
+import { sha256 } from '../protocol/hash.ts';
+import { checkProposal, checkVote, decodeProposal, decodeVote, encodeVote } from '../protocol/vote.ts';
+import type { Chain } from './chain.ts';
+import type { ConsensusDriver } from './consensus-driver.ts';
+import type { Logger } from './log.ts';
+import type { NodeMetrics } from './metrics.ts';
+import type { Network, Verdict } from './p2p/index.ts';
+import type { NodeStore } from './store.ts';
+import type { Syncer } from './syncer.ts';
+
+/** Signed votes already verified, remembered so a re-broadcast costs a hash, not a signature check. */
+const SEEN_VOTES_MAX = 10_000;
+
+export interface GossipChecksOptions {
+  network: Network;
+  chain: Chain;
+  store: NodeStore;
+  driver: ConsensusDriver;
+  syncer: Syncer;
+  metrics: NodeMetrics;
+  log: Logger;
+  /** Admission of a transaction (the node's, shared with HTTP); gossip neither persists nor re-gossips. */
+  admit: (bytes: Uint8Array, options: { persist: boolean; gossip: boolean }) => Promise<{ ok: true } | { ok: false; error: string; invalid?: boolean }>;
+}
+
+/** Installs the handler of each gossip topic on the network. */
+export function attachGossipChecks(o: GossipChecksOptions): void {
+  const { network, chain, store, driver, syncer, metrics, log } = o;
+  const seenVotes = new Set<string>();
+  const verdict = (name: string, v: Verdict, from: string, why?: string): Verdict => {
+    if (v === 'reject') {
+      metrics.gossipRejected.inc();
+      log('warn', `rejected ${name} from peer`, { peer: from, error: why });
+    }
+    return v;
+  };
+
+  network.setHandler('tx', async (data, from) => {
+    const r = await o.admit(data, { persist: false, gossip: false });
+    if (r.ok) return 'accept';
+    if (r.invalid) return verdict('transaction', 'reject', from, r.error);
+    // Our mempool being full is not the sender's fault; anything else it sent was of no use.
+    return { verdict: r.error.startsWith('mempool is full') ? 'ignore' : 'useless', reason: `transaction: ${r.error}` };
+  });
+
+  network.setHandler('vote', (data, from) => {
+    let vote;
+    try {
+      vote = decodeVote(decodeVoteEnvelope(data).vote);
+    } catch (err) {
+      return verdict('vote', 'reject', from, (err as Error).message);
+    }
+    // A vote for the height just committed is normal lateness; older ones are useless traffic.
+    if (vote.height < chain.height) return { verdict: 'useless', reason: `vote for height ${vote.height}, committed long ago` };
+    if (vote.height === chain.height) return { verdict: 'ignore', reason: 'vote for the height just committed' };
+    // Keyed by the whole signed vote: a copy with another signature is checked on its own.
+    const key = bytesToHex(sha256(encodeVote(vote)));
+    if (seenVotes.has(key)) {
+      // Already verified: pass it on again (a re-broadcast helps peers that missed it).
+      return 'accept';
+    }
+    const bad = checkVote(vote, chain.chainId, chain.validators);
+    if (bad) return verdict('vote', 'reject', from, bad);
+    if (seenVotes.size >= SEEN_VOTES_MAX) seenVotes.clear();
+    seenVotes.add(key);
+    if (vote.height > chain.height + 1n) syncer.poke();
+    driver.input({ kind: 'vote', vote });
+    return 'accept';
+  });
+
+  network.setHandler('proposal', (data, from) => {
+    let proposal;
+    let block;
+    try {
+      const envelope = decodeProposalEnvelope(data);
+      proposal = decodeProposal(envelope.proposal);
+      block = decodeBlock(envelope.block);
+    } catch (err) {
+      return verdict('proposal', 'reject', from, (err as Error).message);
+    }
+    if (proposal.height < chain.height) return { verdict: 'useless', reason: `proposal for height ${proposal.height}, committed long ago` };
+    if (proposal.height === chain.height) return { verdict: 'ignore', reason: 'proposal for the height just committed' };
+    const bad = checkProposal(proposal, chain.chainId, chain.validators);
+    if (bad) return verdict('proposal', 'reject', from, bad);
+    if (!equalBytes(blockHash(block.header), proposal.blockHash)) return verdict('proposal', 'reject', from, 'the block does not hash to the proposal block hash');
+    const badBody = checkBlockBody(block);
+    if (badBody) return verdict('proposal', 'reject', from, `the block body does not match its header: ${badBody}`);
+    if (proposal.height > chain.height + 1n) syncer.poke();
+    driver.offerBlock(block);
+    driver.input({ kind: 'proposal', proposal });
+    return 'accept';
+  });
+
+  network.setHandler('evidence', async (data, from) => {
+    try {
+      const e = decodeEvidence(data);
+      const bad = checkEvidence(e, chain.chainId, chain.validators);
+      if (bad) return verdict('evidence', 'reject', from, bad);
+      // Committed evidence never goes into a block again: pooled, it would keep every height busy.
+      if (await store.hasEvidence(evidenceKey(e))) return { verdict: 'ignore', reason: 'evidence already committed' };
+      return driver.addEvidence(evidenceKey(e), data) ? 'accept' : { verdict: 'ignore', reason: 'evidence already known, or the evidence pool is full' };
+    } catch (err) {
+      return verdict('evidence', 'reject', from, (err as Error).message);
+    }
+  });
+}
