@@ -64,9 +64,8 @@ describe('bounded HTTP resources', () => {
     const before = residentBytes(pid);
     const readers = await slowReaders(PORT + 1, `/v1/block/${largest.height}`, READERS);
     // Idle connections opened alongside: one silent, one that sends half its headers.
-    const idle = [connect({ host: '127.0.0.1', port: PORT + 1 }), connect({ host: '127.0.0.1', port: PORT + 1 }, function () {
-      this.write('GET /v1/status HTTP/1.1\r\n');
-    })];
+    const halfHeaders = connect({ host: '127.0.0.1', port: PORT + 1 }, () => halfHeaders.write('GET /v1/status HTTP/1.1\r\n'));
+    const idle = [connect({ host: '127.0.0.1', port: PORT + 1 }), halfHeaders];
     const idleClosedMs = idle.map((s) => {
       const t0 = Date.now();
       s.on('error', () => undefined);
