@@ -81,8 +81,8 @@ interface Figures {
 
 async function runOnce(seed: number): Promise<Figures> {
   const faults = schedule(seed);
-  console.log(`[chaos] seed ${seed}: ${faults.map((f) => JSON.stringify(f)).join(' ')}`);
   const dir = mkdtempSync(join(tmpdir(), `pantheon-chaos-${seed}-`));
+  console.log(`[chaos] seed ${seed} (logs in ${dir}): ${faults.map((f) => JSON.stringify(f)).join(' ')}`);
   const port = 38_000 + Math.floor(Math.random() * 1500) * 2;
   const init = pantheon(['genesis', 'init', '--validators', String(N), '--heartbeat-seconds', '1', '--out', dir, '--json']);
   expect(init.code, init.stderr).toBe(0);
