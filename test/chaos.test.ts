@@ -5,9 +5,11 @@
 // PANTHEON_CHAOS_SEED=<n> replays a schedule. After each run the invariants of
 // README.md, "Reliability", are checked:
 //   - agreement: every node that has height h has the same block at h;
-//   - every commitment acknowledged with 202 is final on every node, or was acknowledged by a
-//     node whose database was then replaced (the documented remedy for a damaged disk loses
-//     that node's unconfirmed mempool) and never reached another;
+//   - every commitment acknowledged with 202 is final on every node, or unknown on every node
+//     for a documented reason: it was acknowledged by a node whose database was then replaced
+//     (the remedy for a damaged disk loses that node's unconfirmed mempool), or its nonce was
+//     used by another transaction of its sender (docs/api.md, Lifecycle: a node that was still
+//     syncing acknowledged a nonce the chain had already used; it was dropped as stale);
 //   - supply: the accounts the run knows (genesis allocations, validators, senders) hold
 //     exactly 5,000,000,000 PAN on every node;
 //   - no conflicting signatures: no node detected an equivocation, no block carries evidence,
@@ -122,7 +124,7 @@ async function runOnce(seed: number): Promise<Figures> {
   const treasury = keyPairFromKeyFile(JSON.parse(readFileSync(out.treasuryKey, 'utf8')));
   const senders = senderKeys(SENDERS, seed & 0xff);
   await fund(nodes[0].url, chainId, treasury, senders, 10n ** 12n);
-  const acked: { id: string; node: number; generation: number }[] = [];
+  const acked: { id: string; node: number; generation: number; sender: string; nonce: bigint }[] = [];
   const generation = new Array<number>(N).fill(0); // bumped when a node's database is replaced
   let loading = true;
   const load = Promise.all(
@@ -137,7 +139,7 @@ async function runOnce(seed: number): Promise<Figures> {
           const tx = signTx({ chainId, senderPublicKey: key.publicKey, nonce, fee: 1000n, payload: { kind: 'commitment', logId: `${addressOf(key.publicKey)}/chaos-${k++}`, treeSize: 1n, root: new Uint8Array(32).fill(k & 0xff), previousSize: 0n, consistencyProof: [] } }, key.secretKey);
           const gen = generation[i];
           const r = await api(nodes[i].url, '/v1/tx', { tx: bytesToHex(encodeTx(tx)) });
-          acked.push({ id: r.txId, node: i, generation: gen });
+          acked.push({ id: r.txId, node: i, generation: gen, sender: addressOf(key.publicKey), nonce });
         } catch {
           // the node is going down, or refused (a nonce taken meanwhile): not acknowledged
         }
@@ -252,11 +254,19 @@ async function runOnce(seed: number): Promise<Figures> {
   if (allLogs.includes('equivocation detected')) violations.push('a node detected an equivocation');
   // Every acknowledged commitment final everywhere, or lost only with its node's replaced database.
   let lostWithDatabase = 0;
+  let superseded = 0;
   for (const a of acked) {
     const statuses = await Promise.all([...Array(N).keys()].map(async (i) => (await api(nodes[i].url, `/v1/tx/${a.id}`)).status as string));
     if (statuses.every((s) => s === 'final')) continue;
     if (statuses.every((s) => s === 'unknown') && a.generation < generation[a.node]) {
       lostWithDatabase++;
+      continue;
+    }
+    // docs/api.md, Lifecycle: another transaction of the sender with the same nonce was
+    // committed (a node still syncing acknowledged a nonce the chain had used), so this one was
+    // dropped as stale.
+    if (statuses.every((s) => s === 'unknown') && BigInt((await api(nodes[0].url, `/v1/account/${a.sender}`)).nonce) > a.nonce) {
+      superseded++;
       continue;
     }
     violations.push(`commitment ${a.id} acknowledged by node ${a.node}: ${statuses.join(', ')}`);
@@ -270,7 +280,7 @@ async function runOnce(seed: number): Promise<Figures> {
     if (total !== SUPPLY) violations.push(`node ${i}: the known accounts hold ${total} base units, not ${SUPPLY}`);
   }
   if (residentMax > RESIDENT_BYTES_MAX) violations.push(`a node reached ${residentMax} bytes resident`);
-  console.log(`[chaos] seed ${seed}: ${faults.length} faults, ${target} heights agreed, ${acked.length} acknowledged commitments checked (${lostWithDatabase} lost with a replaced database), supply exact, largest resident ${(residentMax / 1048576).toFixed(0)} MB, ${violations.length} violations`);
+  console.log(`[chaos] seed ${seed}: ${faults.length} faults, ${target} heights agreed, ${acked.length} acknowledged commitments checked (${lostWithDatabase} lost with a replaced database, ${superseded} superseded by another transaction with the same nonce), supply exact, largest resident ${(residentMax / 1048576).toFixed(0)} MB, ${violations.length} violations`);
   expect(violations).toEqual([]);
   await Promise.all(nodes.map((n) => stopNodeProcess(n)));
   rmSync(dir, { recursive: true, force: true });
