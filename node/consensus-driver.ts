@@ -6,7 +6,7 @@
 // and every chain mutation runs on the same serial queue as the core's inputs.
 import { createConsensusState, makeProposerRotation, step, type ConsensusEffect, type ConsensusInput, type ConsensusState, type SignRecord } from '../consensus/index.ts';
 import { blockHash, decodeBlock, encodeBlock, type Block } from '../protocol/block.ts';
-import { bytesToHex } from '../protocol/bytes.ts';
+import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
 import { encodeCertificate } from '../protocol/certificate.ts';
 import { encodeEvidence } from '../protocol/evidence.ts';
 import { encodeProposalEnvelope, encodeVoteEnvelope } from '../protocol/gossip.ts';
@@ -340,7 +340,13 @@ export class ConsensusDriver {
     return bytes ? decodeBlock(bytes) : undefined;
   }
 
-  /** Sends our latest messages again while the height has not moved since the last tick. */
+  /**
+   * Sends our latest messages again while the height has not moved since the last tick, and
+   * the prevotes behind our valid value (its proof of lock): a validator that missed that
+   * round (it was down or syncing) cannot prevote a proposal re-proposed with that valid round
+   * without them (L28), and with one validator down the locked ones cannot decide without it.
+   * These are other validators' signed votes, passed on unchanged: at most one per validator.
+   */
   private rebroadcast(): void {
     const height = this.o.chain.height;
     const stuck = height === this.lastRebroadcastHeight;
@@ -348,6 +354,13 @@ export class ConsensusDriver {
     if (!stuck || this.stopped) return;
     for (const { topic, make } of this.lastSent.values()) {
       void this.o.network.publish(topic, make()).catch(() => undefined);
+    }
+    const { validRound, validValue, votes, round } = this.state;
+    if (validRound < 0 || validRound === round || !validValue) return;
+    const prevotes = votes.rounds.get(validRound)?.prevote.byValidator;
+    for (const cast of prevotes?.values() ?? []) {
+      const vote = cast.find((v) => equalBytes(v.blockHash, validValue));
+      if (vote) void this.o.network.publish('vote', encodeVoteEnvelope({ vote: encodeVote(vote), sentAtMs: BigInt(Date.now()) })).catch(() => undefined);
     }
   }
 }

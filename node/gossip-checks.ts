@@ -65,7 +65,11 @@ export function attachGossipChecks(o: GossipChecksOptions): void {
     // Keyed by the whole signed vote: a copy with another signature is checked on its own.
     const key = bytesToHex(sha256(encodeVote(vote)));
     if (seenVotes.has(key)) {
-      // Already verified: pass it on again (a re-broadcast helps peers that missed it).
+      // Already verified: pass it on again (a re-broadcast helps peers that missed it), and
+      // hand it to consensus again: a copy that arrived while this node was syncing (or
+      // before it restarted its height) was dropped there, and without it a height with one
+      // validator down never gathers 2/3 (the vote keeper ignores duplicates).
+      driver.input({ kind: 'vote', vote });
       return 'accept';
     }
     const bad = checkVote(vote, chain.chainId, chain.validators);

@@ -1,17 +1,17 @@
 // `pantheon node`: storage, chain, mempool, network, consensus and sync put together. The node
 // composes; each job has its module: the block transition (state/process-block.ts, run by
 // node/chain.ts), the gossip checks (node/gossip-checks.ts), the anchor bridge
-// (node/anchor-bridge.ts), the HTTP queries (node/queries.ts), and admission (here, `admit`).
+// (node/anchor-bridge.ts), the HTTP queries (node/queries.ts), and admission (node/admission.ts).
 import { bytesToHex } from '../protocol/bytes.ts';
 import { addressBytes, type KeyPair } from '../protocol/keys.ts';
-import { decodeTx, txId, txSender, type AnchorAttestationPayload } from '../protocol/tx.ts';
-import { checkLogTx } from '../protocol/log-state.ts';
+import { decodeTx, type AnchorAttestationPayload } from '../protocol/tx.ts';
 import type { Block } from '../protocol/block.ts';
 import { genesisHash, genesisValidatorSet, type Genesis } from '../genesis/genesis.ts';
 import { Chain } from './chain.ts';
 import { ConsensusDriver } from './consensus-driver.ts';
 import { createLogger, type Logger } from './log.ts';
-import { DEFAULT_MEMPOOL_LIMITS, Mempool } from './mempool.ts';
+import { DEFAULT_MEMPOOL_LIMITS, Mempool, type MempoolLimits } from './mempool.ts';
+import { Admission, type AdmitResult } from './admission.ts';
 import { NodeMetrics } from './metrics.ts';
 import { installFastCrypto } from './fast-crypto.ts';
 import { createNetwork, type Network } from './p2p/index.ts';
@@ -42,6 +42,8 @@ export interface NodeConfig {
   bitcoinNetwork?: BitcoinNetworkName;
   /** Start a validator whose data directory lost its last-sign record (the operator accepts the double-signing risk). */
   unsafeNoSignRecord?: boolean;
+  /** Mempool limits other than the defaults (docs/api.md, "The mempool"). */
+  mempool?: Partial<MempoolLimits>;
 }
 
 export class PantheonNode {
@@ -52,6 +54,8 @@ export class PantheonNode {
   readonly anchors: AnchorBridge;
   /** The read-only answers the HTTP API serves. */
   readonly queries: NodeQueries;
+  /** Admission of transactions from HTTP and gossip, mempool reload and expiry. */
+  readonly admission: Admission;
   /** Header time of the newest committed block, for the block-interval histogram. */
   private lastBlockTimeMs: number | undefined;
 
@@ -71,6 +75,7 @@ export class PantheonNode {
     this.queries = new NodeQueries({ chain, store, mempool, driver, network, syncer, anchors: this.anchors, validatorIndex, startedAtMs: this.startedAtMs });
     this.log = log;
     this.metrics = metrics;
+    this.admission = new Admission({ chain, store, mempool, network, metrics, log, onAdmitted: () => driver.notifyIncludable() });
   }
 
   static async start(config: NodeConfig): Promise<PantheonNode> {
@@ -100,7 +105,7 @@ export class PantheonNode {
         config.validatorKey && validatorAddress !== undefined
           ? new GuardedSigner({ key: config.validatorKey, path: signRecordPath, chainId: chain.chainId, validator: validatorAddress, record: signRecord, committedHeight: () => chain.height, log, onRefusal: () => metrics.countSignerRefusal() })
           : undefined;
-      const mempool = new Mempool(DEFAULT_MEMPOOL_LIMITS, config.genesis.params.minFee);
+      const mempool = new Mempool({ ...DEFAULT_MEMPOOL_LIMITS, ...config.mempool }, config.genesis.params.minFee);
       network = await createNetwork({
         dataDir: config.dataDir,
         chainId: chain.chainId,
@@ -123,12 +128,13 @@ export class PantheonNode {
         rebroadcastMs: config.rebroadcastMs ?? 2000,
         onCommitted: (block, hashHex, txIds, evidenceKeys) => node?.afterCommit(block, hashHex, txIds, evidenceKeys),
         onMissingBlock: () => node?.syncer.poke(),
-        onUnincludable: (id, error) => node?.dropUnincludable(id, error),
+        onUnincludable: (id, error) => node?.admission.dropUnincludable(id, error),
       });
       syncer = new Syncer(chain, driver, network, log, config.syncIntervalMs ?? 1000, (block, hashHex, txIds, evidenceKeys) => node?.afterCommit(block, hashHex, txIds, evidenceKeys));
       node = new PantheonNode(config, store, chain, mempool, network, driver, syncer, validatorIndex, log, metrics);
       node.connectMetrics();
-      await node.reloadMempool();
+      await node.admission.reload();
+      node.admission.startExpiry();
       node.attachGossip();
       syncer.start();
       if (config.anchor) await node.startAnchoring(config.anchor);
@@ -145,6 +151,7 @@ export class PantheonNode {
   }
 
   async stop(): Promise<void> {
+    this.admission.stop();
     await this.anchors.stop();
     this.syncer.stop();
     await this.driver.stop();
@@ -159,14 +166,6 @@ export class PantheonNode {
     this.metrics.markCommitted(txIds, Number(block.header.timeMs), this.lastBlockTimeMs);
     this.lastBlockTimeMs = Number(block.header.timeMs);
     this.anchors.committed(block, hashHex);
-  }
-
-  /** A transaction the state rules refuse for good (seen when building a block): out of the mempool. */
-  private dropUnincludable(id: string, error: string): void {
-    if (!this.mempool.has(id)) return;
-    this.mempool.remove(id);
-    void this.store.deleteMempoolTx(id).catch(() => undefined);
-    this.log('warn', 'dropped a pending transaction that no block can include', { txId: id, error });
   }
 
   private connectMetrics(): void {
@@ -200,62 +199,11 @@ export class PantheonNode {
     return this.anchors.address;
   }
 
-  /** Acknowledged transactions survive a crash: put them back in the mempool at start. */
-  private async reloadMempool(): Promise<void> {
-    for (const bytes of await this.store.loadMempool()) {
-      const r = await this.admit(bytes, { persist: false, gossip: false });
-      if (!r.ok) {
-        const admitted = this.chain.admitTx(bytes);
-        if ('id' in admitted) await this.store.deleteMempoolTx(admitted.id);
-      }
-    }
-  }
-
   // ---- transactions -------------------------------------------------------------------------
 
-  /**
-   * Admits a transaction from HTTP or gossip: decode, signature, chain id, fee, nonce, limits.
-   * With `persist`, it is on disk before this resolves (the submitter's acknowledgement).
-   */
-  async admit(bytes: Uint8Array, options: { persist: boolean; gossip: boolean }): Promise<{ ok: true; txId: string } | { ok: false; error: string; duplicate?: boolean; invalid?: boolean }> {
-    // Cheap checks first; the signature (the expensive one) last, and once per signed bytes.
-    let tx;
-    try {
-      tx = decodeTx(bytes);
-    } catch (err) {
-      return { ok: false, error: `malformed transaction: ${(err as Error).message}`, invalid: true };
-    }
-    const id = bytesToHex(txId(tx));
-    if (this.mempool.has(id)) return { ok: false, error: 'transaction is already in the mempool', duplicate: true };
-    const sender = bytesToHex(txSender(tx));
-    const account = this.chain.account(sender);
-    if (account && tx.nonce < account.nonce) {
-      // Only a used nonce can belong to a committed transaction: look it up just then.
-      if (await this.store.txLocation(id)) return { ok: false, error: 'transaction is already committed', duplicate: true };
-      return { ok: false, error: `nonce ${tx.nonce} was already used (the account's next nonce is ${account.nonce}): a replay` };
-    }
-    if (!account) return { ok: false, error: 'the sender has no account: it must receive PAN before it can pay fees' };
-    // Against the balance left after the sender's pending transactions, so a queue of
-    // transactions that can never all be paid does not fill the mempool.
-    const cost = tx.fee + (tx.payload.kind === 'transfer' ? tx.payload.amount : 0n);
-    const pending = this.mempool.pendingCost(sender);
-    if (account.balance < pending + cost) return { ok: false, error: `the sender's balance ${account.balance} cannot pay ${cost} (fee and amount) after ${pending} already pending` };
-    // The log rules against the committed state, when nothing of this sender is pending ahead
-    // of it (otherwise the block checks it): a refused rewrite gets its reason here, at once.
-    if (tx.nonce === account.nonce) {
-      const badLog = checkLogTx(this.chain.committedLogs, tx);
-      if (badLog) return { ok: false, error: badLog };
-    }
-    const badSignature = this.chain.checkSignatureOnce(bytes, tx);
-    if (badSignature) return { ok: false, error: badSignature, invalid: true };
-    const added = this.mempool.add(id, bytes, tx, account.nonce);
-    if (!added.ok) return { ok: false, error: added.error, duplicate: added.duplicate };
-    if (options.persist) await this.store.putMempoolTx(id, bytes);
-    if (options.gossip) await this.network.publish('tx', bytes).catch((err) => this.log('warn', 'gossip publish failed', { error: (err as Error).message }));
-    this.driver.notifyIncludable();
-    this.metrics.transactionsAdmitted.inc();
-    if (options.persist) this.metrics.markSubmitted(id);
-    return { ok: true, txId: id };
+  /** Admits a transaction from HTTP or gossip (node/admission.ts). */
+  admit(bytes: Uint8Array, options: { persist: boolean; gossip: boolean }): Promise<AdmitResult> {
+    return this.admission.admit(bytes, options);
   }
 
   // ---- gossip (node/gossip-checks.ts) --------------------------------------------------------

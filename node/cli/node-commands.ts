@@ -60,6 +60,8 @@ export const nodeCommand: Command = {
     '  --log-level L      trace, debug, info (default), warn, error or silent; debug adds every block,',
     '                     vote, peer event and client disconnect',
     '  --debug            the same as --log-level debug',
+    '  --mempool-ttl-seconds S  a pending transaction leaves the mempool S seconds after it entered',
+    '                     (default 600; docs/api.md, "The mempool")',
     '',
     'Anchoring into Bitcoin (a validator only; one anchorer per network):',
     '  --bitcoin-rpc URL              bitcoind-compatible JSON-RPC, e.g. http://127.0.0.1:18443',
@@ -94,6 +96,7 @@ export const nodeCommand: Command = {
     'bitcoin-network': { type: 'string' },
     'anchor-interval': { type: 'string' },
     'anchor-confirmations': { type: 'string', default: '6' },
+    'mempool-ttl-seconds': { type: 'string' },
   },
   async run(values) {
     const dataDir = resolve(requireString(values, 'data'));
@@ -105,6 +108,11 @@ export const nodeCommand: Command = {
     const level = values['log-level'] ?? (values.debug ? 'debug' : 'info');
     if (!isLogThreshold(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
     if (values.debug && values['log-level'] !== undefined && level !== 'debug') throw new UsageError(`--debug contradicts --log-level ${level}`);
+    const ttlText = values['mempool-ttl-seconds'] as string | undefined;
+    const mempoolTtl = ttlText === undefined ? undefined : Number(ttlText) * 1000;
+    if (mempoolTtl !== undefined && !(/^[0-9]+(\.[0-9]{1,3})?$/.test(ttlText!) && mempoolTtl >= 1000 && mempoolTtl <= 7 * 86_400_000)) {
+      throw new UsageError(`--mempool-ttl-seconds must be a number of seconds from 1 to 604800 (up to 3 decimals), got "${ttlText}"`);
+    }
     // Loaded here, not at the top: libp2p and LevelDB take seconds to load, and the
     // client commands in this file need neither.
     const [{ PantheonNode }, { startHttpApi }] = await Promise.all([import('../node.ts'), import('../http-api.ts')]);
@@ -119,6 +127,7 @@ export const nodeCommand: Command = {
       anchor: anchorOptions(values),
       bitcoinNetwork: bitcoinNetwork(values['bitcoin-network']),
       unsafeNoSignRecord: values['unsafe-no-sign-record'] as boolean,
+      mempool: mempoolTtl === undefined ? undefined : { ttlMs: mempoolTtl },
     });
     let server;
     try {
