@@ -14,7 +14,7 @@ import { keyPairFromKeyFile } from '../protocol/keys.ts';
 import { api } from '../node/client.ts';
 import { nodeAddress, REPO_ROOT, startNodeProcess, stopNodeProcess, waitFor, type NodeProcess } from '../devnet/processes.ts';
 import { machineInfo } from './machine.ts';
-import { commitmentBurst, fund, senderKeys } from '../test/helpers/load.ts';
+import { commitmentBurst, fund, senderKeys } from '../fixtures/load.ts';
 
 const { values } = parseArgs({ options: { bursts: { type: 'string', default: '3' }, 'per-sender': { type: 'string', default: '50' } } });
 const BURSTS = Number(values.bursts);

@@ -33,7 +33,7 @@ import { api } from '../node/client.ts';
 import { nodeAddress, REPO_ROOT, startNodeProcess, stopNodeProcess, waitFor, type NodeProcess, type NodeSpec } from '../devnet/processes.ts';
 import { Prng } from './sim/prng.ts';
 import { pantheon } from './helpers/cli.ts';
-import { fund, residentBytes, senderKeys, slowReaders } from './helpers/load.ts';
+import { fund, residentBytes, senderKeys, slowReaders } from '../fixtures/load.ts';
 
 const LONG = process.env.PANTHEON_CHAOS === 'long';
 const RUNS = LONG ? Number(process.env.PANTHEON_CHAOS_RUNS ?? 5) : 1;

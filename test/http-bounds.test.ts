@@ -12,7 +12,7 @@ import { api } from '../node/client.ts';
 import { HTTP_HEADERS_TIMEOUT_MS, HTTP_KEEP_ALIVE_TIMEOUT_MS, HTTP_STALL_TIMEOUT_MS } from '../node/http-api.ts';
 import { nodeAddress, startNodeProcess, stopNodeProcess, waitFor, type NodeProcess } from '../devnet/processes.ts';
 import { pantheon } from './helpers/cli.ts';
-import { commitmentBurst, establishedPeers, fund, residentBytes, senderKeys, slowReaders } from './helpers/load.ts';
+import { commitmentBurst, establishedPeers, fund, residentBytes, senderKeys, slowReaders } from '../fixtures/load.ts';
 
 const READERS = 100;
 /** 14 × 50 commitments of about 5.4 KB: more than one block of 3 MB (blockBytesMax) holds. */

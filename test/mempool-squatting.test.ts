@@ -12,7 +12,7 @@ import { encodeTx, signTx } from '../protocol/tx.ts';
 import { api, ApiError } from '../node/client.ts';
 import { nodeAddress, startNodeProcess, stopNodeProcess, waitFor, type NodeProcess, type NodeSpec } from '../devnet/processes.ts';
 import { pantheon } from './helpers/cli.ts';
-import { fund, senderKeys } from './helpers/load.ts';
+import { fund, senderKeys } from '../fixtures/load.ts';
 
 const TTL_SECONDS = 10;
 const dir = mkdtempSync(join(tmpdir(), 'pantheon-squat-'));
