@@ -3,7 +3,9 @@
 // (persistSignState always precedes the sign effect), and the signer (signer.ts) checks it
 // again on its own and refuses what the record does not cover; our own proposed blocks are stored
 // before their proposal is signed (so a restarted proposer can send the same proposal again),
-// and every chain mutation runs on the same serial queue as the core's inputs.
+// and every chain mutation runs on the same serial queue as the core's inputs. It reaches the
+// world only through its ports (node/ports.ts, docs/replica.md): clock and timers, network,
+// block store, and the signer over the sign-state store.
 import { createConsensusState, makeProposerRotation, step, type ConsensusEffect, type ConsensusInput, type ConsensusState, type SignRecord } from '../consensus/index.ts';
 import { blockHash, decodeBlock, encodeBlock, type Block } from '../protocol/block.ts';
 import { bytesToHex } from '../protocol/bytes.ts';
@@ -15,9 +17,8 @@ import { decodeTx, txId, txSender } from '../protocol/tx.ts';
 import type { Chain } from './chain.ts';
 import type { Logger } from './log.ts';
 import type { Mempool } from './mempool.ts';
-import type { Network } from './p2p/index.ts';
+import { every, type BlockStore, type Clock, type ReplicaNetwork, type TimerHandle } from './ports.ts';
 import type { GuardedSigner } from './signer.ts';
-import type { NodeStore } from './store.ts';
 
 const PENDING_BLOCKS_MAX = 64;
 const EVIDENCE_POOL_MAX = 256;
@@ -29,8 +30,9 @@ function isEmptyBlock(block: Block): boolean {
 
 export interface DriverOptions {
   chain: Chain;
-  store: NodeStore;
-  network: Network;
+  store: BlockStore;
+  network: ReplicaNetwork;
+  clock: Clock;
   mempool: Mempool;
   log: Logger;
   /** This validator's index in the genesis set and its signer; absent on a full node. */
@@ -47,17 +49,17 @@ export interface DriverOptions {
 export class ConsensusDriver {
   private state: ConsensusState;
   private queue: Promise<void> = Promise.resolve();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Set<TimerHandle>();
   private readonly pendingBlocks = new Map<string, Block>();
   readonly evidencePool = new Map<string, Uint8Array>();
   /** Our latest proposal and votes of the current height, sent again while the height is stuck. */
   private lastSent = new Map<string, { topic: 'proposal' | 'vote'; make: () => Uint8Array }>();
-  private rebroadcastTimer: NodeJS.Timeout | undefined;
+  private stopRebroadcast: (() => void) | undefined;
   private stopped = false;
   private lastRebroadcastHeight = -1n;
   /** The height whose round 0 waits for something to finalise (the core's waitForTxs), if any. */
   private waitingHeight: bigint | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: TimerHandle | undefined;
 
   constructor(private readonly o: DriverOptions) {
     this.state = this.freshState(undefined);
@@ -95,15 +97,14 @@ export class ConsensusDriver {
     this.state = this.freshState(saved);
     if (saved) this.o.log('info', 'resuming from the last-sign record', { height: this.state.lastSign?.height, round: this.state.lastSign?.round, step: this.state.lastSign?.step });
     this.input(this.startHeightInput(this.o.chain.height + 1n));
-    this.rebroadcastTimer = setInterval(() => this.rebroadcast(), this.o.rebroadcastMs);
+    this.stopRebroadcast = every(this.o.clock, this.o.rebroadcastMs, () => this.rebroadcast());
   }
 
   stop(): Promise<void> {
     this.stopped = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    this.clearTimers();
     this.stopWaiting();
-    if (this.rebroadcastTimer) clearInterval(this.rebroadcastTimer);
+    this.stopRebroadcast?.();
     return this.queue;
   }
 
@@ -143,8 +144,7 @@ export class ConsensusDriver {
    * the next input runs: sign records must reach the disk in the order they were made.
    */
   async restartAtChainHeight(): Promise<void> {
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    this.clearTimers();
     this.stopWaiting();
     this.pendingBlocks.clear();
     this.lastSent.clear();
@@ -186,11 +186,11 @@ export class ConsensusDriver {
     // hour proposes at once instead of waiting a full heartbeat more.
     const { chain } = this.o;
     const lastTimeMs = Number(chain.lastHeader?.timeMs ?? chain.genesis.genesisTimeMs);
-    const delayMs = Math.max(0, lastTimeMs + chain.genesis.params.heartbeatMs - Date.now());
-    this.heartbeatTimer = setTimeout(() => {
+    const delayMs = Math.max(0, lastTimeMs + chain.genesis.params.heartbeatMs - this.o.clock.nowMs());
+    this.heartbeatTimer = this.o.clock.setTimer(delayMs, () => {
       this.heartbeatTimer = undefined;
       if (this.waitingHeight === height) this.endWait(height);
-    }, delayMs);
+    });
   }
 
   private endWait(height: bigint): void {
@@ -200,7 +200,7 @@ export class ConsensusDriver {
 
   private stopWaiting(): void {
     this.waitingHeight = undefined;
-    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
+    if (this.heartbeatTimer !== undefined) this.o.clock.clearTimer(this.heartbeatTimer);
     this.heartbeatTimer = undefined;
   }
 
@@ -216,11 +216,16 @@ export class ConsensusDriver {
   }
 
   private schedule(ms: number, input: ConsensusInput): void {
-    const t = setTimeout(() => {
+    const t = this.o.clock.setTimer(ms, () => {
       this.timers.delete(t);
       this.input(input);
-    }, ms);
+    });
     this.timers.add(t);
+  }
+
+  private clearTimers(): void {
+    for (const t of this.timers) this.o.clock.clearTimer(t);
+    this.timers.clear();
   }
 
   private async perform(e: ConsensusEffect): Promise<void> {
@@ -244,7 +249,7 @@ export class ConsensusDriver {
         const proposal = validator.signer.signProposal(e.proposal);
         if (!proposal) return;
         const proposalBytes = encodeProposal(proposal);
-        const make = () => encodeProposalEnvelope({ proposal: proposalBytes, block: blockBytes, sentAtMs: BigInt(Date.now()) });
+        const make = () => encodeProposalEnvelope({ proposal: proposalBytes, block: blockBytes, sentAtMs: BigInt(this.o.clock.nowMs()) });
         this.lastSent.set('proposal', { topic: 'proposal', make });
         await network.publish('proposal', make());
         log(isEmptyBlock(block) ? 'debug' : 'info', 'proposed', { height: e.proposal.height, round: e.proposal.round, txs: block.txs.length, block: hashHex.slice(0, 16) });
@@ -256,7 +261,7 @@ export class ConsensusDriver {
         const vote = validator.signer.signVote(e.vote);
         if (!vote) return;
         const voteBytes = encodeVote(vote);
-        const make = () => encodeVoteEnvelope({ vote: voteBytes, sentAtMs: BigInt(Date.now()) });
+        const make = () => encodeVoteEnvelope({ vote: voteBytes, sentAtMs: BigInt(this.o.clock.nowMs()) });
         this.lastSent.set(vote.type, { topic: 'vote', make });
         await network.publish('vote', make());
         log('debug', 'voted', { height: vote.height, round: vote.round, type: vote.type, block: bytesToHex(vote.blockHash).slice(0, 16) });
@@ -273,7 +278,7 @@ export class ConsensusDriver {
         const hashHex = bytesToHex(e.blockHash);
         const block = this.pendingBlocks.get(hashHex) ?? (await this.storedProposal(hashHex));
         if (!block) return; // it arrives with its proposal; the core asks again then
-        const error = await chain.validateBlock(block, { nowMs: Date.now() });
+        const error = await chain.validateBlock(block, { nowMs: this.o.clock.nowMs() });
         if (error) log('warn', 'proposed block is invalid', { height: e.height, block: hashHex.slice(0, 16), error });
         this.input({ kind: 'blockValidity', blockHash: e.blockHash, valid: error === undefined });
         return;
@@ -284,7 +289,7 @@ export class ConsensusDriver {
         // Per sender only the first refusal is the transaction's own fault; the ones after it
         // were refused for the nonce gap it leaves, and wait (not includable) for a new one.
         const refusedSenders = new Set<string>();
-        const block = await chain.buildBlock(candidates, [...this.evidencePool.values()], chain.validators.addresses[validator.index], Date.now(), (bytes, error, kind) => {
+        const block = await chain.buildBlock(candidates, [...this.evidencePool.values()], chain.validators.addresses[validator.index], this.o.clock.nowMs(), (bytes, error, kind) => {
           if (kind === 'evidence') {
             // Already committed, or invalid: it can never go into a block, so it must not keep heights busy.
             for (const [key, pooled] of this.evidencePool) if (pooled === bytes) this.evidencePool.delete(key);
