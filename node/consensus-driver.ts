@@ -6,13 +6,13 @@
 // and every chain mutation runs on the same serial queue as the core's inputs. It reaches the
 // world only through its ports (node/ports.ts, docs/replica.md): clock and timers, network,
 // block store, and the signer over the sign-state store.
-import { createConsensusState, makeProposerRotation, step, type ConsensusEffect, type ConsensusInput, type ConsensusState, type SignRecord } from '../consensus/index.ts';
+import { createConsensusState, makeProposerRotation, step, votesFor, type ConsensusEffect, type ConsensusInput, type ConsensusState, type SignRecord } from '../consensus/index.ts';
 import { blockHash, decodeBlock, encodeBlock, type Block } from '../protocol/block.ts';
 import { bytesToHex } from '../protocol/bytes.ts';
 import { encodeCertificate } from '../protocol/certificate.ts';
-import { encodeEvidence } from '../protocol/evidence.ts';
+import { encodeEvidence, evidenceKey } from '../protocol/evidence.ts';
 import { encodeProposalEnvelope, encodeVoteEnvelope } from '../protocol/gossip.ts';
-import { encodeProposal, encodeVote } from '../protocol/vote.ts';
+import { encodeProposal, encodeVote, NO_ROUND } from '../protocol/vote.ts';
 import { decodeTx, txId, txSender } from '../protocol/tx.ts';
 import type { Chain } from './chain.ts';
 import type { Logger } from './log.ts';
@@ -44,7 +44,18 @@ export interface DriverOptions {
   onMissingBlock: () => void;
   /** A mempool transaction that a block can never include (refused by the state rules): forget it. */
   onUnincludable?: (txIdHex: string, error: string) => void;
+  /** TEST ONLY (the simulator's teeth, docs/replica.md): reintroduce a fixed ordering bug. Never set by the node. */
+  unsafeReintroduce?: ReintroducedBug;
 }
+
+/**
+ * Ordering bugs the simulator must find (test/replica-sim.test.ts):
+ * - 'sign-records-out-of-order' (fixed in 9c8bb5c): the restart after sync does not wait for
+ *   its effects, so an input queued behind it can write its sign record first;
+ * - 'proposed-block-unstored' (fixed in f8c9e2a): only a block we built is stored, when built,
+ *   and a re-proposed valid block is signed without being on disk.
+ */
+export type ReintroducedBug = 'sign-records-out-of-order' | 'proposed-block-unstored';
 
 export class ConsensusDriver {
   private state: ConsensusState;
@@ -148,10 +159,14 @@ export class ConsensusDriver {
     this.stopWaiting();
     this.pendingBlocks.clear();
     this.lastSent.clear();
-    this.state = this.freshState(this.state.lastSign);
+    // Messages for heights above the old one, buffered by the core, are kept: the gossip checks
+    // pass a vote to the core once, so one dropped here never comes back (found by the replica
+    // simulator, seed 1: a node synced past height 1 lost the height-2 votes it had buffered).
+    this.state = { ...this.freshState(this.state.lastSign), future: this.state.future };
     const r = step(this.state, this.startHeightInput(this.o.chain.height + 1n));
     this.state = r.state;
-    await this.performAll(r.effects);
+    if (this.o.unsafeReintroduce === 'sign-records-out-of-order') void this.performAll(r.effects);
+    else await this.performAll(r.effects);
   }
 
   /**
@@ -245,12 +260,20 @@ export class ConsensusDriver {
         const blockBytes = encodeBlock(block);
         // Any block we propose (ours, or a valid value re-proposed) is on disk before we sign,
         // so a restart inside this height can send the same proposal again.
-        await store.putProposedBlock(e.proposal.height, hashHex, blockBytes);
+        if (this.o.unsafeReintroduce !== 'proposed-block-unstored') await store.putProposedBlock(e.proposal.height, hashHex, blockBytes);
         const proposal = validator.signer.signProposal(e.proposal);
         if (!proposal) return;
         const proposalBytes = encodeProposal(proposal);
         const make = () => encodeProposalEnvelope({ proposal: proposalBytes, block: blockBytes, sentAtMs: BigInt(this.o.clock.nowMs()) });
         this.lastSent.set('proposal', { topic: 'proposal', make });
+        // A valid value proposed again goes out with the prevotes of its valid round: a peer
+        // that restarted (or missed them) holds no polka for that round, and without one it
+        // cannot prevote for the value (the paper's L28), while the validators locked on it
+        // cannot prevote for anything else: the height would never decide (found by the
+        // replica simulator, seed 64). They are sent again with the proposal while stuck.
+        const polka = e.proposal.validRound === NO_ROUND ? [] : votesFor(this.state.votes, e.proposal.validRound, 'prevote', hashHex).map((v) => encodeVote(v));
+        polka.forEach((voteBytes, i) => this.lastSent.set(`polka/${i}`, { topic: 'vote', make: () => encodeVoteEnvelope({ vote: voteBytes, sentAtMs: BigInt(this.o.clock.nowMs()) }) }));
+        for (const voteBytes of polka) await network.publish('vote', encodeVoteEnvelope({ vote: voteBytes, sentAtMs: BigInt(this.o.clock.nowMs()) }));
         await network.publish('proposal', make());
         log(isEmptyBlock(block) ? 'debug' : 'info', 'proposed', { height: e.proposal.height, round: e.proposal.round, txs: block.txs.length, block: hashHex.slice(0, 16) });
         this.input({ kind: 'proposal', proposal });
@@ -306,6 +329,7 @@ export class ConsensusDriver {
           }
         });
         this.offerBlock(block);
+        if (this.o.unsafeReintroduce === 'proposed-block-unstored') await store.putProposedBlock(block.header.height, bytesToHex(blockHash(block.header)), encodeBlock(block));
         this.input({ kind: 'blockBuilt', height: e.height, round: e.round, blockHash: blockHash(block.header) });
         return;
       }
@@ -330,7 +354,6 @@ export class ConsensusDriver {
       }
       case 'evidence': {
         const bytes = encodeEvidence(e.evidence);
-        const { evidenceKey } = await import('../protocol/evidence.ts');
         if (this.addEvidence(evidenceKey(e.evidence), bytes)) {
           log('warn', 'equivocation detected', { validator: e.evidence.voteA.validatorIndex, height: e.evidence.voteA.height, round: e.evidence.voteA.round });
           await network.publish('evidence', bytes);

@@ -7,7 +7,7 @@ import type { KeyPair } from '../protocol/keys.ts';
 import type { SignRecord } from '../consensus/index.ts';
 import type { Genesis } from '../genesis/genesis.ts';
 import { Chain } from './chain.ts';
-import { ConsensusDriver } from './consensus-driver.ts';
+import { ConsensusDriver, type ReintroducedBug } from './consensus-driver.ts';
 import type { Logger } from './log.ts';
 import type { Mempool } from './mempool.ts';
 import type { BlockStore, Clock, ReplicaNetwork, SignStateStore } from './ports.ts';
@@ -35,6 +35,8 @@ export interface ReplicaOptions {
   onUnincludable?: (txIdHex: string, error: string) => void;
   /** Counted by the node in `pantheon_signer_refusals_total`; a violation in the simulator. */
   onSignerRefusal?: () => void;
+  /** TEST ONLY: the simulator's teeth (node/consensus-driver.ts). */
+  unsafeReintroduce?: ReintroducedBug;
 }
 
 export class Replica {
@@ -66,6 +68,7 @@ export class Replica {
       onCommitted: committed,
       onMissingBlock: () => replica?.syncer.poke(),
       onUnincludable: o.onUnincludable,
+      unsafeReintroduce: o.unsafeReintroduce,
     });
     const syncer = new Syncer(chain, driver, network, clock, log, o.syncIntervalMs, committed);
     replica = new Replica(chain, o.mempool, driver, syncer, signer);
