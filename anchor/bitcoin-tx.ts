@@ -11,7 +11,7 @@
 //   CompactSize len, scriptPubKey) | [witness: per input CompactSize n_items, items] | locktime u32
 // CompactSize must be minimal (Core's ReadCompactSize: "non-canonical ReadCompactSize()").
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
+import { bytesToHex, concatBytes } from '@noble/hashes/utils.js';
 import { decodeAnchorPayload, ANCHOR_PAYLOAD_BYTES, type AnchorPayload } from './payload.ts';
 
 /** The rule a Bitcoin byte string breaks; docs/vectors/bitcoin.json names these in `expect`. */
@@ -170,21 +170,11 @@ export function parseBitcoinTransaction(raw: Uint8Array, opts: { witness: 'forbi
   }
   const lockTime = c.u32('lockTime');
   if (c.left() !== 0) throw new BitcoinRuleError('tx-trailing-bytes', `rawTx: ${c.left()} bytes after the locktime`);
-  const nonWitnessBytes = hadWitness ? concat(raw.subarray(0, 4), raw.subarray(inputsStart, outputsEnd), raw.subarray(raw.length - 4)) : Uint8Array.from(raw);
+  const nonWitnessBytes = hadWitness ? concatBytes(raw.subarray(0, 4), raw.subarray(inputsStart, outputsEnd), raw.subarray(raw.length - 4)) : Uint8Array.from(raw);
   if (nonWitnessBytes.length < TX_NON_WITNESS_BYTES_MIN) {
     throw new BitcoinRuleError('tx-too-short', `rawTx: ${nonWitnessBytes.length} bytes without witness, fewer than ${TX_NON_WITNESS_BYTES_MIN} (a 64-byte transaction cannot be told from an inner merkle node)`);
   }
   return { version, inputCount, outputs, lockTime, hadWitness, nonWitnessBytes, txid: sha256(sha256(nonWitnessBytes)) };
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** The script of a Pantheon anchor output: OP_RETURN, push of 53 bytes (0x35), the payload. */

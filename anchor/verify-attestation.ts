@@ -3,7 +3,7 @@
 // block by its merkle branch; the block and the headers after it link and carry their stated
 // proof of work. Pure and deterministic, so every node reaches the same verdict. Whether the
 // work is real (mainnet) or not (regtest) is for the light client to report.
-import { equalBytes } from '../protocol/bytes.ts';
+import { bytesToHex, equalBytes, hexToBytes } from '../protocol/bytes.ts';
 import type { AnchorAttestationPayload } from '../protocol/tx.ts';
 import { parseAnchorTransaction } from './bitcoin-tx.ts';
 import { parseBlockHeader, verifyHeaderChain, verifyMerkleBranch } from './verify-bitcoin.ts';
@@ -21,6 +21,40 @@ export interface AttestationParts {
   merkleSiblingsHex: string[];
   headerHex: string;
   followingHeadersHex: string[];
+}
+
+/**
+ * The attestation's two forms are converted here and nowhere else: the parts (hex, as the
+ * anchorer keeps them in its state file, the API serves them and a bundle is assembled from
+ * them) and the transaction payload (bytes, as a block records it). A wrong length throws,
+ * naming the field.
+ */
+export function attestationPayload(a: AttestationParts): AnchorAttestationPayload {
+  return {
+    kind: 'anchorAttestation',
+    pantheonHeight: BigInt(a.pantheonHeight),
+    root: hexToBytes(a.rootHex, 'attestation.rootHex', 32),
+    btcTx: hexToBytes(a.rawTxHex, 'attestation.rawTxHex'),
+    btcHeader: hexToBytes(a.headerHex, 'attestation.headerHex', 80),
+    btcHeight: a.blockHeight,
+    merkleIndex: a.merkleIndex,
+    merkleSiblings: a.merkleSiblingsHex.map((h, i) => hexToBytes(h, `attestation.merkleSiblingsHex[${i}]`, 32)),
+    followingHeaders: a.followingHeadersHex.map((h, i) => hexToBytes(h, `attestation.followingHeadersHex[${i}]`, 80)),
+  };
+}
+
+/** The parts of a recorded attestation payload (the inverse of attestationPayload). */
+export function attestationParts(p: AnchorAttestationPayload): AttestationParts {
+  return {
+    pantheonHeight: p.pantheonHeight.toString(),
+    rootHex: bytesToHex(p.root),
+    blockHeight: p.btcHeight,
+    rawTxHex: bytesToHex(p.btcTx),
+    merkleIndex: p.merkleIndex,
+    merkleSiblingsHex: p.merkleSiblings.map(bytesToHex),
+    headerHex: bytesToHex(p.btcHeader),
+    followingHeadersHex: p.followingHeaders.map(bytesToHex),
+  };
 }
 
 /** Why the attestation does not hold, or undefined when it does. */

@@ -7,7 +7,7 @@ import { chromium } from 'playwright-core';
 import { existsSync } from 'node:fs';
 import { verifyBundle } from '../light-client/verify.ts';
 import { assembleBundle } from '../light-client/assemble.ts';
-import { buildVerifyHtml } from '../light-client/build-html.ts';
+import { buildVerifyHtml } from '../bin/build-html.ts';
 import { anchorOnRegtest, fixtureBundle, fixtureChain, FIXTURE_K, signersFor } from '../fixtures/bundle-fixture.ts';
 import { median, timeLoop } from './stats.ts';
 

@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     process.stdout.write(pantheon(['verify', proofPath, '--genesis', genesisPath]).replace(/^/gm, '   '));
     say('');
     const html = join(REPO_ROOT, 'light-client', 'dist', 'verify.html');
-    if (!existsSync(html)) spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'light-client', 'build-html.ts')], { stdio: 'ignore' });
+    if (!existsSync(html)) spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bin', 'build-html.ts')], { stdio: 'ignore' });
     say(`5. to check it in a browser with the network off: open ${html}`);
     say(`   and drop ${proofPath} and ${genesisPath} on it (or type the genesis hash).`);
     say(`   Or again in a terminal: npx pantheon verify ${relative(process.cwd(), proofPath)} --genesis ${relative(process.cwd(), genesisPath)}`);

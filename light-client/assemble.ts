@@ -8,7 +8,7 @@ import { decodeCertificate } from '../protocol/certificate.ts';
 import { genesisHash, genesisToJson, type Genesis } from '../genesis/genesis.ts';
 import type { BitcoinNetworkName } from '../anchor/verify-bitcoin.ts';
 import { parseBitcoinTransaction } from '../anchor/bitcoin-tx.ts';
-import type { AttestationParts } from '../anchor/verify-attestation.ts';
+import { attestationPayload, type AttestationParts } from '../anchor/verify-attestation.ts';
 import { BUNDLE_VERSION, bundleToJson, parseBundle, type ProofBundle } from './bundle.ts';
 
 /** The Bitcoin part of a bundle: an anchor/node/attestation.ts AnchorAttestation can be passed as is. */
@@ -78,15 +78,16 @@ export function assembleBundle(parts: BundleParts): Record<string, unknown> {
     const rootOfH = hexToBytes(a.rootHex, 'attestation.rootHex', 32);
     const hashH = blockHash(H); // the encoding is canonical, so this is the hash of the bytes given
     if (!equalBytes(rootOfH, hashH)) throw new Error(`assembleBundle: the attestation's root ${a.rootHex} is not the hash of block ${H.height} (${bytesToHex(hashH)})`);
+    const p = attestationPayload(a);
     bundle.anchor = {
       pantheonHeaders: parts.headers.slice(1),
       bitcoin: {
         network: parts.bitcoinNetwork ?? genesis.bitcoin.network,
         blockHeight: a.blockHeight,
-        rawTx: withoutWitness(hexToBytes(a.rawTxHex, 'attestation.rawTxHex')),
-        txIndex: a.merkleIndex,
-        merkleBranch: a.merkleSiblingsHex.map((s, i) => hexToBytes(s, `attestation.merkleSiblingsHex[${i}]`, 32)),
-        headers: [a.headerHex, ...a.followingHeadersHex].map((s, i) => hexToBytes(s, `attestation header ${i}`, 80)),
+        rawTx: withoutWitness(p.btcTx),
+        txIndex: p.merkleIndex,
+        merkleBranch: p.merkleSiblings,
+        headers: [p.btcHeader, ...p.followingHeaders],
       },
     };
   } else if (parts.headers.length > 1) {

@@ -1,17 +1,20 @@
 // The verify.html user interface: paste or drop proof.json, entry.json or a whole record.oar
-// and genesis.json (or type the pinned genesis hash), press Verify, read each step in green or
-// red and the same summary the CLI prints. All work is verifyBundle, verifyEntryBundle and
-// auditRecord in this page; the page's CSP forbids any request. A record is read from the file
-// in chunks and audited with noble in this thread, yielding to the browser every few tens of
-// milliseconds (a message to itself, not a worker: the CSP blocks blob workers), so the page
-// keeps drawing its progress bar and never freezes.
-import { verifyBundle, type VerifyOptions, type VerifyResult } from './verify.ts';
+// and genesis.json (or type the pinned genesis hash), press Verify, read the verdict at the top
+// of the page (failed steps first, marked in words and colour), the Web Crypto cross-check of
+// its hashes (hash-cross-check.ts) and the same summary the CLI prints. All work is
+// verifyBundleFacts, verifyEntryBundle and auditRecord in this page; the page's CSP forbids any
+// request. A record is read from the file in chunks and audited with noble in this thread,
+// yielding to the browser every few tens of milliseconds (a message to itself, not a worker:
+// the CSP blocks blob workers), so the page keeps drawing its progress bar and never freezes.
+// Spec: docs/proof.md, docs/entry-bundle.md, docs/record-audit.md.
+import { verifyBundleFacts, type Facts, type VerifyOptions, type VerifyResult } from './verify.ts';
 import { verifyEntryBundle } from './verify-entry.ts';
 import { isEntryBundle } from './entry-bundle.ts';
 import { auditRecord, isRecordBytes, recordReportText, type RecordAuditResult } from './verify-record.ts';
 import { RECORD_MAGIC } from '../oar/record.ts';
 import { parseCheckpoint, type BitcoinCheckpoint } from '../genesis/genesis.ts';
 import { WORK_FLOOR_DIVISOR_MAX } from './bitcoin-assurance.ts';
+import { crossCheckHashes, genesisTextToCrossCheck, hashesToCrossCheck, type HashToCrossCheck } from './hash-cross-check.ts';
 
 const byId = <T extends HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -30,7 +33,7 @@ function text(tag: string, content: string, className?: string): HTMLElement {
 let recordFile: File | undefined;
 
 /** Reads the form and runs the verifier; returns the result for the page (and tests) to show. */
-function runVerification(): { result?: Pick<VerifyResult, 'ok' | 'steps' | 'summary'>; record?: { file: File; options: VerifyOptions } } {
+function runVerification(): { result?: Pick<VerifyResult, 'ok' | 'steps' | 'summary'> & { facts?: Facts }; record?: { file: File; options: VerifyOptions } } {
   const bundleText = byId<HTMLTextAreaElement>('bundle').value.trim();
   const genesisText = byId<HTMLTextAreaElement>('genesis').value.trim();
   const genesisHash = byId<HTMLInputElement>('genesis-hash').value.trim();
@@ -69,7 +72,7 @@ function runVerification(): { result?: Pick<VerifyResult, 'ok' | 'steps' | 'summ
     nowMs: Date.now(),
   };
   if (recordFile) return { record: { file: recordFile, options } };
-  return { result: looksLikeEntryBundle(bundleText) ? verifyEntryBundle(bundleText, options) : verifyBundle(bundleText, options) };
+  return { result: looksLikeEntryBundle(bundleText) ? verifyEntryBundle(bundleText, options) : verifyBundleFacts(bundleText, options) };
 }
 
 function looksLikeEntryBundle(text: string): boolean {
@@ -118,14 +121,31 @@ async function auditInPage(file: File, options: VerifyOptions): Promise<RecordAu
       },
       yieldNow: yieldToBrowser,
       yieldEveryMs: 30,
-      clockMs: () => performance.now(),
     });
   } finally {
     button.disabled = false;
   }
 }
 
-function showRecord(r: RecordAuditResult): void {
+/** Words beside the colour, so a verdict reads the same without colour. */
+const MARKS = { pass: 'passed', fail: 'FAILED', 'not-run': 'not run' } as const;
+
+/** The verdict block is at the top of the page; bring it into view after Verify (pressed below it). */
+function showVerdict(): void {
+  byId('verdict').scrollIntoView({ block: 'start' });
+}
+
+/** Recomputes the verdict's hashes with the browser's SHA-256 and says whether they agree. */
+async function showCrossCheck(items: HashToCrossCheck[]): Promise<void> {
+  const line = byId('webcrypto');
+  const check = await crossCheckHashes(items);
+  line.textContent = check.text;
+  line.dataset.agree = String(check.ok);
+  line.dataset.checked = String(check.checked);
+  if (!check.ok) byId('headline').className = 'invalid';
+}
+
+function showRecord(r: RecordAuditResult, genesisText: string | undefined): void {
   byId('steps').replaceChildren();
   const headline = byId('headline');
   headline.textContent = r.summary.headline;
@@ -139,20 +159,23 @@ function showRecord(r: RecordAuditResult): void {
   byId('summary').replaceChildren();
   byId('record-report').textContent = recordReportText(r);
   byId('status').textContent = `Audited ${r.entries.toLocaleString('en-US')} entries of ${r.bytes.toLocaleString('en-US')} bytes.`;
+  showVerdict();
+  void showCrossCheck(genesisTextToCrossCheck(genesisText));
 }
 
-function show(result: Pick<VerifyResult, 'ok' | 'steps' | 'summary'>): void {
+function show(result: Pick<VerifyResult, 'ok' | 'steps' | 'summary'> & { facts?: Facts }): void {
   byId('record-report').textContent = '';
   byId('headline').dataset.failedStep = '';
   byId('headline').dataset.failedSequence = '';
-  const steps = byId('steps');
-  steps.replaceChildren(
-    ...result.steps.map((s) => {
+  // Failed steps first, then the rest in the order they ran.
+  const ordered = [...result.steps.filter((s) => s.status === 'fail'), ...result.steps.filter((s) => s.status !== 'fail')];
+  byId('steps').replaceChildren(
+    ...ordered.map((s) => {
       const li = document.createElement('li');
       li.className = `step ${s.status}`;
       li.dataset.step = s.name;
       li.dataset.status = s.status;
-      li.append(text('span', s.status === 'pass' ? 'pass' : s.status === 'fail' ? 'FAIL' : 'not run', 'mark'), text('strong', ` ${s.name}: `), text('span', s.title), text('div', s.detail, 'detail'));
+      li.append(text('span', MARKS[s.status], 'mark'), text('strong', ` ${s.name}: `), text('span', s.title), text('div', s.detail, 'detail'));
       return li;
     }),
   );
@@ -172,6 +195,16 @@ function show(result: Pick<VerifyResult, 'ok' | 'steps' | 'summary'>): void {
     return ul;
   })()] : []);
   byId('summary').replaceChildren(...list('Proven', result.summary.proven), ...list('Assumed', result.summary.assumed));
+  showVerdict();
+  void showCrossCheck(result.facts ? hashesToCrossCheck(result.facts) : []);
+}
+
+async function verifyRecord(file: File, options: VerifyOptions): Promise<void> {
+  try {
+    showRecord(await auditInPage(file, options), options.genesis as string | undefined);
+  } catch (err) {
+    byId('status').textContent = `The audit stopped: ${(err as Error).message}`;
+  }
 }
 
 /** A dropped or chosen record is kept as a file; a genesis goes to the genesis box; anything else to the bundle box. */
@@ -205,8 +238,9 @@ function forgetRecord(): void {
 function main(): void {
   byId('verify').addEventListener('click', () => {
     const { result, record } = runVerification();
+    byId('webcrypto').textContent = '';
     if (result) show(result);
-    if (record) void auditInPage(record.file, record.options).then(showRecord, (err) => (byId('status').textContent = `The audit stopped: ${(err as Error).message}`));
+    if (record) void verifyRecord(record.file, record.options);
   });
   // Typing or pasting a bundle means the bundle is what to verify now.
   byId('bundle').addEventListener('input', forgetRecord);

@@ -2,6 +2,7 @@
 // first and stop at the first failure (as CometBFT's light client does), so a tampered
 // bundle costs a few hashes, and the ML-DSA signature checks run only on bundles whose
 // every hash already matched.
+// Spec: docs/proof.md, "Verification".
 
 export type StepName =
   | 'format'
@@ -68,11 +69,32 @@ export interface StepResult {
 /** A step's check: returns what it established (the pass detail) or throws why it failed. */
 export type Check = () => string;
 
+/**
+ * Thrown by a check that cannot conclude because a later step is the cause: the step that
+ * throws it is reported as not run, and `step` fails with `detail` when its turn comes (the
+ * steps after the thrower do not run). The inclusion step uses it when the operator's
+ * signature does not verify either: the signed bytes changed, and that is what to report.
+ */
+export class BlameStep extends Error {
+  constructor(
+    readonly step: StepName,
+    detail: string,
+    readonly own: string,
+  ) {
+    super(detail);
+  }
+}
+
 export function runSteps(plan: readonly { name: StepName; check: Check }[]): { steps: StepResult[]; failedStep?: StepName } {
   const steps: StepResult[] = [];
   let failedStep: StepName | undefined;
+  let blamed: BlameStep | undefined;
   for (const { name, check } of plan) {
     const title = STEP_TITLES[name];
+    if (blamed?.step === name) {
+      steps.push({ name, title, ok: false, status: 'fail', detail: blamed.message });
+      continue;
+    }
     if (failedStep) {
       steps.push({ name, title, ok: false, status: 'not-run', detail: `not checked: step "${failedStep}" failed` });
       continue;
@@ -80,6 +102,12 @@ export function runSteps(plan: readonly { name: StepName; check: Check }[]): { s
     try {
       steps.push({ name, title, ok: true, status: 'pass', detail: check() });
     } catch (err) {
+      if (err instanceof BlameStep) {
+        blamed = err;
+        failedStep = err.step;
+        steps.push({ name, title, ok: false, status: 'not-run', detail: err.own });
+        continue;
+      }
       failedStep = name;
       steps.push({ name, title, ok: false, status: 'fail', detail: err instanceof Error ? err.message : String(err) });
     }

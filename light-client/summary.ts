@@ -1,6 +1,7 @@
 // The verdict in words: what the steps proved and what the auditor still assumes. Written only
 // from facts the steps established (never from a bundle's claims), so the CLI and the page
 // print the same sentences and neither can say more than was checked.
+// Spec: docs/proof.md, "Verification"; docs/anchor.md (assurance levels).
 import { bytesToHex } from '../protocol/bytes.ts';
 import { addressOf } from '../protocol/keys.ts';
 import { hashToDisplayHex } from '../anchor/verify-bitcoin.ts';

@@ -1,6 +1,7 @@
 // Step "pantheon-chain": the path from block h to the anchored block H. The anchor commits to
 // the hash of H; H's header commits to H-1 through previousBlockHash, and so on down to h.
 // Recomputing each hash shows h was part of the chain whose later block Bitcoin timestamped.
+// Spec: docs/proof.md, step 7.
 import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
 import type { TrustRoot } from './verify-genesis.ts';
 import { checkPantheonHeader, type CheckedHeader } from './verify-header.ts';

@@ -22,6 +22,8 @@ export interface EntryVerifyResult {
   steps: StepResult[];
   failedStep?: StepName;
   summary: Summary;
+  /** What the commitment bundle's steps established (for the page's Web Crypto cross-check). */
+  facts?: Facts;
 }
 
 interface Decoded {
@@ -40,7 +42,7 @@ export function verifyEntryBundle(input: unknown, options: VerifyOptions): Entry
 
   const d: Decoded = decoded;
   const commitment = verifyBundleFacts(d.bundle.commitmentBundle, options);
-  if (!commitment.ok) return finish([...format.steps, ...commitment.steps, ...notRun(ENTRY_STEPS, commitment.failedStep!)], commitment.failedStep);
+  if (!commitment.ok) return finish([...format.steps, ...commitment.steps, ...notRun(ENTRY_STEPS, commitment.failedStep!)], commitment.failedStep, commitment.facts);
 
   const chainId = d.bundle.chainId;
   // The key in force at each sequence: the founding key, then each key change from the entry after it.
@@ -119,8 +121,8 @@ export function verifyEntryBundle(input: unknown, options: VerifyOptions): Entry
   ];
   const own = runSteps(plan);
   const steps = [...format.steps, ...commitment.steps, ...own.steps];
-  if (own.failedStep) return finish(steps, own.failedStep);
-  return { ok: true, steps, summary: entrySummary(d, commitment, keyAt) };
+  if (own.failedStep) return finish(steps, own.failedStep, commitment.facts);
+  return { ok: true, steps, summary: entrySummary(d, commitment, keyAt), facts: commitment.facts };
 }
 
 function decodeBundle(input: unknown): Decoded {
@@ -188,11 +190,12 @@ function notRun(names: readonly StepName[], failedStep: StepName): StepResult[] 
   return names.map((name) => ({ name, title: STEP_TITLES[name], ok: false, status: 'not-run' as const, detail: `not checked: step "${failedStep}" failed` }));
 }
 
-function finish(steps: StepResult[], failedStep: StepName | undefined): EntryVerifyResult {
+function finish(steps: StepResult[], failedStep: StepName | undefined, facts?: Facts): EntryVerifyResult {
   return {
     ok: false,
     steps,
     failedStep,
+    facts,
     summary: { verdict: 'INVALID', headline: `NOT VERIFIED: step "${failedStep}" failed; nothing in this entry bundle is proven`, proven: [], assumed: [] },
   };
 }

@@ -1,6 +1,7 @@
 // Steps "certificate" and "certificate-signatures": block h is final when validators holding
 // more than 2/3 of the genesis voting power precommitted its hash. The cheap part (right
 // block, known signers, enough power) runs early; the ML-DSA-65 checks run last.
+// Spec: docs/proof.md, steps 6 and 14; docs/consensus.md.
 import { decodeCertificate, verifyCertificate, type CommitCertificate } from '../protocol/certificate.ts';
 import { equalBytes, ZERO_HASH } from '../protocol/bytes.ts';
 import { isSupermajority, type ValidatorSet } from '../protocol/validators.ts';

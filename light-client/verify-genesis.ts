@@ -1,6 +1,7 @@
 // Step "genesis": the trust root. The auditor pins a genesis hash (or supplies the genesis
 // file, whose hash is then the pin); every later step is checked against the validator set
 // and chain id of that genesis, never against anything the bundle merely states.
+// Spec: docs/proof.md, step 2; docs/genesis.md.
 import { bytesToHex, equalBytes, hexToBytes } from '../protocol/bytes.ts';
 import type { ValidatorSet } from '../protocol/validators.ts';
 import { parseStrictJson } from '../protocol/strict-json.ts';

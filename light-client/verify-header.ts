@@ -1,6 +1,7 @@
 // Step "header" (and the per-header rule reused for h+1..H): a Pantheon header decodes, is
 // on the trusted chain, names the genesis validator set and claims no time before genesis or
 // after the verifier's clock plus a drift allowance.
+// Spec: docs/proof.md, steps 3 and 7; docs/block.md.
 import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
 import { blockHash, decodeHeader, type BlockHeader } from '../protocol/block.ts';
 import type { TrustRoot } from './verify-genesis.ts';

@@ -1,6 +1,7 @@
 // verifyBundle: every link of the chain of evidence (BRIEF.md), recomputed from the bundle's
 // bytes and the auditor's trust root alone. Pure: no clock (pass nowMs), no network, no I/O.
 // The same function runs in `pantheon verify` and in verify.html.
+// Spec: docs/proof.md, "Verification".
 import { BundleFormatError, parseBundle, type ProofBundle } from './bundle.ts';
 import { runSteps, type Check, type StepName, type StepResult } from './steps.ts';
 import { checkGenesis, type TrustInput, type TrustRoot } from './verify-genesis.ts';
@@ -113,7 +114,7 @@ export function verifyBundleFacts(input: unknown, options: VerifyOptions): Verif
       check: () => {
         const b = need(facts.bundle);
         const h = need(facts.h).header;
-        checkInclusion(need(facts.trust).genesis.chainId, b.commitment.tx, b.commitment.leafIndex, b.commitment.path, h);
+        checkInclusion(need(facts.trust).genesis.chainId, b.commitment.tx, b.commitment.leafIndex, b.commitment.path, h, need(facts.tx));
         return `leaf ${b.commitment.leafIndex} of ${h.commitmentLogSize}, ${b.commitment.path.length} hashes to root ${bytesToHex(h.commitmentLogRoot)}`;
       },
     },

@@ -12,6 +12,7 @@ import { decodeTx, encodeTx, signTx, type AnchorAttestationPayload } from '../pr
 import type { Genesis } from '../genesis/genesis.ts';
 import { Anchorer, type AnchorAttestation, type AnchorFigures } from '../anchor/node/anchorer.ts';
 import { BitcoinRpc, type BitcoinRpcOptions } from '../anchor/node/rpc.ts';
+import { attestationParts, attestationPayload } from '../anchor/verify-attestation.ts';
 import { hashToDisplayHex, parseBlockHeader, parseRawTransaction } from '../anchor/verify-bitcoin.ts';
 import type { Chain } from './chain.ts';
 import type { Logger } from './log.ts';
@@ -125,17 +126,7 @@ export class AnchorBridge {
       const p = decodeTx(existing).payload as AnchorAttestationPayload;
       if (p.pantheonHeight === pantheonHeight && hashToDisplayHex(parseRawTransaction(p.btcTx).txid) === a.txid && hashToDisplayHex(parseBlockHeader(p.btcHeader).hash) === a.blockHash) return;
     }
-    const payload: AnchorAttestationPayload = {
-      kind: 'anchorAttestation',
-      pantheonHeight,
-      root: hexToBytes(a.rootHex, 'root', 32),
-      btcTx: hexToBytes(a.rawTxHex, 'rawTx'),
-      btcHeader: hexToBytes(a.headerHex, 'header', 80),
-      btcHeight: a.blockHeight,
-      merkleIndex: a.merkleIndex,
-      merkleSiblings: a.merkleSiblingsHex.map((h) => hexToBytes(h, 'merkle sibling', 32)),
-      followingHeaders: a.followingHeadersHex.map((h) => hexToBytes(h, 'header', 80)),
-    };
+    const payload = attestationPayload(a);
     const sender = bytesToHex(addressBytes(key.publicKey));
     let nonce = chain.account(sender)?.nonce ?? 0n;
     while (mempool.hasNonce(sender, nonce)) nonce++;
@@ -181,16 +172,7 @@ export class AnchorBridge {
     return {
       network: this.o.genesis.bitcoin.network,
       headersAfter: headers,
-      attestation: {
-        pantheonHeight: p.pantheonHeight.toString(),
-        rootHex: bytesToHex(p.root),
-        blockHeight: p.btcHeight,
-        rawTxHex: bytesToHex(p.btcTx),
-        merkleIndex: p.merkleIndex,
-        merkleSiblingsHex: p.merkleSiblings.map(bytesToHex),
-        headerHex: bytesToHex(p.btcHeader),
-        followingHeadersHex: p.followingHeaders.map(bytesToHex),
-      },
+      attestation: attestationParts(p),
     };
   }
 }

@@ -211,12 +211,6 @@ export class MerkleFrontier {
   private readonly edge: { size: number; hash: Uint8Array }[] = [];
   private count = 0;
 
-  static fromLeaves(leafHashes: readonly Uint8Array[]): MerkleFrontier {
-    const f = new MerkleFrontier();
-    for (const h of leafHashes) f.append(h);
-    return f;
-  }
-
   get size(): number {
     return this.count;
   }

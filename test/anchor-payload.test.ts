@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { Transaction as BtcTx, payments } from 'bitcoinjs-lib';
 import { bytesToHex, hexToBytes } from '../protocol/bytes.ts';
+import { attestationParts, attestationPayload, type AttestationParts } from '../anchor/verify-attestation.ts';
 import { ANCHOR_PAYLOAD_BYTES, anchorChainIdPrefix, decodeAnchorPayload, encodeAnchorPayload } from '../anchor/payload.ts';
 import {
   bitsToTarget,
@@ -191,5 +192,35 @@ describe('bitcoin verification helpers', () => {
     const found = extractOpReturnData(hexToBytes(tx.toHex(), 'tx'));
     expect(found.map(bytesToHex)).toEqual([bytesToHex(payload)]);
     expect(decodeAnchorPayload(found[0], 'pantheon-devnet').height).toBe(7n);
+  });
+});
+
+describe('the attestation: one pair of conversions between its parts (hex) and its transaction payload (bytes)', () => {
+  const hex = (byte: number, length: number) => bytesToHex(new Uint8Array(length).fill(byte));
+  const parts: AttestationParts = {
+    pantheonHeight: '42',
+    rootHex: hex(1, 32),
+    blockHeight: 812,
+    rawTxHex: hex(2, 94),
+    merkleIndex: 3,
+    merkleSiblingsHex: [hex(4, 32), hex(5, 32)],
+    headerHex: hex(6, 80),
+    followingHeadersHex: [hex(7, 80)],
+  };
+
+  it('round-trips both ways', () => {
+    const payload = attestationPayload(parts);
+    expect(payload.kind).toBe('anchorAttestation');
+    expect(payload.pantheonHeight).toBe(42n);
+    expect(payload.btcHeight).toBe(812);
+    expect(payload.followingHeaders).toHaveLength(1);
+    expect(attestationParts(payload)).toEqual(parts);
+    expect(attestationPayload(attestationParts(payload))).toEqual(payload);
+  });
+
+  it('refuses a part of the wrong length, naming it', () => {
+    expect(() => attestationPayload({ ...parts, headerHex: hex(6, 79) })).toThrow('attestation.headerHex: expected 80 bytes');
+    expect(() => attestationPayload({ ...parts, merkleSiblingsHex: [hex(4, 32), hex(4, 31)] })).toThrow('attestation.merkleSiblingsHex[1]: expected 32 bytes');
+    expect(() => attestationPayload({ ...parts, rootHex: 'ZZ' })).toThrow('attestation.rootHex: expected lower-case hex');
   });
 });

@@ -11,7 +11,7 @@ import { chromium } from 'playwright-core';
 import { api } from '../node/client.ts';
 import { waitFor } from '../devnet/processes.ts';
 import { startDevnet, type Devnet } from '../devnet/devnet.ts';
-import { buildVerifyHtml } from '../light-client/build-html.ts';
+import { buildVerifyHtml } from '../bin/build-html.ts';
 import { pantheon } from './helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pantheon-devnet-'));

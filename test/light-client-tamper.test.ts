@@ -45,7 +45,7 @@ function stepsFor(path: string): StepName[] {
     [/^\/chainId$/, ['format', 'genesis']],
     [/^\/genesisHash$/, ['format', 'genesis']],
     [/^\/genesis(\/|$)/, ['format', 'genesis']],
-    [/^\/commitment\/tx$/, ['format', 'commitment', 'inclusion']],
+    [/^\/commitment\/tx$/, ['format', 'commitment', 'commitment-signature']],
     [/^\/commitment\/(leafIndex|path)/, ['format', 'inclusion']],
     [/^\/block\/header$/, ['format', 'header', 'inclusion', 'certificate']],
     [/^\/block\/certificate$/, ['format', 'certificate', 'certificate-signatures']],

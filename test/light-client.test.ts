@@ -86,6 +86,21 @@ describe('summary', () => {
     expect(verifyBundle(anchoredBundle, {}).failedStep).toBe('genesis');
   });
 
+  it('a changed operator signature is reported at commitment-signature, inclusion not concluded', () => {
+    const c = vectors.cases.find((x) => x.description.startsWith('commitment signature byte flipped'))!;
+    const r = verifyBundle(caseBundle(vectors, c), caseOptions(vectors, c));
+    const byName = Object.fromEntries(r.steps.map((s) => [s.name, s]));
+    expect(r.failedStep).toBe('commitment-signature');
+    expect(byName['commitment-signature']).toMatchObject({ status: 'fail', detail: expect.stringContaining('signature does not verify') });
+    expect(byName['commitment-signature'].detail).toContain('the signed transaction was changed');
+    expect(byName.inclusion).toMatchObject({ status: 'not-run', detail: expect.stringMatching(/^not concluded: .*signature does not verify \(step commitment-signature\)$/) });
+    expect(r.steps.filter((s) => s.status === 'fail').map((s) => s.name)).toEqual(['commitment-signature']);
+    expect(r.summary.headline).toContain('commitment-signature');
+    // A wrong path with the signature intact is still an inclusion failure.
+    const path = vectors.cases.find((x) => x.description === 'inclusion path hash flipped')!;
+    expect(verifyBundle(caseBundle(vectors, path), caseOptions(vectors, path)).failedStep).toBe('inclusion');
+  });
+
   it('bundle text that is not JSON fails at format', () => {
     const r = verifyBundle('{"format": ', { genesisHash: vectors.genesisHash });
     expect(r.failedStep).toBe('format');

@@ -2,7 +2,7 @@
 // request aborted and counted, and a record audited in it as a user does: chosen as a file,
 // then Verify. Shared by the Chromium tests of the record audit.
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildVerifyHtml } from '../../light-client/build-html.ts';
+import { buildVerifyHtml } from '../../bin/build-html.ts';
 
 export interface VerifyPage {
   browser: Browser;
