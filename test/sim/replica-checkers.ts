@@ -7,7 +7,8 @@
 //   never crashes): a block the reference refuses is a violation.
 // - Supply: every committed state (the reference's and each replica's disk) holds exactly
 //   5,000,000,000 PAN in base units.
-// - Append-only: a log's committed record never shrinks or rewrites its root at the same size.
+// - Append-only: in each committed state's history (each replica's disk, the reference), a
+//   log's record never shrinks or rewrites its root at the same size.
 // - No double sign: per validator, height, round and step, one block hash across crashes.
 // - Durable before signed: an own proposal leaves only when its block is durable on the disk.
 // - Signer refusal: any refusal by a replica's signer is a violation (an ordering bug must not
@@ -66,13 +67,15 @@ export class SupplyChecker {
 export class AppendOnlyChecker {
   private readonly seen = new Map<string, LogRecord>();
   constructor(private readonly v: Violations) {}
-  check(where: string, logs: Logs): void {
+  /** `history` names one sequence of committed states (a replica's disk, the reference). */
+  check(history: string, where: string, logs: Logs): void {
     for (const [logId, r] of logs) {
-      const before = this.seen.get(logId);
+      const key = `${history}\u0000${logId}`;
+      const before = this.seen.get(key);
       if (before && (r.size < before.size || (r.size === before.size && !equalBytes(r.root, before.root)))) {
         this.v.add('append-only', `${where}: log ${logId} went from size ${before.size} to ${r.size}${r.size === before.size ? ' with another root' : ''}`);
       }
-      if (!before || r.size >= before.size) this.seen.set(logId, structuredClone(r));
+      if (!before || r.size >= before.size) this.seen.set(key, structuredClone(r));
     }
   }
 }

@@ -8,11 +8,12 @@
 // node is up, and every replica must commit `livenessHeights` more heights in a bounded time.
 import { bytesToHex } from '../../protocol/bytes.ts';
 import { decodeProposalEnvelope, decodeVoteEnvelope } from '../../protocol/gossip.ts';
-import { addressBytes, keyPairFromSeed, type KeyPair } from '../../protocol/keys.ts';
+import { addressBytes, addressOf, keyPairFromSeed, type KeyPair } from '../../protocol/keys.ts';
 import { decodeProposal, decodeVote } from '../../protocol/vote.ts';
 import { encodeTx, signTx, txSender } from '../../protocol/tx.ts';
 import { createGenesis, genesisHash, type Genesis } from '../../genesis/genesis.ts';
 import { Chain } from '../../node/chain.ts';
+import { SampleLog } from '../../node/commitment-log.ts';
 import type { ReintroducedBug } from '../../node/consensus-driver.ts';
 import { attachGossipChecks } from '../../node/gossip-checks.ts';
 import type { Logger } from '../../node/log.ts';
@@ -121,9 +122,19 @@ function fixture(validators: number): Fixture {
     fundedPublicKeys: [funded.publicKey],
     params: { timeoutProposeMs: 400, timeoutPrevoteMs: 200, timeoutPrecommitMs: 200, timeoutDeltaMs: 100, blockIntervalMs: 50, heartbeatMs: 1_000 },
   });
-  const transfers = Array.from({ length: TRANSFERS_MAX }, (_, nonce) =>
-    encodeTx(signTx({ chainId: CHAIN_ID, senderPublicKey: funded.publicKey, nonce: BigInt(nonce), fee: genesis.params.minFee, payload: { kind: 'transfer', to: addressBytes(keys[nonce % validators].publicKey), amount: 1_000_000n + BigInt(nonce) } }, funded.secretKey, true)),
-  );
+  // The funded account's transactions in nonce order: transfers, and commitments that grow one
+  // log as a real tree (each with its consistency proof), so the append-only checker has a log.
+  const tree = new SampleLog('replica simulator log');
+  const logId = `${addressOf(funded.publicKey)}/sim`;
+  let size = 0;
+  const transfers = Array.from({ length: TRANSFERS_MAX }, (_, nonce) => {
+    const common = { chainId: CHAIN_ID, senderPublicKey: funded.publicKey, nonce: BigInt(nonce), fee: genesis.params.minFee };
+    if (nonce % 2 === 0) return encodeTx(signTx({ ...common, payload: { kind: 'transfer', to: addressBytes(keys[nonce % validators].publicKey), amount: 1_000_000n + BigInt(nonce) } }, funded.secretKey, true));
+    const next = size + 5 * nonce;
+    const payload = { kind: 'commitment' as const, logId, treeSize: BigInt(next), root: tree.root(next), previousSize: BigInt(size), consistencyProof: tree.consistencyProof(size, next) };
+    size = next;
+    return encodeTx(signTx({ ...common, payload }, funded.secretKey, true));
+  });
   const f = { keys, funded, genesis, transfers };
   fixtures.set(validators, f);
   return f;
@@ -161,7 +172,7 @@ export interface ReplicaSimResult {
   failures: string[];
   traceHash: string;
   scenario: ReplicaScenario;
-  stats: { events: number; heights: number; crashes: number; simulatedMs: number; signRecordWrites: number; transfersCommitted: number };
+  stats: { events: number; heights: number; crashes: number; simulatedMs: number; signRecordWrites: number; transfersCommitted: number; logSize: number };
 }
 
 export async function runReplicaSimulation(seed: number, options: ReplicaSimOptions = {}): Promise<ReplicaSimResult> {
@@ -270,7 +281,7 @@ class World {
       failures,
       traceHash: this.trace.hex(),
       scenario: s,
-      stats: { events, heights: Number(this.agreement.highest), crashes: this.crashes, simulatedMs: this.queue.nowMs, signRecordWrites: this.nodes.reduce((n, x) => n + x.disk.signRecordWrites, 0), transfersCommitted: this.transfersCommitted },
+      stats: { events, heights: Number(this.agreement.highest), crashes: this.crashes, simulatedMs: this.queue.nowMs, signRecordWrites: this.nodes.reduce((n, x) => n + x.disk.signRecordWrites, 0), transfersCommitted: this.transfersCommitted, logSize: [...this.referenceDisk.visible.logs.values()].reduce((n, r) => n + Number(r.size), 0) },
     };
   }
 
@@ -376,7 +387,7 @@ class World {
     this.trace.mix(`commit/${node.index}/${height}`);
     const first = this.agreement.onCommit(node.index, height, hashHex, this.queue.nowMs);
     this.supply.check(`node ${node.index}'s disk after height ${height}`, node.disk.visible.accounts);
-    this.appendOnly.check(`node ${node.index} after height ${height}`, node.disk.visible.logs);
+    this.appendOnly.check(`node ${node.index}`, `node ${node.index} after height ${height}`, node.disk.visible.logs);
     if (!first) return;
     this.transfersCommitted += txs;
     const stored = node.disk.visible.blocks.get(height);
@@ -389,7 +400,7 @@ class World {
       const ok = await this.validity.onAgreed(this.reference.height + 1n, next.block, next.certificate);
       if (!ok) break;
       this.supply.check(`the reference state at height ${this.reference.height}`, this.referenceDisk.visible.accounts);
-      this.appendOnly.check(`the reference at height ${this.reference.height}`, this.referenceDisk.visible.logs);
+      this.appendOnly.check('reference', `the reference at height ${this.reference.height}`, this.referenceDisk.visible.logs);
     }
   }
 
