@@ -9,7 +9,7 @@ import type { LogRecord, Logs } from '../protocol/log-state.ts';
 import { checkTxSignature, type SignedTx } from '../protocol/tx.ts';
 import type { ValidatorSet } from '../protocol/validators.ts';
 import { genesisAccounts, genesisHash, genesisValidatorSet, genesisValidatorSetHash, type Genesis } from '../genesis/genesis.ts';
-import type { NodeStore } from './store.ts';
+import type { BlockStore } from './ports.ts';
 import { sha256 } from '../protocol/hash.ts';
 import { admitTxBytes, assembleBlock, evidenceKeysOf, processBlock, type Execution, type LogCommitment, type PreState, type SkippedHandler, type TransitionHooks } from '../state/process-block.ts';
 
@@ -42,7 +42,7 @@ export class Chain {
 
   private constructor(
     readonly genesis: Genesis,
-    private readonly store: NodeStore,
+    private readonly store: BlockStore,
     accounts: Accounts,
     logs: Logs,
     logLeaves: Uint8Array[],
@@ -56,7 +56,7 @@ export class Chain {
     this.log = new CommitmentLog(logLeaves);
   }
 
-  static async load(genesis: Genesis, store: NodeStore): Promise<Chain> {
+  static async load(genesis: Genesis, store: BlockStore): Promise<Chain> {
     await store.initGenesis(genesisAccounts(genesis), bytesToHex(genesisHash(genesis)));
     const chain = new Chain(genesis, store, await store.loadAccounts(), await store.loadLogRecords(), await store.loadLogLeaves());
     chain.height = await store.height();

@@ -3,21 +3,22 @@
 // (persistSignState always precedes the sign effect), and the signer (signer.ts) checks it
 // again on its own and refuses what the record does not cover; our own proposed blocks are stored
 // before their proposal is signed (so a restarted proposer can send the same proposal again),
-// and every chain mutation runs on the same serial queue as the core's inputs.
-import { createConsensusState, makeProposerRotation, step, type ConsensusEffect, type ConsensusInput, type ConsensusState, type SignRecord } from '../consensus/index.ts';
+// and every chain mutation runs on the same serial queue as the core's inputs. It reaches the
+// world only through its ports (node/ports.ts, docs/replica.md): clock and timers, network,
+// block store, and the signer over the sign-state store.
+import { createConsensusState, makeProposerRotation, step, votesFor, type ConsensusEffect, type ConsensusInput, type ConsensusState, type SignRecord } from '../consensus/index.ts';
 import { blockHash, decodeBlock, encodeBlock, type Block } from '../protocol/block.ts';
-import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
+import { bytesToHex } from '../protocol/bytes.ts';
 import { encodeCertificate } from '../protocol/certificate.ts';
-import { encodeEvidence } from '../protocol/evidence.ts';
+import { encodeEvidence, evidenceKey } from '../protocol/evidence.ts';
 import { encodeProposalEnvelope, encodeVoteEnvelope } from '../protocol/gossip.ts';
-import { encodeProposal, encodeVote } from '../protocol/vote.ts';
+import { encodeProposal, encodeVote, NO_ROUND } from '../protocol/vote.ts';
 import { decodeTx, txId, txSender } from '../protocol/tx.ts';
 import type { Chain } from './chain.ts';
 import type { Logger } from './log.ts';
 import type { Mempool } from './mempool.ts';
-import type { Network } from './p2p/index.ts';
+import { every, type BlockStore, type Clock, type ReplicaNetwork, type TimerHandle } from './ports.ts';
 import type { GuardedSigner } from './signer.ts';
-import type { NodeStore } from './store.ts';
 
 const PENDING_BLOCKS_MAX = 64;
 const EVIDENCE_POOL_MAX = 256;
@@ -29,8 +30,9 @@ function isEmptyBlock(block: Block): boolean {
 
 export interface DriverOptions {
   chain: Chain;
-  store: NodeStore;
-  network: Network;
+  store: BlockStore;
+  network: ReplicaNetwork;
+  clock: Clock;
   mempool: Mempool;
   log: Logger;
   /** This validator's index in the genesis set and its signer; absent on a full node. */
@@ -42,22 +44,33 @@ export interface DriverOptions {
   onMissingBlock: () => void;
   /** A mempool transaction that a block can never include (refused by the state rules): forget it. */
   onUnincludable?: (txIdHex: string, error: string) => void;
+  /** TEST ONLY (the simulator's teeth, docs/replica.md): reintroduce a fixed ordering bug. Never set by the node. */
+  unsafeReintroduce?: ReintroducedBug;
 }
+
+/**
+ * Ordering bugs the simulator must find (test/replica-sim.test.ts):
+ * - 'sign-records-out-of-order' (fixed in 9c8bb5c): the restart after sync does not wait for
+ *   its effects, so an input queued behind it can write its sign record first;
+ * - 'proposed-block-unstored' (fixed in f8c9e2a): only a block we built is stored, when built,
+ *   and a re-proposed valid block is signed without being on disk.
+ */
+export type ReintroducedBug = 'sign-records-out-of-order' | 'proposed-block-unstored';
 
 export class ConsensusDriver {
   private state: ConsensusState;
   private queue: Promise<void> = Promise.resolve();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Set<TimerHandle>();
   private readonly pendingBlocks = new Map<string, Block>();
   readonly evidencePool = new Map<string, Uint8Array>();
   /** Our latest proposal and votes of the current height, sent again while the height is stuck. */
   private lastSent = new Map<string, { topic: 'proposal' | 'vote'; make: () => Uint8Array }>();
-  private rebroadcastTimer: NodeJS.Timeout | undefined;
+  private stopRebroadcast: (() => void) | undefined;
   private stopped = false;
   private lastRebroadcastHeight = -1n;
   /** The height whose round 0 waits for something to finalise (the core's waitForTxs), if any. */
   private waitingHeight: bigint | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: TimerHandle | undefined;
 
   constructor(private readonly o: DriverOptions) {
     this.state = this.freshState(undefined);
@@ -95,15 +108,14 @@ export class ConsensusDriver {
     this.state = this.freshState(saved);
     if (saved) this.o.log('info', 'resuming from the last-sign record', { height: this.state.lastSign?.height, round: this.state.lastSign?.round, step: this.state.lastSign?.step });
     this.input(this.startHeightInput(this.o.chain.height + 1n));
-    this.rebroadcastTimer = setInterval(() => this.rebroadcast(), this.o.rebroadcastMs);
+    this.stopRebroadcast = every(this.o.clock, this.o.rebroadcastMs, () => this.rebroadcast());
   }
 
   stop(): Promise<void> {
     this.stopped = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    this.clearTimers();
     this.stopWaiting();
-    if (this.rebroadcastTimer) clearInterval(this.rebroadcastTimer);
+    this.stopRebroadcast?.();
     return this.queue;
   }
 
@@ -143,15 +155,18 @@ export class ConsensusDriver {
    * the next input runs: sign records must reach the disk in the order they were made.
    */
   async restartAtChainHeight(): Promise<void> {
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    this.clearTimers();
     this.stopWaiting();
     this.pendingBlocks.clear();
     this.lastSent.clear();
-    this.state = this.freshState(this.state.lastSign);
+    // Messages for heights above the old one, buffered by the core, are kept: the gossip checks
+    // pass a vote to the core once, so one dropped here never comes back (found by the replica
+    // simulator, seed 1: a node synced past height 1 lost the height-2 votes it had buffered).
+    this.state = { ...this.freshState(this.state.lastSign), future: this.state.future };
     const r = step(this.state, this.startHeightInput(this.o.chain.height + 1n));
     this.state = r.state;
-    await this.performAll(r.effects);
+    if (this.o.unsafeReintroduce === 'sign-records-out-of-order') void this.performAll(r.effects);
+    else await this.performAll(r.effects);
   }
 
   /**
@@ -186,11 +201,11 @@ export class ConsensusDriver {
     // hour proposes at once instead of waiting a full heartbeat more.
     const { chain } = this.o;
     const lastTimeMs = Number(chain.lastHeader?.timeMs ?? chain.genesis.genesisTimeMs);
-    const delayMs = Math.max(0, lastTimeMs + chain.genesis.params.heartbeatMs - Date.now());
-    this.heartbeatTimer = setTimeout(() => {
+    const delayMs = Math.max(0, lastTimeMs + chain.genesis.params.heartbeatMs - this.o.clock.nowMs());
+    this.heartbeatTimer = this.o.clock.setTimer(delayMs, () => {
       this.heartbeatTimer = undefined;
       if (this.waitingHeight === height) this.endWait(height);
-    }, delayMs);
+    });
   }
 
   private endWait(height: bigint): void {
@@ -200,7 +215,7 @@ export class ConsensusDriver {
 
   private stopWaiting(): void {
     this.waitingHeight = undefined;
-    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
+    if (this.heartbeatTimer !== undefined) this.o.clock.clearTimer(this.heartbeatTimer);
     this.heartbeatTimer = undefined;
   }
 
@@ -216,11 +231,16 @@ export class ConsensusDriver {
   }
 
   private schedule(ms: number, input: ConsensusInput): void {
-    const t = setTimeout(() => {
+    const t = this.o.clock.setTimer(ms, () => {
       this.timers.delete(t);
       this.input(input);
-    }, ms);
+    });
     this.timers.add(t);
+  }
+
+  private clearTimers(): void {
+    for (const t of this.timers) this.o.clock.clearTimer(t);
+    this.timers.clear();
   }
 
   private async perform(e: ConsensusEffect): Promise<void> {
@@ -240,12 +260,20 @@ export class ConsensusDriver {
         const blockBytes = encodeBlock(block);
         // Any block we propose (ours, or a valid value re-proposed) is on disk before we sign,
         // so a restart inside this height can send the same proposal again.
-        await store.putProposedBlock(e.proposal.height, hashHex, blockBytes);
+        if (this.o.unsafeReintroduce !== 'proposed-block-unstored') await store.putProposedBlock(e.proposal.height, hashHex, blockBytes);
         const proposal = validator.signer.signProposal(e.proposal);
         if (!proposal) return;
         const proposalBytes = encodeProposal(proposal);
-        const make = () => encodeProposalEnvelope({ proposal: proposalBytes, block: blockBytes, sentAtMs: BigInt(Date.now()) });
+        const make = () => encodeProposalEnvelope({ proposal: proposalBytes, block: blockBytes, sentAtMs: BigInt(this.o.clock.nowMs()) });
         this.lastSent.set('proposal', { topic: 'proposal', make });
+        // A valid value proposed again goes out with the prevotes of its valid round: a peer
+        // that restarted (or missed them) holds no polka for that round, and without one it
+        // cannot prevote for the value (the paper's L28), while the validators locked on it
+        // cannot prevote for anything else: the height would never decide (found by the
+        // replica simulator, seed 64). They are sent again with the proposal while stuck.
+        const polka = e.proposal.validRound === NO_ROUND ? [] : votesFor(this.state.votes, e.proposal.validRound, 'prevote', hashHex).map((v) => encodeVote(v));
+        polka.forEach((voteBytes, i) => this.lastSent.set(`polka/${i}`, { topic: 'vote', make: () => encodeVoteEnvelope({ vote: voteBytes, sentAtMs: BigInt(this.o.clock.nowMs()) }) }));
+        for (const voteBytes of polka) await network.publish('vote', encodeVoteEnvelope({ vote: voteBytes, sentAtMs: BigInt(this.o.clock.nowMs()) }));
         await network.publish('proposal', make());
         log(isEmptyBlock(block) ? 'debug' : 'info', 'proposed', { height: e.proposal.height, round: e.proposal.round, txs: block.txs.length, block: hashHex.slice(0, 16) });
         this.input({ kind: 'proposal', proposal });
@@ -256,7 +284,7 @@ export class ConsensusDriver {
         const vote = validator.signer.signVote(e.vote);
         if (!vote) return;
         const voteBytes = encodeVote(vote);
-        const make = () => encodeVoteEnvelope({ vote: voteBytes, sentAtMs: BigInt(Date.now()) });
+        const make = () => encodeVoteEnvelope({ vote: voteBytes, sentAtMs: BigInt(this.o.clock.nowMs()) });
         this.lastSent.set(vote.type, { topic: 'vote', make });
         await network.publish('vote', make());
         log('debug', 'voted', { height: vote.height, round: vote.round, type: vote.type, block: bytesToHex(vote.blockHash).slice(0, 16) });
@@ -273,7 +301,7 @@ export class ConsensusDriver {
         const hashHex = bytesToHex(e.blockHash);
         const block = this.pendingBlocks.get(hashHex) ?? (await this.storedProposal(hashHex));
         if (!block) return; // it arrives with its proposal; the core asks again then
-        const error = await chain.validateBlock(block, { nowMs: Date.now() });
+        const error = await chain.validateBlock(block, { nowMs: this.o.clock.nowMs() });
         if (error) log('warn', 'proposed block is invalid', { height: e.height, block: hashHex.slice(0, 16), error });
         this.input({ kind: 'blockValidity', blockHash: e.blockHash, valid: error === undefined });
         return;
@@ -284,7 +312,7 @@ export class ConsensusDriver {
         // Per sender only the first refusal is the transaction's own fault; the ones after it
         // were refused for the nonce gap it leaves, and wait (not includable) for a new one.
         const refusedSenders = new Set<string>();
-        const block = await chain.buildBlock(candidates, [...this.evidencePool.values()], chain.validators.addresses[validator.index], Date.now(), (bytes, error, kind) => {
+        const block = await chain.buildBlock(candidates, [...this.evidencePool.values()], chain.validators.addresses[validator.index], this.o.clock.nowMs(), (bytes, error, kind) => {
           if (kind === 'evidence') {
             // Already committed, or invalid: it can never go into a block, so it must not keep heights busy.
             for (const [key, pooled] of this.evidencePool) if (pooled === bytes) this.evidencePool.delete(key);
@@ -301,6 +329,7 @@ export class ConsensusDriver {
           }
         });
         this.offerBlock(block);
+        if (this.o.unsafeReintroduce === 'proposed-block-unstored') await store.putProposedBlock(block.header.height, bytesToHex(blockHash(block.header)), encodeBlock(block));
         this.input({ kind: 'blockBuilt', height: e.height, round: e.round, blockHash: blockHash(block.header) });
         return;
       }
@@ -325,7 +354,6 @@ export class ConsensusDriver {
       }
       case 'evidence': {
         const bytes = encodeEvidence(e.evidence);
-        const { evidenceKey } = await import('../protocol/evidence.ts');
         if (this.addEvidence(evidenceKey(e.evidence), bytes)) {
           log('warn', 'equivocation detected', { validator: e.evidence.voteA.validatorIndex, height: e.evidence.voteA.height, round: e.evidence.voteA.round });
           await network.publish('evidence', bytes);
@@ -340,13 +368,7 @@ export class ConsensusDriver {
     return bytes ? decodeBlock(bytes) : undefined;
   }
 
-  /**
-   * Sends our latest messages again while the height has not moved since the last tick, and
-   * the prevotes behind our valid value (its proof of lock): a validator that missed that
-   * round (it was down or syncing) cannot prevote a proposal re-proposed with that valid round
-   * without them (L28), and with one validator down the locked ones cannot decide without it.
-   * These are other validators' signed votes, passed on unchanged: at most one per validator.
-   */
+  /** Sends our latest messages again while the height has not moved since the last tick. */
   private rebroadcast(): void {
     const height = this.o.chain.height;
     const stuck = height === this.lastRebroadcastHeight;
@@ -354,13 +376,6 @@ export class ConsensusDriver {
     if (!stuck || this.stopped) return;
     for (const { topic, make } of this.lastSent.values()) {
       void this.o.network.publish(topic, make()).catch(() => undefined);
-    }
-    const { validRound, validValue, votes, round } = this.state;
-    if (validRound < 0 || validRound === round || !validValue) return;
-    const prevotes = votes.rounds.get(validRound)?.prevote.byValidator;
-    for (const cast of prevotes?.values() ?? []) {
-      const vote = cast.find((v) => equalBytes(v.blockHash, validValue));
-      if (vote) void this.o.network.publish('vote', encodeVoteEnvelope({ vote: encodeVote(vote), sentAtMs: BigInt(Date.now()) })).catch(() => undefined);
     }
   }
 }

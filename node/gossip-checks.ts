@@ -21,12 +21,13 @@ import type { Syncer } from './syncer.ts';
 const SEEN_VOTES_MAX = 10_000;
 
 export interface GossipChecksOptions {
-  network: Network;
+  /** Receiving is the one thing asked of the network here (the simulator hands in its own). */
+  network: Pick<Network, 'setHandler'>;
   chain: Chain;
-  store: NodeStore;
+  store: Pick<NodeStore, 'hasEvidence'>;
   driver: ConsensusDriver;
   syncer: Syncer;
-  metrics: NodeMetrics;
+  metrics: Pick<NodeMetrics, 'gossipRejected'>;
   log: Logger;
   /** Admission of a transaction (the node's, shared with HTTP); gossip neither persists nor re-gossips. */
   admit: (bytes: Uint8Array, options: { persist: boolean; gossip: boolean }) => Promise<{ ok: true } | { ok: false; error: string; invalid?: boolean }>;

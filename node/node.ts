@@ -1,14 +1,15 @@
-// `pantheon node`: storage, chain, mempool, network, consensus and sync put together. The node
-// composes; each job has its module: the block transition (state/process-block.ts, run by
-// node/chain.ts), the gossip checks (node/gossip-checks.ts), the anchor bridge
+// `pantheon node`: the replica (node/replica.ts: consensus driver, chain, mempool, syncer over
+// ports, docs/replica.md) plugged into libp2p, LevelDB, the sign-record file and the wall
+// clock, plus what is not the replica. The node composes; each job has its module: the block
+// transition (state/process-block.ts, run by node/chain.ts), the gossip checks (node/gossip-checks.ts), the anchor bridge
 // (node/anchor-bridge.ts), the HTTP queries (node/queries.ts), and admission (node/admission.ts).
 import { bytesToHex } from '../protocol/bytes.ts';
 import { addressBytes, type KeyPair } from '../protocol/keys.ts';
 import { decodeTx, type AnchorAttestationPayload } from '../protocol/tx.ts';
 import type { Block } from '../protocol/block.ts';
 import { genesisHash, genesisValidatorSet, type Genesis } from '../genesis/genesis.ts';
-import { Chain } from './chain.ts';
-import { ConsensusDriver } from './consensus-driver.ts';
+import type { Chain } from './chain.ts';
+import type { ConsensusDriver } from './consensus-driver.ts';
 import { createLogger, type Logger } from './log.ts';
 import { DEFAULT_MEMPOOL_LIMITS, Mempool, type MempoolLimits } from './mempool.ts';
 import { Admission, type AdmitResult } from './admission.ts';
@@ -16,9 +17,11 @@ import { NodeMetrics } from './metrics.ts';
 import { installFastCrypto } from './fast-crypto.ts';
 import { createNetwork, type Network } from './p2p/index.ts';
 import { openDataDir } from './data-dir.ts';
-import { GuardedSigner } from './signer.ts';
 import type { NodeStore } from './store.ts';
-import { Syncer } from './syncer.ts';
+import type { Syncer } from './syncer.ts';
+import { systemClock } from './ports.ts';
+import { Replica } from './replica.ts';
+import { signRecordFileStore } from './sign-record-file.ts';
 import { AnchorBridge, type AnchorOptions } from './anchor-bridge.ts';
 import { attachGossipChecks } from './gossip-checks.ts';
 import { NodeQueries } from './queries.ts';
@@ -99,38 +102,39 @@ export class PantheonNode {
     let network: Network | undefined;
     let syncer: Syncer | undefined;
     try {
-      const chain = await Chain.load(config.genesis, store);
       const metrics = new NodeMetrics();
-      const signer =
-        config.validatorKey && validatorAddress !== undefined
-          ? new GuardedSigner({ key: config.validatorKey, path: signRecordPath, chainId: chain.chainId, validator: validatorAddress, record: signRecord, committedHeight: () => chain.height, log, onRefusal: () => metrics.countSignerRefusal() })
-          : undefined;
       const mempool = new Mempool({ ...DEFAULT_MEMPOOL_LIMITS, ...config.mempool }, config.genesis.params.minFee);
+      const chainId = config.genesis.chainId;
       network = await createNetwork({
         dataDir: config.dataDir,
-        chainId: chain.chainId,
+        chainId,
         listen: config.p2pListen,
         bootstrap: config.peers,
         log: (event, fields, level) => log(level ?? 'debug', event, fields),
         // The hello proves our peer id with the validator key; peers' proofs are checked against genesis.
         validator: config.validatorKey && validatorIndex !== undefined ? { index: validatorIndex, secretKey: config.validatorKey.secretKey } : undefined,
-        validatorPublicKeys: chain.validators.validators.map((v) => v.publicKey),
+        validatorPublicKeys: genesisValidatorSet(config.genesis).validators.map((v) => v.publicKey),
         onPeerPenalty: () => metrics.countPeerScoreDrop(),
       });
       let node: PantheonNode | undefined;
-      const driver = new ConsensusDriver({
-        chain,
-        store,
-        network,
-        mempool,
-        log,
-        validator: signer && validatorIndex !== undefined ? { index: validatorIndex, signer } : undefined,
-        rebroadcastMs: config.rebroadcastMs ?? 2000,
-        onCommitted: (block, hashHex, txIds, evidenceKeys) => node?.afterCommit(block, hashHex, txIds, evidenceKeys),
-        onMissingBlock: () => node?.syncer.poke(),
-        onUnincludable: (id, error) => node?.admission.dropUnincludable(id, error),
-      });
-      syncer = new Syncer(chain, driver, network, log, config.syncIntervalMs ?? 1000, (block, hashHex, txIds, evidenceKeys) => node?.afterCommit(block, hashHex, txIds, evidenceKeys));
+      const replica = await Replica.create(
+        { clock: systemClock, network, store, log },
+        {
+          genesis: config.genesis,
+          mempool,
+          validator:
+            config.validatorKey && validatorAddress !== undefined && validatorIndex !== undefined
+              ? { index: validatorIndex, address: validatorAddress, key: config.validatorKey, signState: signRecordFileStore(signRecordPath, { chainId, validator: validatorAddress }), record: signRecord }
+              : undefined,
+          rebroadcastMs: config.rebroadcastMs ?? 2000,
+          syncIntervalMs: config.syncIntervalMs ?? 1000,
+          onCommitted: (block, hashHex, txIds) => node?.afterCommit(block, hashHex, txIds),
+          onUnincludable: (id, error) => node?.admission.dropUnincludable(id, error),
+          onSignerRefusal: () => metrics.countSignerRefusal(),
+        },
+      );
+      const { chain, driver } = replica;
+      syncer = replica.syncer;
       node = new PantheonNode(config, store, chain, mempool, network, driver, syncer, validatorIndex, log, metrics);
       node.connectMetrics();
       await node.admission.reload();
@@ -159,10 +163,8 @@ export class PantheonNode {
     await this.store.close();
   }
 
-  /** Whatever committed the block (consensus or sync): mempool, metrics, anchoring. */
-  private afterCommit(block: Block, hashHex: string, txIds: readonly string[], evidenceKeys: readonly string[]): void {
-    for (const id of txIds) this.mempool.remove(id);
-    for (const key of evidenceKeys) this.driver.evidencePool.delete(key);
+  /** Whatever committed the block (consensus or sync), after the replica left its mempool and evidence pool: metrics, anchoring. */
+  private afterCommit(block: Block, hashHex: string, txIds: readonly string[]): void {
     this.metrics.markCommitted(txIds, Number(block.header.timeMs), this.lastBlockTimeMs);
     this.lastBlockTimeMs = Number(block.header.timeMs);
     this.anchors.committed(block, hashHex);

@@ -11,6 +11,7 @@ import { taggedHash, TAGS } from '../protocol/hash.ts';
 import { parseStrictJson } from '../protocol/strict-json.ts';
 import { writeFileAtomic } from './files.ts';
 import { fromTypedJson, toTypedJson } from './json-codec.ts';
+import type { SignStateStore } from './ports.ts';
 
 export const SIGN_RECORD_FILE = 'sign-record.json';
 export const SIGN_RECORD_FORMAT = 'pantheon/sign-record';
@@ -93,4 +94,12 @@ function assertRecordShape(r: SignRecord, damaged: (why: string) => Error): void
 /** Durable before it returns: the write, the rename and the directory are fsync'd. */
 export function writeSignRecordFile(path: string, body: SignRecordBody): void {
   writeFileAtomic(path, encodeSignRecordFile(body), 0o600);
+}
+
+/** The node's sign-state store (node/ports.ts): the record file of one chain and validator. */
+export function signRecordFileStore(path: string, owner: { chainId: string; validator: string }): SignStateStore {
+  return {
+    where: path,
+    write: (record) => writeSignRecordFile(path, { format: SIGN_RECORD_FORMAT, version: SIGN_RECORD_VERSION, chainId: owner.chainId, validator: owner.validator, record }),
+  };
 }

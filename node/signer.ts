@@ -19,17 +19,14 @@ import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
 import type { KeyPair } from '../protocol/keys.ts';
 import { signProposal, signVote, type Proposal, type UnsignedProposal, type UnsignedVote, type Vote } from '../protocol/vote.ts';
 import type { Logger } from './log.ts';
-import { SIGN_RECORD_FORMAT, SIGN_RECORD_VERSION, writeSignRecordFile, type SignRecordBody } from './sign-record-file.ts';
+import type { SignStateStore } from './ports.ts';
 
 export type SignerDecision = { ok: true } | { ok: false; reason: string };
 
 export interface SignerOptions {
   key: KeyPair;
-  /** The record file (node/sign-record-file.ts). */
-  path: string;
-  chainId: string;
-  /** The validator's address, hex. */
-  validator: string;
+  /** Where the record is made durable: the record file on the node (node/sign-record-file.ts), a simulated disk in the simulator. */
+  store: SignStateStore;
   /** The last durable record, as read at start (undefined: nothing signed yet). */
   record: SignRecord | undefined;
   /** The node's committed height: nothing at or below it is ever signed again. */
@@ -82,8 +79,7 @@ export class GuardedSigner {
   persist(next: SignRecord): SignerDecision {
     const decision = checkRecordAdvance(this.durable, next);
     if (!decision.ok) return this.refuse('record', decision.reason);
-    const body: SignRecordBody = { format: SIGN_RECORD_FORMAT, version: SIGN_RECORD_VERSION, chainId: this.o.chainId, validator: this.o.validator, record: next };
-    writeSignRecordFile(this.o.path, body);
+    this.o.store.write(next);
     this.durable = structuredClone(next);
     return decision;
   }
@@ -104,7 +100,7 @@ export class GuardedSigner {
 
   private refuse(what: string, reason: string): SignerDecision {
     this.o.onRefusal();
-    this.o.log('error', `SIGNER REFUSED a ${what}: signing it could be a double sign`, { reason, record: this.o.path });
+    this.o.log('error', `SIGNER REFUSED a ${what}: signing it could be a double sign`, { reason, record: this.o.store.where });
     return { ok: false, reason };
   }
 }

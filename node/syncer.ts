@@ -1,13 +1,14 @@
 // Block sync: a node that is behind (new, restarted, or partitioned) asks peers for their
 // height and fetches the blocks it lacks, checking each block's commit certificate against
 // the genesis validator set and re-executing it before committing. Progress is logged and
-// shown in /v1/status.
+// shown in /v1/status. Part of the replica (docs/replica.md): it reaches peers and time only
+// through its ports (node/ports.ts).
 import { blockHash, decodeBlock, type Block } from '../protocol/block.ts';
 import { decodeCertificate, verifyCertificate } from '../protocol/certificate.ts';
 import type { Chain } from './chain.ts';
 import type { ConsensusDriver } from './consensus-driver.ts';
 import type { Logger } from './log.ts';
-import type { Network } from './p2p/index.ts';
+import { every, type Clock, type ReplicaNetwork } from './ports.ts';
 
 const BLOCKS_PER_REQUEST = 16;
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -22,14 +23,15 @@ export interface SyncProgress {
 
 export class Syncer {
   readonly progress: SyncProgress = { syncing: false, bestPeerHeight: 0n, blocksFetched: 0 };
-  private timer: NodeJS.Timeout | undefined;
+  private stopTicks: (() => void) | undefined;
   private running = false;
   private stopped = false;
 
   constructor(
     private readonly chain: Chain,
     private readonly driver: ConsensusDriver,
-    private readonly network: Network,
+    private readonly network: ReplicaNetwork,
+    private readonly clock: Clock,
     private readonly log: Logger,
     private readonly intervalMs: number,
     private readonly onCommitted: (block: Block, hashHex: string, txIds: readonly string[], evidenceKeys: readonly string[]) => void,
@@ -48,12 +50,12 @@ export class Syncer {
       }
       return { kind: 'blocks', blocks };
     });
-    this.timer = setInterval(() => this.poke(), this.intervalMs);
+    this.stopTicks = every(this.clock, this.intervalMs, () => this.poke());
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    this.stopTicks?.();
   }
 
   /** Check peers now (also called when a message shows that we are behind). */

@@ -130,6 +130,26 @@ describe('import rules', () => {
     });
   }
 
+  it('the replica (docs/replica.md) reaches the world only through its ports, and the simulator runs those same modules', () => {
+    // What the replica runs, from node/replica.ts down: no runtime import of a Node module, a
+    // package (libp2p, level, pino) or a node-side file outside the replica; types only.
+    const REPLICA = ['node/replica.ts', 'node/consensus-driver.ts', 'node/chain.ts', 'node/syncer.ts', 'node/mempool.ts', 'node/signer.ts', 'node/commitment-log.ts', 'node/gossip-checks.ts', 'node/ports.ts'];
+    const runtimeImports = (file: string) =>
+      [...readFileSync(join(root, file), 'utf8').matchAll(/^(?:import|export)\s+(?!type\s)[^;]*?from\s*['"]([^'"]+)['"]/gms)].map((m) => target(file, m[1]));
+    const outside: string[] = [];
+    for (const file of REPLICA) {
+      for (const t of runtimeImports(file)) {
+        const ok = t.local !== undefined && (REPLICA.includes(t.local) || ['protocol', 'state', 'genesis', 'consensus'].includes(folderOf(t.local) ?? ''));
+        if (!ok) outside.push(`${file} imports ${t.local ?? t.pkg}`);
+      }
+    }
+    expect(outside).toEqual([]);
+    // The simulator builds that replica and the gossip checks, and none of the node's host.
+    const sim = runtimeImports('test/sim/replica-world.ts').map((t) => t.local);
+    expect(sim).toEqual(expect.arrayContaining(['node/replica.ts', 'node/gossip-checks.ts', 'node/mempool.ts', 'node/chain.ts']));
+    expect(sim.filter((f) => f !== undefined && folderOf(f)?.startsWith('node') && !REPLICA.includes(f))).toEqual([]);
+  });
+
   it('light-client/ and node/ form no cycle: nothing below node/cli imports it, and the light client imports no Node-side folder', () => {
     for (const rule of rules.filter((r) => [...PURE, ...NODE_SIDE].includes(r.folder) && r.folder !== 'node/cli')) expect(rule.mayImport, rule.folder).not.toContain('node/cli');
     expect(byFolder.get('light-client')!.mayImport.filter((f) => NODE_SIDE.includes(f) || f === FILES_HELPER)).toEqual([]);

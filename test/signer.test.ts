@@ -14,7 +14,7 @@ import { TAGS } from '../protocol/hash.ts';
 import { addressBytes, keyPairFromSeed, verify } from '../protocol/keys.ts';
 import { encodeProposalBody, encodeVoteBody, NO_ROUND } from '../protocol/vote.ts';
 import { crc32c, maskCrc, scanLogFormat } from '../node/leveldb-files.ts';
-import { readSignRecordFile, SignRecordDamaged } from '../node/sign-record-file.ts';
+import { readSignRecordFile, signRecordFileStore, SignRecordDamaged } from '../node/sign-record-file.ts';
 import { GuardedSigner } from '../node/signer.ts';
 
 const CHAIN = 'pantheon-test-1';
@@ -33,7 +33,7 @@ function record(height: bigint, round: number, step: SignStep, blockHash: Uint8A
 function newSigner(path: string, committed = 0n, initial?: SignRecord) {
   let refused = 0;
   const lines: string[] = [];
-  const signer = new GuardedSigner({ key, path, chainId: CHAIN, validator, record: initial, committedHeight: () => committed, onRefusal: () => refused++, log: (level, msg, fields) => lines.push(`${level} ${msg} ${JSON.stringify(fields)}`) });
+  const signer = new GuardedSigner({ key, store: signRecordFileStore(path, { chainId: CHAIN, validator }), record: initial, committedHeight: () => committed, onRefusal: () => refused++, log: (level, msg, fields) => lines.push(`${level} ${msg} ${JSON.stringify(fields)}`) });
   const refusals = () => refused;
   return { signer, lines, refusals };
 }

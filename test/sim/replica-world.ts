@@ -1,0 +1,536 @@
+// The replica simulator (docs/replica.md), after TigerBeetle's VOPR: N validators each run the
+// node's replica unmodified — node/replica.ts (driver, chain execution, mempool, syncer, the
+// guarded signer) and node/gossip-checks.ts for what arrives — over simulated ports: a clock
+// per node (with skew), a network (delay, loss, duplication, reordering, partitions that heal)
+// and a disk per node (test/sim/sim-disk.ts: a crash loses what was not fsync'd). One seed
+// draws every parameter and is printed; the same seed replays the same run and trace hash.
+// Safety phase: faults on, checkers run throughout. Liveness phase: the network heals, every
+// node is up, and every replica must commit `livenessHeights` more heights in a bounded time.
+import { bytesToHex } from '../../protocol/bytes.ts';
+import { decodeProposalEnvelope, decodeVoteEnvelope } from '../../protocol/gossip.ts';
+import { addressBytes, addressOf, keyPairFromSeed, type KeyPair } from '../../protocol/keys.ts';
+import { decodeProposal, decodeVote } from '../../protocol/vote.ts';
+import { encodeTx, signTx, txSender } from '../../protocol/tx.ts';
+import { createGenesis, genesisHash, type Genesis } from '../../genesis/genesis.ts';
+import { Chain } from '../../node/chain.ts';
+import { SampleLog } from '../../node/commitment-log.ts';
+import type { ReintroducedBug } from '../../node/consensus-driver.ts';
+import { attachGossipChecks } from '../../node/gossip-checks.ts';
+import type { Logger } from '../../node/log.ts';
+import { DEFAULT_MEMPOOL_LIMITS, Mempool } from '../../node/mempool.ts';
+import type { Network, PeerInfo } from '../../node/p2p/index.ts';
+import type { Clock, ReplicaNetwork } from '../../node/ports.ts';
+import { Replica } from '../../node/replica.ts';
+import { EventQueue } from './event-queue.ts';
+import { Prng, TraceHash } from './prng.ts';
+import { AgreementChecker, AppendOnlyChecker, DoubleSignChecker, SupplyChecker, ValidityChecker, Violations } from './replica-checkers.ts';
+import { SimDisk } from './sim-disk.ts';
+
+/** Hard bound on events per run: exceeding it is a failure, never a hang. */
+export const REPLICA_EVENTS_MAX = 300_000;
+const GENESIS_TIME_MS = 1_700_000_000_000;
+const CHAIN_ID = 'pantheon-replica-sim';
+const TRANSFERS_MAX = 8;
+const LOG_LINES_KEPT = Number(process.env.SIM_LOG_LINES ?? 12);
+
+export interface ReplicaSimOptions {
+  validators?: number;
+  /** TEST ONLY: run every replica with a reintroduced ordering bug (the teeth). */
+  unsafeReintroduce?: ReintroducedBug;
+}
+
+export interface ReplicaScenario {
+  seed: number;
+  validators: number;
+  lossProbability: number;
+  duplicateProbability: number;
+  delayMsMin: number;
+  delayMsMax: number;
+  ioLatencyMsMax: number;
+  clockSkewMs: number[];
+  partitions: { startMs: number; endMs: number; group: number[] }[];
+  crashes: { node: number; atMs: number; downMs: number }[];
+  /** Chance that a synced write of a node is cut by a crash while it is in flight. */
+  crashInWriteProbability: number;
+  crashesMax: number;
+  transfers: { atMs: number; node: number }[];
+  healMs: number;
+  livenessHeights: number;
+  livenessWindowMs: number;
+}
+
+export function drawReplicaScenario(seed: number, options: ReplicaSimOptions): ReplicaScenario {
+  const r = new Prng(seed);
+  const validators = options.validators ?? 4;
+  const healMs = r.int(4_000, 20_000);
+  const partitions = Array.from({ length: r.int(0, 2) }, () => {
+    const startMs = r.int(0, healMs - 1);
+    return { startMs, endMs: r.int(startMs + 1, healMs), group: Array.from({ length: validators }, () => r.int(0, 1)) };
+  });
+  const crashes = Array.from({ length: r.int(0, 4) }, () => ({ node: r.int(0, validators - 1), atMs: r.int(0, healMs), downMs: r.int(10, 3_000) }));
+  const transfers = Array.from({ length: r.int(0, TRANSFERS_MAX) }, () => ({ atMs: r.int(0, healMs + 2_000), node: r.int(0, validators - 1) })).sort((a, b) => a.atMs - b.atMs);
+  const delayMsMin = r.int(1, 20);
+  return {
+    seed,
+    validators,
+    lossProbability: r.pick([0, 0.01, 0.05, 0.2]),
+    duplicateProbability: r.pick([0, 0.05, 0.2]),
+    delayMsMin,
+    delayMsMax: delayMsMin + r.pick([5, 50, 300, 1_500]),
+    ioLatencyMsMax: r.pick([1, 5, 30]),
+    clockSkewMs: Array.from({ length: validators }, () => r.int(-2_000, 2_000)),
+    partitions,
+    crashes,
+    crashInWriteProbability: r.pick([0, 0.02, 0.1]),
+    crashesMax: r.int(0, 8),
+    transfers,
+    healMs,
+    livenessHeights: 3,
+    livenessWindowMs: 60_000,
+  };
+}
+
+export function describeReplicaScenario(s: ReplicaScenario): string {
+  const parts = s.partitions.map((p) => `${p.startMs}-${p.endMs}ms[${p.group.join('')}]`).join(' ') || 'none';
+  const crashes = s.crashes.map((c) => `n${c.node}@${c.atMs}ms+${c.downMs}`).join(' ') || 'none';
+  return (
+    `validators ${s.validators}; loss ${s.lossProbability}, duplicates ${s.duplicateProbability}, delay ${s.delayMsMin}-${s.delayMsMax}ms, io ≤${s.ioLatencyMsMax}ms; ` +
+    `skew ${s.clockSkewMs.join(',')}ms; partitions ${parts}; crashes ${crashes}, in-write ${s.crashInWriteProbability} (≤${s.crashesMax}); ` +
+    `transfers ${s.transfers.length}; heal at ${s.healMs}ms; liveness +${s.livenessHeights} heights in ${s.livenessWindowMs}ms`
+  );
+}
+
+// ---- fixed keys, genesis and signed transfers, made once per process ------------------------
+
+interface Fixture {
+  keys: KeyPair[];
+  funded: KeyPair;
+  genesis: Genesis;
+  transfers: Uint8Array[];
+}
+const fixtures = new Map<number, Fixture>();
+
+function fixture(validators: number): Fixture {
+  const known = fixtures.get(validators);
+  if (known) return known;
+  const keys = Array.from({ length: validators }, (_, i) => keyPairFromSeed(new Uint8Array(32).fill(i + 1)));
+  const funded = keyPairFromSeed(new Uint8Array(32).fill(0x77));
+  const genesis = createGenesis({
+    chainId: CHAIN_ID,
+    genesisTimeMs: BigInt(GENESIS_TIME_MS),
+    validatorPublicKeys: keys.map((k) => k.publicKey),
+    fundedPublicKeys: [funded.publicKey],
+    params: { timeoutProposeMs: 400, timeoutPrevoteMs: 200, timeoutPrecommitMs: 200, timeoutDeltaMs: 100, blockIntervalMs: 50, heartbeatMs: 1_000 },
+  });
+  // The funded account's transactions in nonce order: transfers, and commitments that grow one
+  // log as a real tree (each with its consistency proof), so the append-only checker has a log.
+  const tree = new SampleLog('replica simulator log');
+  const logId = `${addressOf(funded.publicKey)}/sim`;
+  let size = 0;
+  const transfers = Array.from({ length: TRANSFERS_MAX }, (_, nonce) => {
+    const common = { chainId: CHAIN_ID, senderPublicKey: funded.publicKey, nonce: BigInt(nonce), fee: genesis.params.minFee };
+    if (nonce % 2 === 0) return encodeTx(signTx({ ...common, payload: { kind: 'transfer', to: addressBytes(keys[nonce % validators].publicKey), amount: 1_000_000n + BigInt(nonce) } }, funded.secretKey, true));
+    const next = size + 5 * nonce;
+    const payload = { kind: 'commitment' as const, logId, treeSize: BigInt(next), root: tree.root(next), previousSize: BigInt(size), consistencyProof: tree.consistencyProof(size, next) };
+    size = next;
+    return encodeTx(signTx({ ...common, payload }, funded.secretKey, true));
+  });
+  const f = { keys, funded, genesis, transfers };
+  fixtures.set(validators, f);
+  return f;
+}
+
+// ---- the world -------------------------------------------------------------------------------
+
+type Handler = Parameters<Network['setHandler']>[1];
+type SyncHandler = Parameters<Network['serveSync']>[0];
+
+interface Event {
+  label: string;
+  run: () => void | Promise<void>;
+}
+
+class SimNode {
+  up = true;
+  incarnation = 0;
+  replica: Replica | undefined;
+  handlers = new Map<string, Handler>();
+  syncHandler: SyncHandler | undefined;
+  readonly log: string[] = [];
+  constructor(
+    readonly index: number,
+    readonly disk: SimDisk,
+  ) {}
+  alive(incarnation: number): boolean {
+    return this.up && this.incarnation === incarnation;
+  }
+}
+
+export interface ReplicaSimResult {
+  seed: number;
+  ok: boolean;
+  failures: string[];
+  traceHash: string;
+  scenario: ReplicaScenario;
+  stats: { events: number; heights: number; crashes: number; simulatedMs: number; signRecordWrites: number; transfersCommitted: number; logSize: number };
+}
+
+export async function runReplicaSimulation(seed: number, options: ReplicaSimOptions = {}): Promise<ReplicaSimResult> {
+  return new World(drawReplicaScenario(seed, options), options).run();
+}
+
+class World {
+  private readonly queue = new EventQueue<Event>();
+  private readonly trace = new TraceHash();
+  private readonly net: Prng;
+  private readonly host: Prng;
+  private readonly fx: Fixture;
+  private readonly nodes: SimNode[];
+  private readonly violations = new Violations();
+  private readonly agreement: AgreementChecker;
+  private readonly supply: SupplyChecker;
+  private readonly appendOnly: AppendOnlyChecker;
+  private readonly doubleSign: DoubleSignChecker;
+  private validity!: ValidityChecker;
+  private reference!: Chain;
+  private referenceDisk: SimDisk;
+  /** Agreed blocks waiting for the reference to reach their height. */
+  private readonly agreedBlocks = new Map<bigint, { block: Uint8Array; certificate: Uint8Array }>();
+  private healed = false;
+  private livenessTarget: bigint | undefined;
+  private crashes = 0;
+  private transfersCommitted = 0;
+
+  constructor(
+    private readonly s: ReplicaScenario,
+    private readonly options: ReplicaSimOptions,
+  ) {
+    const root = new Prng(s.seed ^ 0x2e91ca);
+    this.net = root.fork(1);
+    this.host = root.fork(2);
+    this.fx = fixture(s.validators);
+    this.nodes = Array.from({ length: s.validators }, (_, i) => new SimNode(i, new SimDisk((run) => this.io(i, run))));
+    this.referenceDisk = new SimDisk((run) => run());
+    this.agreement = new AgreementChecker(this.violations);
+    this.supply = new SupplyChecker(this.violations);
+    this.appendOnly = new AppendOnlyChecker(this.violations);
+    this.doubleSign = new DoubleSignChecker(this.violations);
+  }
+
+  /**
+   * A synced write completes after a drawn latency; during the safety phase the node may crash
+   * while it is in flight, and the write is lost with everything else not yet durable.
+   */
+  private io(index: number, run: () => void): void {
+    const latencyMs = this.host.int(0, this.s.ioLatencyMsMax);
+    if (!this.healed && this.crashes < this.s.crashesMax && this.host.chance(this.s.crashInWriteProbability)) {
+      const downMs = this.host.int(10, 1_500);
+      this.queue.schedule(this.host.int(0, latencyMs), { label: `crash/${index}`, run: () => this.crash(this.nodes[index], downMs) });
+    }
+    this.queue.schedule(latencyMs, { label: `io/${index}`, run });
+  }
+
+  async run(): Promise<ReplicaSimResult> {
+    const s = this.s;
+    // The reference chain: the node's Chain over a disk whose writes complete at once.
+    const referenceStore = this.referenceDisk.blockStore(() => true);
+    const loading = Chain.load(this.fx.genesis, referenceStore);
+    this.reference = await loading;
+    this.validity = new ValidityChecker(this.violations, this.reference);
+    for (const node of this.nodes) this.queue.schedule(0, { label: `boot/${node.index}`, run: () => this.boot(node) });
+    for (const c of s.crashes) this.queue.schedule(c.atMs, { label: `crash/${c.node}`, run: () => this.crash(this.nodes[c.node], c.downMs) });
+    for (const [k, t] of s.transfers.entries()) this.queue.schedule(t.atMs, { label: `tx/${k}`, run: () => this.submit(this.nodes[t.node], k) });
+    this.queue.schedule(s.healMs, { label: 'heal', run: () => this.heal() });
+    const endMs = s.healMs + s.livenessWindowMs;
+    let events = 0;
+    let budget = false;
+    for (;;) {
+      const next = this.queue.pop();
+      if (!next || next.atMs > endMs) break;
+      if (++events > REPLICA_EVENTS_MAX) {
+        budget = true;
+        break;
+      }
+      this.trace.mix(next.atMs);
+      this.trace.mix(next.event.label);
+      // An event's work may wait on later events (a write's completion, a sync answer), so it is
+      // not awaited; every promise it can settle now settles before the next event, since the
+      // replica's awaits resolve only through the ports.
+      const label = next.event.label;
+      void Promise.resolve()
+        .then(() => next.event.run())
+        .catch((err: Error) => this.violations.add('exception', `${label} at t=${this.queue.nowMs}ms: ${err.stack ?? err.message}`));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.violations.list.length > 0) break;
+      if (this.livenessReached()) break;
+    }
+    for (const node of this.nodes) if (node.up) void node.replica?.stop();
+    const failures = [...this.violations.list];
+    if (budget) failures.push(`event budget of ${REPLICA_EVENTS_MAX} exhausted at t=${this.queue.nowMs}ms`);
+    else if (failures.length === 0 && !this.livenessReached()) {
+      failures.push(`liveness: after the heal at ${s.healMs}ms, replicas did not all commit height ${this.livenessTarget} within ${s.livenessWindowMs}ms (heights ${this.nodes.map((n) => `${n.index}:${n.replica?.chain.height ?? '-'}`).join(' ')})`);
+    }
+    if (failures.length > 0) {
+      failures.push(`scenario: ${describeReplicaScenario(s)}`);
+      for (const n of this.nodes) failures.push(`node ${n.index}${n.up ? '' : ' (down)'} height ${n.replica?.chain.height ?? '-'} consensus ${n.replica ? `${n.replica.driver.height}/${n.replica.driver.round}/${n.replica.driver.step}` : '-'}; last log: ${n.log.slice(-Number(process.env.SIM_LOG_LINES ?? 4)).join(' | ')}`);
+    }
+    this.trace.mix(`end/${this.agreement.highest}/${this.queue.nowMs}`);
+    return {
+      seed: s.seed,
+      ok: failures.length === 0,
+      failures,
+      traceHash: this.trace.hex(),
+      scenario: s,
+      stats: { events, heights: Number(this.agreement.highest), crashes: this.crashes, simulatedMs: this.queue.nowMs, signRecordWrites: this.nodes.reduce((n, x) => n + x.disk.signRecordWrites, 0), transfersCommitted: this.transfersCommitted, logSize: [...this.referenceDisk.visible.logs.values()].reduce((n, r) => n + Number(r.size), 0) },
+    };
+  }
+
+  private livenessReached(): boolean {
+    const target = this.livenessTarget;
+    return target !== undefined && this.nodes.every((n) => n.up && (n.replica?.chain.height ?? 0n) >= target);
+  }
+
+  private heal(): void {
+    this.healed = true;
+    for (const node of this.nodes) if (!node.up) this.restart(node);
+    this.livenessTarget = this.agreement.highest + BigInt(this.s.livenessHeights);
+  }
+
+  // ---- a node's life ---------------------------------------------------------------------
+
+  /** A new process over what the disk holds: the replica, its gossip checks, then start. */
+  private async boot(node: SimNode): Promise<void> {
+    node.up = true;
+    const inc = node.incarnation;
+    const alive = () => node.alive(inc);
+    node.handlers = new Map();
+    node.syncHandler = undefined;
+    const log = this.logger(node, inc);
+    const clock = this.clock(node, inc);
+    const network = this.network(node, inc, alive);
+    const store = node.disk.blockStore(alive);
+    const { keys, genesis } = this.fx;
+    const mempool = new Mempool(DEFAULT_MEMPOOL_LIMITS, genesis.params.minFee);
+    const replica = await Replica.create(
+      { clock, network, store, log },
+      {
+        genesis,
+        mempool,
+        validator: { index: node.index, address: bytesToHex(addressBytes(keys[node.index].publicKey)), key: keys[node.index], signState: node.disk.signStateStore(alive, () => undefined), record: node.disk.signRecord },
+        rebroadcastMs: 1_000,
+        syncIntervalMs: 500,
+        onCommitted: (block, hashHex, txIds) => this.onCommitted(node, inc, block.header.height, hashHex, txIds.length),
+        onSignerRefusal: () => undefined, // the refusal's log line (error level) is the violation, with its reason
+        unsafeReintroduce: this.options.unsafeReintroduce,
+      },
+    );
+    if (!alive()) return;
+    node.replica = replica;
+    this.supply.check(`node ${node.index}'s disk at start`, node.disk.visible.accounts);
+    attachGossipChecks({
+      network,
+      chain: replica.chain,
+      store,
+      driver: replica.driver,
+      syncer: replica.syncer,
+      metrics: { gossipRejected: { inc: () => undefined } as never },
+      log,
+      admit: async (bytes) => this.admit(node, bytes),
+    });
+    await replica.start();
+  }
+
+  private crash(node: SimNode, downMs: number): void {
+    if (!node.up || this.healed || this.crashes >= Math.max(this.s.crashesMax, this.s.crashes.length)) return;
+    this.crashes++;
+    node.up = false;
+    node.incarnation++;
+    node.disk.crash();
+    node.replica = undefined;
+    node.handlers = new Map();
+    node.syncHandler = undefined;
+    const restartInMs = Math.min(downMs, Math.max(0, this.s.healMs - this.queue.nowMs));
+    this.queue.schedule(restartInMs, { label: `restart/${node.index}`, run: () => this.restart(node) });
+  }
+
+  private restart(node: SimNode): void {
+    if (node.up) return;
+    this.queue.schedule(0, { label: `boot/${node.index}`, run: () => this.boot(node) });
+    node.up = true; // booting: messages to it are handled once its handlers are set
+  }
+
+  /** A client's transfer, handed to one node: admitted to its mempool and gossiped. */
+  private async submit(node: SimNode, k: number): Promise<void> {
+    if (!node.up || !node.replica) return;
+    const bytes = this.fx.transfers[k];
+    const r = this.admit(node, bytes);
+    if (r.ok) {
+      for (const other of this.nodes) if (other !== node) this.send(node.index, other.index, 'tx', bytes);
+    }
+  }
+
+  /** The mempool through its own methods (admission proper is the node's, node/node.ts). */
+  private admit(node: SimNode, bytes: Uint8Array): { ok: true } | { ok: false; error: string; invalid?: boolean } {
+    const replica = node.replica;
+    if (!replica) return { ok: false, error: 'booting' };
+    const admitted = replica.chain.admitTx(bytes);
+    if ('error' in admitted) return { ok: false, error: admitted.error, invalid: true };
+    const nowMs = GENESIS_TIME_MS + this.queue.nowMs + this.s.clockSkewMs[node.index];
+    const r = replica.mempool.add(admitted.id, bytes, admitted.tx, (sender) => replica.chain.account(sender)?.nonce ?? 0n, nowMs);
+    if (!r.ok) return { ok: false, error: r.error };
+    replica.driver.notifyIncludable();
+    return { ok: true };
+  }
+
+  private async onCommitted(node: SimNode, inc: number, height: bigint, hashHex: string, txs: number): Promise<void> {
+    if (!node.alive(inc)) return;
+    this.trace.mix(`commit/${node.index}/${height}`);
+    const first = this.agreement.onCommit(node.index, height, hashHex, this.queue.nowMs);
+    this.supply.check(`node ${node.index}'s disk after height ${height}`, node.disk.visible.accounts);
+    this.appendOnly.check(`node ${node.index}`, `node ${node.index} after height ${height}`, node.disk.visible.logs);
+    if (!first) return;
+    this.transfersCommitted += txs;
+    const stored = node.disk.visible.blocks.get(height);
+    if (stored) this.agreedBlocks.set(height, { block: stored.block, certificate: stored.certificate });
+    // The reference follows the agreed chain in height order.
+    for (;;) {
+      const next = this.agreedBlocks.get(this.reference.height + 1n);
+      if (!next) break;
+      this.agreedBlocks.delete(this.reference.height + 1n);
+      const ok = await this.validity.onAgreed(this.reference.height + 1n, next.block, next.certificate);
+      if (!ok) break;
+      this.supply.check(`the reference state at height ${this.reference.height}`, this.referenceDisk.visible.accounts);
+      this.appendOnly.check('reference', `the reference at height ${this.reference.height}`, this.referenceDisk.visible.logs);
+    }
+  }
+
+  // ---- ports ----------------------------------------------------------------------------------
+
+  private logger(node: SimNode, inc: number): Logger {
+    return (level, message, fields) => {
+      if (!node.alive(inc)) return;
+      const line = `${level} ${message}${fields ? ' ' + JSON.stringify(fields, (_, v) => (typeof v === 'bigint' ? v.toString() : v)) : ''}`;
+      node.log.push(line);
+      if (node.log.length > LOG_LINES_KEPT) node.log.shift();
+      if (message.startsWith('SIGNER REFUSED')) this.violations.add('signer refusal', `node ${node.index} at t=${this.queue.nowMs}ms: ${line}`);
+      else if (level === 'error') this.violations.add('replica error', `node ${node.index} at t=${this.queue.nowMs}ms: ${line}`);
+    };
+  }
+
+  private clock(node: SimNode, inc: number): Clock {
+    const skew = this.s.clockSkewMs[node.index];
+    return {
+      nowMs: () => GENESIS_TIME_MS + this.queue.nowMs + skew,
+      setTimer: (delayMs, fn) => {
+        const handle = { cancelled: false };
+        this.queue.schedule(delayMs, {
+          label: `timer/${node.index}`,
+          run: () => {
+            if (!handle.cancelled && node.alive(inc)) fn();
+          },
+        });
+        return handle;
+      },
+      clearTimer: (handle) => {
+        (handle as { cancelled: boolean }).cancelled = true;
+      },
+    };
+  }
+
+  private linkUp(from: number, to: number): boolean {
+    if (this.healed) return true;
+    const now = this.queue.nowMs;
+    for (const p of this.s.partitions) if (now >= p.startMs && now < p.endMs && p.group[from] !== p.group[to]) return false;
+    return true;
+  }
+
+  /** One message on one link: partitions, loss, duplication and delay (so reordering) apply. */
+  private send(from: number, to: number, topic: string, data: Uint8Array): void {
+    if (!this.linkUp(from, to)) return;
+    if (!this.healed && this.net.chance(this.s.lossProbability)) return;
+    const copies = !this.healed && this.net.chance(this.s.duplicateProbability) ? 2 : 1;
+    const delayMax = this.healed ? Math.min(this.s.delayMsMax, 100) : this.s.delayMsMax;
+    for (let i = 0; i < copies; i++) {
+      this.queue.schedule(this.net.int(this.s.delayMsMin, delayMax), {
+        label: `deliver/${from}>${to}/${topic}`,
+        run: async () => {
+          const target = this.nodes[to];
+          const handler = target.up ? target.handlers.get(topic) : undefined;
+          if (handler) await handler(data, `sim-${from}`);
+        },
+      });
+    }
+  }
+
+  private network(node: SimNode, inc: number, alive: () => boolean): ReplicaNetwork & Pick<Network, 'setHandler'> {
+    const from = node.index;
+    const peers: PeerInfo[] = this.nodes.filter((n) => n !== node).map((n) => ({ peerId: `sim-${n.index}`, validatorIndex: n.index }));
+    return {
+      setHandler: (topic, handler) => {
+        if (alive()) node.handlers.set(topic, handler);
+      },
+      publish: async (topic, data) => {
+        if (!alive()) return;
+        this.observePublished(node, topic, data);
+        for (const other of this.nodes) if (other !== node) this.send(from, other.index, topic, data);
+      },
+      peers: () => peers,
+      serveSync: (handler) => {
+        if (alive()) node.syncHandler = handler;
+      },
+      requestSync: (peerId, request, timeoutMs = 10_000) =>
+        new Promise((resolve, reject) => {
+          const to = Number(peerId.slice('sim-'.length));
+          let settled = false;
+          const timer = this.clock(node, inc).setTimer(timeoutMs, () => {
+            if (!settled) reject(new Error(`sync request to ${peerId} timed out`));
+            settled = true;
+          });
+          void timer;
+          if (!this.linkUp(from, to) || (!this.healed && this.net.chance(this.s.lossProbability))) return;
+          this.queue.schedule(this.net.int(this.s.delayMsMin, this.healed ? Math.min(this.s.delayMsMax, 100) : this.s.delayMsMax), {
+            label: `sync/${from}>${to}/${request.kind}`,
+            run: async () => {
+              const target = this.nodes[to];
+              if (!target.up || !target.syncHandler) return;
+              const response = await target.syncHandler(request);
+              this.queue.schedule(this.net.int(this.s.delayMsMin, this.healed ? Math.min(this.s.delayMsMax, 100) : this.s.delayMsMax), {
+                label: `syncReply/${to}>${from}`,
+                run: () => {
+                  if (settled || !alive()) return;
+                  settled = true;
+                  resolve(response);
+                },
+              });
+            },
+          });
+        }),
+    };
+  }
+
+  /** What a validator signed is seen as it leaves: the double-sign and durability checkers. */
+  private observePublished(node: SimNode, topic: string, data: Uint8Array): void {
+    if (topic === 'vote') {
+      const v = decodeVote(decodeVoteEnvelope(data).vote);
+      if (v.validatorIndex === node.index) this.doubleSign.onSign(node.index, { height: v.height, round: v.round, step: v.type, blockHash: v.blockHash });
+    } else if (topic === 'proposal') {
+      const p = decodeProposal(decodeProposalEnvelope(data).proposal);
+      if (p.proposerIndex !== node.index) return;
+      this.doubleSign.onSign(node.index, { height: p.height, round: p.round, step: 'proposal', blockHash: p.blockHash });
+      const hex = bytesToHex(p.blockHash);
+      if (!node.disk.holdsDurably(p.height, hex)) {
+        this.violations.add('durable before signed', `node ${node.index} signed its proposal of height ${p.height} round ${p.round} (valid round ${p.validRound}) for block ${hex.slice(0, 12)}, which is not durable on its disk (t=${this.queue.nowMs}ms)`);
+      }
+    }
+    this.maybeCrashAfterWrite(node);
+  }
+
+  /** During the safety phase, sometimes a crash right after a message left: the writes in flight are lost. */
+  private maybeCrashAfterWrite(node: SimNode): void {
+    if (this.healed || this.crashes >= this.s.crashesMax || !this.host.chance(this.s.crashInWriteProbability)) return;
+    const downMs = this.host.int(10, 1_500);
+    this.queue.schedule(0, { label: `crash/${node.index}`, run: () => this.crash(node, downMs) });
+  }
+}
+
+export { CHAIN_ID as REPLICA_SIM_CHAIN_ID, genesisHash };
