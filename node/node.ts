@@ -62,18 +62,25 @@ export class PantheonNode {
   /** Header time of the newest committed block, for the block-interval histogram. */
   private lastBlockTimeMs: number | undefined;
 
+  readonly chain: Chain;
+  readonly mempool: Mempool;
+  readonly driver: ConsensusDriver;
+  readonly syncer: Syncer;
+
   private constructor(
     readonly config: NodeConfig,
     readonly store: NodeStore,
-    readonly chain: Chain,
-    readonly mempool: Mempool,
+    private readonly replica: Replica,
     readonly network: Network,
-    readonly driver: ConsensusDriver,
-    readonly syncer: Syncer,
     readonly validatorIndex: number | undefined,
     log: Logger,
     metrics: NodeMetrics,
   ) {
+    const { chain, mempool, driver, syncer } = replica;
+    this.chain = chain;
+    this.mempool = mempool;
+    this.driver = driver;
+    this.syncer = syncer;
     this.anchors = new AnchorBridge({ dataDir: config.dataDir, genesis: config.genesis, validatorKey: config.validatorKey, chain, store, mempool, admit: (bytes, options) => this.admit(bytes, options), log });
     this.queries = new NodeQueries({ chain, store, mempool, driver, network, syncer, anchors: this.anchors, validatorIndex, startedAtMs: this.startedAtMs });
     this.log = log;
@@ -124,7 +131,7 @@ export class PantheonNode {
           mempool,
           validator:
             config.validatorKey && validatorAddress !== undefined && validatorIndex !== undefined
-              ? { index: validatorIndex, address: validatorAddress, key: config.validatorKey, signState: signRecordFileStore(signRecordPath, { chainId, validator: validatorAddress }), record: signRecord }
+              ? { index: validatorIndex, key: config.validatorKey, signState: signRecordFileStore(signRecordPath, { chainId, validator: validatorAddress }), record: signRecord }
               : undefined,
           rebroadcastMs: config.rebroadcastMs ?? 2000,
           syncIntervalMs: config.syncIntervalMs ?? 1000,
@@ -133,17 +140,16 @@ export class PantheonNode {
           onSignerRefusal: () => metrics.countSignerRefusal(),
         },
       );
-      const { chain, driver } = replica;
       syncer = replica.syncer;
-      node = new PantheonNode(config, store, chain, mempool, network, driver, syncer, validatorIndex, log, metrics);
+      node = new PantheonNode(config, store, replica, network, validatorIndex, log, metrics);
       node.connectMetrics();
       await node.admission.reload();
       node.admission.startExpiry();
       node.attachGossip();
-      syncer.start();
+      // The anchor bridge is ready before the first block commits (by sync or consensus).
       if (config.anchor) await node.startAnchoring(config.anchor);
-      await driver.start();
-      log('info', 'node started', { chainId: chain.chainId, height: chain.height, validator: validatorIndex ?? 'none', peerId: network.peerId, addresses: network.addresses() });
+      await replica.start();
+      log('info', 'node started', { chainId, height: replica.chain.height, validator: validatorIndex ?? 'none', peerId: network.peerId, addresses: network.addresses() });
       return node;
     } catch (err) {
       // Whatever started stops, so a failed start exits instead of lingering half-up.
@@ -157,8 +163,7 @@ export class PantheonNode {
   async stop(): Promise<void> {
     this.admission.stop();
     await this.anchors.stop();
-    this.syncer.stop();
-    await this.driver.stop();
+    await this.replica.stop();
     await this.network.stop();
     await this.store.close();
   }

@@ -26,7 +26,7 @@ export interface ReplicaOptions {
   /** Admission (the node's side) fills it; the replica takes candidates and removes what commits. */
   mempool: Mempool;
   /** Set on a validator: its index, key, the store its sign record lives in and the record read at start. */
-  validator?: { index: number; address: string; key: KeyPair; signState: SignStateStore; record: SignRecord | undefined };
+  validator?: { index: number; key: KeyPair; signState: SignStateStore; record: SignRecord | undefined };
   rebroadcastMs: number;
   syncIntervalMs: number;
   /** Whatever committed a block (consensus or sync), after the replica's own bookkeeping. */

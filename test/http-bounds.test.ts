@@ -2,16 +2,16 @@
 // ask for the largest block and never read keep the node's resident memory under 1 GB while
 // /v1/status still answers; the node closes their connections (stall or keep-alive timeout); a connection
 // that sends no headers is closed after the headers timeout.
-import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keyPairFromKeyFile } from '../protocol/keys.ts';
+import type { KeyPair } from '../protocol/keys.ts';
 import { api } from '../node/client.ts';
 import { HTTP_HEADERS_TIMEOUT_MS, HTTP_KEEP_ALIVE_TIMEOUT_MS, HTTP_STALL_TIMEOUT_MS } from '../node/http-api.ts';
-import { nodeAddress, startNodeProcess, stopNodeProcess, waitFor, type NodeProcess } from '../devnet/processes.ts';
-import { pantheon } from './helpers/cli.ts';
+import { stopNodeProcess, waitFor, type NodeProcess } from '../devnet/processes.ts';
+import { startSoloValidator } from './helpers/solo-validator.ts';
 import { commitmentBurst, establishedPeers, fund, residentBytes, senderKeys, slowReaders } from '../fixtures/load.ts';
 
 const READERS = 100;
@@ -24,18 +24,10 @@ const dir = mkdtempSync(join(tmpdir(), 'pantheon-http-bounds-'));
 const PORT = 34_000 + Math.floor(Math.random() * 2000);
 let node: NodeProcess;
 let chainId: string;
-let treasuryKeyPath: string;
+let treasury: KeyPair;
 
 beforeAll(async () => {
-  const init = pantheon(['genesis', 'init', '--validators', '1', '--out', dir, '--json']);
-  expect(init.code, init.stderr).toBe(0);
-  const out = JSON.parse(init.stdout);
-  treasuryKeyPath = out.treasuryKey;
-  chainId = JSON.parse(readFileSync(out.genesis, 'utf8')).chainId;
-  const dataDir = join(dir, 'node-0');
-  mkdirSync(dataDir);
-  node = startNodeProcess({ name: 'node-0', dataDir, genesisPath: out.genesis, keyPath: join(dir, 'validator-0.key'), p2pPort: PORT, httpPort: PORT + 1, peers: [], logPath: join(dir, 'node-0.log') });
-  await waitFor('the node to serve its API', () => nodeAddress(dataDir) && api(node.url, '/v1/status'), 60_000);
+  ({ node, chainId, treasury } = await startSoloValidator(dir, { port: PORT }));
 }, 90_000);
 
 afterAll(async () => {
@@ -44,7 +36,6 @@ afterAll(async () => {
 
 describe('bounded HTTP resources', () => {
   it(`${READERS} clients that never read the largest block keep memory under 1 GB, /v1/status answers, and are cut off`, async () => {
-    const treasury = keyPairFromKeyFile(JSON.parse(readFileSync(treasuryKeyPath, 'utf8')));
     const keys = senderKeys(SENDERS, 0x24);
     await fund(node.url, chainId, treasury, keys, 10n ** 12n);
     const ids = await commitmentBurst(node.url, chainId, keys, PER_SENDER, 'big');

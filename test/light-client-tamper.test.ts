@@ -12,20 +12,15 @@ import { sha256d, hashToDisplayHex } from '../anchor/verify-bitcoin.ts';
 import { verifyBundle } from '../light-client/verify.ts';
 import type { StepName } from '../light-client/steps.ts';
 import { caseBundle, flipBit, loadProofVectors, withBits } from '../fixtures/bundle-fixture.ts';
+import { Prng } from './sim/prng.ts';
 
 const SEED = Number(process.env.TAMPER_SEED ?? 20261125);
 const MUTATIONS_MIN = 2000;
 
-/** mulberry32: small, seeded, reproducible. */
+/** Uniform numbers in [0, 1) from the project's seeded PRNG (test/sim/prng.ts): one seed reproduces every change. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Prng(seed);
+  return () => rng.float();
 }
 
 const vectors = loadProofVectors();

@@ -2,16 +2,16 @@
 // could include is refused at the door (an anchor attestation from a non-validator, a nonce
 // beyond the window); transactions parked behind a nonce gap are acknowledged, survive kill -9,
 // and still leave the mempool (and the disk) when their time to live runs out.
-import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToHex } from '../protocol/bytes.ts';
-import { addressOf, keyPairFromKeyFile } from '../protocol/keys.ts';
+import { addressOf, type KeyPair } from '../protocol/keys.ts';
 import { encodeTx, signTx } from '../protocol/tx.ts';
 import { api, ApiError } from '../node/client.ts';
-import { nodeAddress, startNodeProcess, stopNodeProcess, waitFor, type NodeProcess, type NodeSpec } from '../devnet/processes.ts';
-import { pantheon } from './helpers/cli.ts';
+import { stopNodeProcess, waitFor, type NodeProcess, type NodeSpec } from '../devnet/processes.ts';
+import { startAndServe, startSoloValidator } from './helpers/solo-validator.ts';
 import { fund, senderKeys } from '../fixtures/load.ts';
 
 const TTL_SECONDS = 10;
@@ -20,13 +20,9 @@ const PORT = 36_000 + Math.floor(Math.random() * 2000);
 let spec: NodeSpec;
 let node: NodeProcess;
 let chainId: string;
-let treasuryKeyPath: string;
+let treasury: KeyPair;
 
-async function start(): Promise<NodeProcess> {
-  const n = startNodeProcess(spec);
-  await waitFor('the node to serve its API', () => nodeAddress(spec.dataDir) && api(n.url, '/v1/status'), 60_000);
-  return n;
-}
+const start = () => startAndServe(spec);
 
 const logLines = () =>
   readFileSync(spec.logPath, 'utf8')
@@ -35,15 +31,7 @@ const logLines = () =>
     .map((l) => JSON.parse(l));
 
 beforeAll(async () => {
-  const init = pantheon(['genesis', 'init', '--validators', '1', '--out', dir, '--json']);
-  expect(init.code, init.stderr).toBe(0);
-  const out = JSON.parse(init.stdout);
-  treasuryKeyPath = out.treasuryKey;
-  chainId = JSON.parse(readFileSync(out.genesis, 'utf8')).chainId;
-  const dataDir = join(dir, 'node-0');
-  mkdirSync(dataDir);
-  spec = { name: 'node-0', dataDir, genesisPath: out.genesis, keyPath: join(dir, 'validator-0.key'), p2pPort: PORT, httpPort: PORT + 1, peers: [], logPath: join(dir, 'node-0.log'), extraArgs: ['--mempool-ttl-seconds', String(TTL_SECONDS)] };
-  node = await start();
+  ({ spec, node, chainId, treasury } = await startSoloValidator(dir, { port: PORT, extraArgs: ['--mempool-ttl-seconds', String(TTL_SECONDS)] }));
 }, 90_000);
 
 afterAll(async () => {
@@ -52,7 +40,6 @@ afterAll(async () => {
 
 describe('mempool squatting', () => {
   it('refuses what no block could include, and expires what waits behind a gap, across kill -9', async () => {
-    const treasury = keyPairFromKeyFile(JSON.parse(readFileSync(treasuryKeyPath, 'utf8')));
     const [squatter] = senderKeys(1, 0x51);
     await fund(node.url, chainId, treasury, [squatter], 10n ** 10n);
     const refused = async (bytes: Uint8Array) => {

@@ -23,21 +23,16 @@ import { fastSigner } from '../oar/node/signer.ts';
 import { auditRecord, inlineSignatureChecker, type RecordAuditResult } from '../light-client/verify-record.ts';
 import { applySplices, buildAuditRecord, structuralCases, type AuditRecord, type AuditVectors, type FramePlace } from '../fixtures/record-fixture.ts';
 import { REPO } from './helpers/cli.ts';
+import { Prng } from './sim/prng.ts';
 
 const ENTRIES = Number(process.env.PANTHEON_TAMPER_ENTRIES ?? 2000);
 const SEED = Number(process.env.PANTHEON_TAMPER_SEED ?? 20_2026);
 const CHANGED_ENTRIES = 200;
 
-/** mulberry32: one seed reproduces every change. */
+/** Uniform numbers in [0, 1) from the project's seeded PRNG (test/sim/prng.ts): one seed reproduces every change. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Prng(seed);
+  return () => rng.float();
 }
 
 let verify: MlDsa65Verify;

@@ -316,7 +316,7 @@ class World {
       {
         genesis,
         mempool,
-        validator: { index: node.index, address: bytesToHex(addressBytes(keys[node.index].publicKey)), key: keys[node.index], signState: node.disk.signStateStore(alive, () => undefined), record: node.disk.signRecord },
+        validator: { index: node.index, key: keys[node.index], signState: node.disk.signStateStore(alive, () => undefined), record: node.disk.signRecord },
         rebroadcastMs: 1_000,
         syncIntervalMs: 500,
         onCommitted: (block, hashHex, txIds) => this.onCommitted(node, inc, block.header.height, hashHex, txIds.length),
