@@ -190,7 +190,7 @@ export class ConsensusDriver {
   /** A transaction the next block can take (its sender's next nonce), or evidence. */
   private hasIncludable(): boolean {
     const { chain, mempool } = this.o;
-    return this.evidencePool.size > 0 || mempool.candidates((sender) => chain.account(sender)?.nonce ?? 0n, 1).length > 0;
+    return this.evidencePool.size > 0 || mempool.hasCandidate((sender) => chain.account(sender)?.nonce ?? 0n);
   }
 
   private beginWait(height: bigint): void {

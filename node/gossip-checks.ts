@@ -8,7 +8,7 @@ import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
 import { checkEvidence, decodeEvidence, evidenceKey } from '../protocol/evidence.ts';
 import { decodeProposalEnvelope, decodeVoteEnvelope } from '../protocol/gossip.ts';
 import { sha256 } from '../protocol/hash.ts';
-import { checkProposal, checkVote, decodeProposal, decodeVote, encodeVote } from '../protocol/vote.ts';
+import { checkProposal, checkVote, decodeProposal, decodeVote } from '../protocol/vote.ts';
 import type { Chain } from './chain.ts';
 import type { ConsensusDriver } from './consensus-driver.ts';
 import type { Logger } from './log.ts';
@@ -55,16 +55,19 @@ export function attachGossipChecks(o: GossipChecksOptions): void {
 
   network.setHandler('vote', (data, from) => {
     let vote;
+    let voteBytes;
     try {
-      vote = decodeVote(decodeVoteEnvelope(data).vote);
+      voteBytes = decodeVoteEnvelope(data).vote;
+      vote = decodeVote(voteBytes);
     } catch (err) {
       return verdict('vote', 'reject', from, (err as Error).message);
     }
     // A vote for the height just committed is normal lateness; older ones are useless traffic.
     if (vote.height < chain.height) return { verdict: 'useless', reason: `vote for height ${vote.height}, committed long ago` };
     if (vote.height === chain.height) return { verdict: 'ignore', reason: 'vote for the height just committed' };
-    // Keyed by the whole signed vote: a copy with another signature is checked on its own.
-    const key = bytesToHex(sha256(encodeVote(vote)));
+    // Keyed by the whole signed vote as received (no re-encoding): a copy with another
+    // signature, or other bytes for the same vote, is checked on its own.
+    const key = bytesToHex(sha256(voteBytes));
     if (seenVotes.has(key)) {
       // Already verified: pass it on again (a re-broadcast helps peers that missed it), and
       // hand it to consensus again: a copy that arrived while this node was syncing (or
@@ -111,8 +114,9 @@ export function attachGossipChecks(o: GossipChecksOptions): void {
       const bad = checkEvidence(e, chain.chainId, chain.validators);
       if (bad) return verdict('evidence', 'reject', from, bad);
       // Committed evidence never goes into a block again: pooled, it would keep every height busy.
-      if (await store.hasEvidence(evidenceKey(e))) return { verdict: 'ignore', reason: 'evidence already committed' };
-      return driver.addEvidence(evidenceKey(e), data) ? 'accept' : { verdict: 'ignore', reason: 'evidence already known, or the evidence pool is full' };
+      const key = evidenceKey(e);
+      if (await store.hasEvidence(key)) return { verdict: 'ignore', reason: 'evidence already committed' };
+      return driver.addEvidence(key, data) ? 'accept' : { verdict: 'ignore', reason: 'evidence already known, or the evidence pool is full' };
     } catch (err) {
       return verdict('evidence', 'reject', from, (err as Error).message);
     }

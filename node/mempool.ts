@@ -177,6 +177,12 @@ export class Mempool {
     return out;
   }
 
+  /** Whether a block could take something now: some sender's next nonce is pending. */
+  hasCandidate(nextNonce: NextNonce): boolean {
+    for (const [sender, queue] of this.bySender) if (queue.has(nextNonce(sender))) return true;
+    return false;
+  }
+
   /**
    * Candidates for a block: for each sender, consecutive nonces from its account nonce;
    * senders in order of what their first candidate pays per byte (arrival order between

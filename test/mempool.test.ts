@@ -91,4 +91,14 @@ describe('the mempool rule', () => {
     const out = m.candidates(zero, 10).map((b) => bytesToHex(b));
     expect(out).toEqual([dear[0], dear[1], cheap[0], cheap[1]].map((t) => bytesToHex(t.bytes)));
   });
+
+  it("has a candidate only when some sender's next nonce is pending", () => {
+    const m = pool();
+    expect(m.hasCandidate(zero)).toBe(false);
+    add(m, tx(keys[2], 1n)); // behind a gap
+    expect(m.hasCandidate(zero)).toBe(false);
+    expect(m.hasCandidate(() => 1n)).toBe(true);
+    add(m, tx(keys[3], 0n));
+    expect(m.hasCandidate(zero)).toBe(true);
+  });
 });
