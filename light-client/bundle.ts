@@ -4,7 +4,7 @@
 import { base64 } from '@scure/base';
 import { describe } from '../protocol/bytes.ts';
 import { assertValidChainId } from '../protocol/hash.ts';
-import { TX_SIZE_MAX } from '../protocol/tx.ts';
+import { TX_SIZE_MAX } from '../protocol/tx-common.ts';
 import { SIGNATURE_SIZE } from '../protocol/keys.ts';
 import { VALIDATORS_MAX } from '../protocol/validators.ts';
 import type { BitcoinNetworkName } from '../anchor/verify-bitcoin.ts';

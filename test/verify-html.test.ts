@@ -35,17 +35,10 @@ const PHONE = { width: 390, height: 844 };
  * list can only shrink).
  */
 const CANNOT_RUN: Record<string, string> = {
-  // protocol/tx.ts encodes and decodes every transaction kind in one switch; the page meets
-  // only commitments (any other kind fails at step "commitment" before it is re-encoded).
-  'protocol/tx.ts': 'anchor-attestation fields of the shared transaction codec',
-  // The node reads a frontier's size; the page's record audit only appends and takes roots.
-  'protocol/merkle.ts': 'MerkleFrontier.size (the node reads it)',
   // A VALID mainnet anchor needs six real mainnet headers: no vector has one (forging one at the
   // proof-of-work limit is about 2^35 hashes), so the cost-to-forge wording for mainnet never runs.
   'light-client/bitcoin-assurance.ts': 'formatNetworkTime (mainnet cost to forge)',
   'light-client/summary.ts': 'formatCostShort (mainnet cost to forge)',
-  // No vector's payload holds a JSON array.
-  'oar/jcs.ts': 'the array branch of canonicalJson',
 };
 let coverageStarted = false;
 let browser: Browser;
