@@ -96,13 +96,13 @@ async function makeRecord(dir: string, entries: number, say: (s: string) => void
     offset += e.frame.length;
     leaves.push(e.leaf);
     frontier.append(e.leaf);
-    if (frontier.size % CHECKPOINT_EVERY === 0) {
-      const cp = encodeCheckpointFrame(frontier.size, frontier.root());
+    if (leaves.length % CHECKPOINT_EVERY === 0) {
+      const cp = encodeCheckpointFrame(leaves.length, frontier.root());
       pending.push(cp);
       offset += cp.length;
     }
     if (pending.length >= 256) flush();
-    if (frontier.size % 20000 === 0) say(`  made ${frontier.size} entries, ${Math.round(frontier.size / ((performance.now() - start) / 1000))}/s`);
+    if (leaves.length % 20000 === 0) say(`  made ${leaves.length} entries, ${Math.round(leaves.length / ((performance.now() - start) / 1000))}/s`);
   }
   flush();
   closeSync(fd);

@@ -1,10 +1,9 @@
 // The proof bundle (docs/proof.md): the JSON an auditor verifies offline. This module only
 // reads and writes the format; it decodes base64 and checks shapes and bounds, and leaves every
 // hash, signature and link to the verify-*.ts steps, so nothing here is taken on trust.
-import { base64 } from '@scure/base';
 import { describe } from '../protocol/bytes.ts';
 import { assertValidChainId } from '../protocol/hash.ts';
-import { TX_SIZE_MAX } from '../protocol/tx.ts';
+import { TX_SIZE_MAX } from '../protocol/tx-common.ts';
 import { SIGNATURE_SIZE } from '../protocol/keys.ts';
 import { VALIDATORS_MAX } from '../protocol/validators.ts';
 import type { BitcoinNetworkName } from '../anchor/verify-bitcoin.ts';
@@ -84,20 +83,24 @@ export function jsonObject(value: unknown, field: string, required: string[], op
   return obj;
 }
 
-/** Standard base64 with padding (RFC 4648 §4): the one text form of bytes in a bundle. */
+/**
+ * Standard base64 with padding (RFC 4648 §4): the one text form of bytes in a bundle. Through
+ * the platform's btoa (browsers and Node alike), in chunks a function call can take.
+ */
 export function bytesToBase64(bytes: Uint8Array): string {
-  return base64.encode(bytes);
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
 }
 
 /**
  * The strict inverse of bytesToBase64: `text` must be exactly the RFC 4648 §4 encoding of the
  * bytes it decodes to (standard alphabet, `=` padding to a multiple of 4, zero unused bits in
  * the last character, no whitespace or line breaks), so one byte string has one text form in
- * a bundle. @scure/base decodes, and rejects every other form on both of its paths (pure JS,
- * and the native Uint8Array.fromBase64 with lastChunkHandling 'strict'); re-encoding makes
- * that a checked property rather than an assumption about whichever path a platform takes.
- * The two scans before decoding reject nothing scure would accept; they only make the message
- * for whitespace, a foreign alphabet or inner padding the same on every platform.
+ * a bundle. The platform's atob decodes; it is lenient (WHATWG "forgiving base64": it skips
+ * whitespace, takes missing padding and ignores unused bits), so the checks before it refuse
+ * each of those forms with its own message, and re-encoding makes canonical form a checked
+ * property rather than an assumption about the platform.
  */
 export function base64ToBytes(text: unknown, field: string): Uint8Array {
   if (typeof text !== 'string') throw new BundleFormatError(field, `expected base64 text, got ${describe(text)}`);
@@ -108,13 +111,13 @@ export function base64ToBytes(text: unknown, field: string): Uint8Array {
   }
   const pad = text.indexOf('=');
   if (pad >= 0 && /[^=]/.test(text.slice(pad))) throw new BundleFormatError(field, `"=" at offset ${pad} is inside the text: only its end may be padded (RFC 4648 section 4; two base64 texts run together are not one)`);
-  let bytes: Uint8Array;
-  try {
-    bytes = base64.decode(text);
-  } catch (err) {
-    throw new BundleFormatError(field, `not canonical base64 (RFC 4648 section 4: padded with = to a multiple of 4 characters, unused bits zero): ${(err as Error).message}`);
+  if (text.length % 4 !== 0 || (pad >= 0 && text.length - pad > 2)) {
+    throw new BundleFormatError(field, `not canonical base64 (RFC 4648 section 4: padded with = to a multiple of 4 characters, unused bits zero): ${text.length} characters${pad >= 0 ? `, ${text.length - pad} of them "="` : ''}`);
   }
-  if (base64.encode(bytes) !== text) throw new BundleFormatError(field, 'not canonical base64: it does not re-encode to the same text (non-zero unused bits or wrong padding)');
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  if (bytesToBase64(bytes) !== text) throw new BundleFormatError(field, 'not canonical base64: it does not re-encode to the same text (non-zero unused bits or wrong padding)');
   return bytes;
 }
 

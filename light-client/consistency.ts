@@ -6,7 +6,7 @@
 // Pure: no clock (pass nowMs), no network, no I/O.
 import { bytesToHex, equalBytes, hexToBytes } from '../protocol/bytes.ts';
 import { verifyConsistency } from '../protocol/merkle.ts';
-import { CONSISTENCY_PROOF_MAX, decodeTx, logIdProblem, TREE_SIZE_MAX, type CommitmentPayload } from '../protocol/tx.ts';
+import { CONSISTENCY_PROOF_MAX, decodeTx, logIdProblem, TREE_SIZE_MAX, type CommitmentPayload } from '../protocol/tx-common.ts';
 import { parseBundle } from './bundle.ts';
 import { verifyBundle, type VerifyOptions, type VerifyResult } from './verify.ts';
 import { parseStrictJson } from '../protocol/strict-json.ts';

@@ -5,7 +5,7 @@
 import { assertValidChainId } from '../protocol/hash.ts';
 import { PUBLIC_KEY_SIZE } from '../protocol/keys.ts';
 import { describe } from '../protocol/bytes.ts';
-import { logIdProblem } from '../protocol/tx.ts';
+import { logIdProblem } from '../protocol/tx-common.ts';
 import { KEY_CHANGES_MAX } from '../protocol/log-state.ts';
 import { PAYLOAD_MAX } from '../oar/record.ts';
 import { SALT_SIZE } from '../oar/entry.ts';

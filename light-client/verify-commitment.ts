@@ -2,7 +2,7 @@
 // commitment (log id, tree size, root) is a leaf of the commitment log whose root and size
 // header h states (RFC 9162 2.1.3.2, docs/merkle.md). An inclusion that fails because the
 // signed bytes changed is reported at commitment-signature (docs/proof.md, step 5).
-import { commitmentLeaf, checkTxSignature, decodeTx, type CommitmentPayload, type SignedTx } from '../protocol/tx.ts';
+import { commitmentLeaf, checkTxSignature, decodeTx, type CommitmentPayload, type SignedTx } from '../protocol/tx-common.ts';
 import { leafHash, verifyInclusion } from '../protocol/merkle.ts';
 import type { BlockHeader } from '../protocol/block.ts';
 import { BlameStep, fail } from './steps.ts';

@@ -6,7 +6,7 @@
 import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
 import { addressBytes, addressOf } from '../protocol/keys.ts';
 import { verifyInclusion } from '../protocol/merkle.ts';
-import { logIdOwner } from '../protocol/tx.ts';
+import { logIdOwner } from '../protocol/tx-common.ts';
 import { parseStrictJson, type JsonTextError } from '../protocol/strict-json.ts';
 import { decodeSignedEntry, entryHash, entryLeafHash, payloadHash, verifyEntrySignature, type Entry, type KeyChangeEntry, type SignedEntry } from '../oar/entry.ts';
 import { parseCanonicalJson } from '../oar/jcs.ts';

@@ -8,7 +8,7 @@ import { decodeExact, DecodeError, Reader, Writer } from '../protocol/encoding.t
 import { sha256Parts, domainPrefix, signingBytes, taggedHash, TAGS } from '../protocol/hash.ts';
 import { PUBLIC_KEY_SIZE, SIGNATURE_SIZE, verify } from '../protocol/keys.ts';
 import { leafHash } from '../protocol/merkle.ts';
-import { LOG_ID_MAX, LOG_ID_PATTERN, logIdProblem } from '../protocol/tx.ts';
+import { LOG_ID_MAX, LOG_ID_PATTERN, logIdProblem } from '../protocol/tx-common.ts';
 
 /**
  * The OAR record's log id is the Pantheon log id it is checkpointed into, one id in one format:

@@ -8,7 +8,7 @@ import { bytesToHex, concatBytes, equalBytes } from '../protocol/bytes.ts';
 import { decodeExact, DecodeError, Reader, Writer } from '../protocol/encoding.ts';
 import { assertValidChainId, CHAIN_ID_PATTERN } from '../protocol/hash.ts';
 import { PUBLIC_KEY_SIZE } from '../protocol/keys.ts';
-import { logIdProblem } from '../protocol/tx.ts';
+import { logIdProblem } from '../protocol/tx-common.ts';
 import { LOG_ID_MAX } from './entry.ts';
 import { assertValidLogId, UnsupportedVersionError, encodeSignedEntry, entryHash, HASH_SIZE, readSignedEntry, SALT_SIZE, SEQUENCE_MAX, type SignedEntry } from './entry.ts';
 

@@ -8,7 +8,7 @@ import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
 import { addressBytes, addressOf, SIGNATURE_SIZE } from '../protocol/keys.ts';
 import { domainPrefix, TAGS } from '../protocol/hash.ts';
 import { MerkleFrontier } from '../protocol/merkle.ts';
-import { logIdOwner } from '../protocol/tx.ts';
+import { logIdOwner } from '../protocol/tx-common.ts';
 import { entryHash, entryLeafHash, payloadHash, verifyEntrySignature, type Entry } from './entry.ts';
 import { parseCanonicalJson } from './jcs.ts';
 import { readRecord, type ParsedEntry, type RecordHeader, type RecordItem } from './record.ts';

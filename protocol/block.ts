@@ -4,7 +4,7 @@ import { decodeExact, DecodeError, Reader, Writer } from './encoding.ts';
 import { assertValidChainId, domainPrefix, taggedHash, TAGS } from './hash.ts';
 import { concatBytes, equalBytes } from './bytes.ts';
 import { leafHash, rootOf } from './merkle.ts';
-import { txLeaf, TX_SIZE_MAX } from './tx.ts';
+import { txLeaf, TX_SIZE_MAX } from './tx-common.ts';
 
 export const BLOCK_VERSION = 1;
 export const BLOCK_TXS_MAX = 65_535;

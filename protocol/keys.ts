@@ -2,7 +2,7 @@
 // (docs/keys.md). Keys come from a 32-byte seed (FIPS 204 ML-DSA.KeyGen_internal's xi), and
 // a key file stores that seed: the secret key is re-derived, never written out.
 import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
-import { bech32m } from '@scure/base';
+import { decodeBech32m, encodeBech32m } from './bech32m.ts';
 import { bytesToHex, equalBytes, hexToBytes } from './bytes.ts';
 import { signingBytes, taggedHash, TAGS, type Tag } from './hash.ts';
 
@@ -85,7 +85,7 @@ export function addressBytes(publicKey: Uint8Array): Uint8Array {
 /** bech32m text form, e.g. pan1...: the checksum catches typing errors. */
 export function encodeAddress(address: Uint8Array): string {
   if (address.length !== ADDRESS_SIZE) throw new Error(`address: expected ${ADDRESS_SIZE} bytes`);
-  return bech32m.encode(ADDRESS_HRP, bech32m.toWords(address));
+  return encodeBech32m(ADDRESS_HRP, address);
 }
 
 export function decodeAddress(text: unknown, field = 'address'): Uint8Array {
@@ -93,17 +93,12 @@ export function decodeAddress(text: unknown, field = 'address'): Uint8Array {
   if (text !== text.toLowerCase()) throw new Error(`${field}: must be lower case (one text form per address)`);
   let decoded;
   try {
-    decoded = bech32m.decode(text as `${string}1${string}`);
+    decoded = decodeBech32m(text);
   } catch (err) {
     throw new Error(`${field}: ${JSON.stringify(text)} is not a valid bech32m address (${(err as Error).message})`);
   }
-  if (decoded.prefix !== ADDRESS_HRP) throw new Error(`${field}: prefix must be "${ADDRESS_HRP}", got "${decoded.prefix}"`);
-  let bytes: Uint8Array;
-  try {
-    bytes = bech32m.fromWords(decoded.words);
-  } catch (err) {
-    throw new Error(`${field}: ${JSON.stringify(text)} has invalid padding (${(err as Error).message})`);
-  }
+  if (decoded.hrp !== ADDRESS_HRP) throw new Error(`${field}: prefix must be "${ADDRESS_HRP}", got "${decoded.hrp}"`);
+  const bytes = decoded.bytes;
   if (bytes.length !== ADDRESS_SIZE) throw new Error(`${field}: must encode ${ADDRESS_SIZE} bytes, got ${bytes.length}`);
   return bytes;
 }

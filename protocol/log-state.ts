@@ -12,7 +12,7 @@ import { Writer } from './encoding.ts';
 import { domainPrefix, taggedHash, TAGS } from './hash.ts';
 import { addressBytes, encodeAddress } from './keys.ts';
 import { leafHash, rootOf, verifyConsistency } from './merkle.ts';
-import { LOG_ID_MAX, logIdOwner, type CommitmentPayload, type KeyChangePayload, type UnsignedTx } from './tx.ts';
+import { LOG_ID_MAX, logIdOwner, type CommitmentPayload, type KeyChangePayload, type UnsignedTx } from './tx-common.ts';
 
 /** The most key changes one log may have: a bound on the size of its state record. */
 export const KEY_CHANGES_MAX = 64;

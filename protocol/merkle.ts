@@ -209,11 +209,6 @@ function isPowerOfTwo(n: number): boolean {
  */
 export class MerkleFrontier {
   private readonly edge: { size: number; hash: Uint8Array }[] = [];
-  private count = 0;
-
-  get size(): number {
-    return this.count;
-  }
 
   append(leafHashValue: Uint8Array): void {
     let node = { size: 1, hash: leafHashValue };
@@ -222,7 +217,6 @@ export class MerkleFrontier {
       node = { size: left.size * 2, hash: nodeHash(left.hash, node.hash) };
     }
     this.edge.push(node);
-    this.count++;
   }
 
   root(): Uint8Array {
@@ -235,7 +229,6 @@ export class MerkleFrontier {
   clone(): MerkleFrontier {
     const f = new MerkleFrontier();
     f.edge.push(...this.edge);
-    f.count = this.count;
     return f;
   }
 }

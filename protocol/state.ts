@@ -8,7 +8,7 @@ import { Writer } from './encoding.ts';
 import { domainPrefix, TAGS } from './hash.ts';
 import { checkLogTx, cloneLogs, combineStateRoot, logsRoot, nextLogRecord, type Logs } from './log-state.ts';
 import { leafHash, rootOf } from './merkle.ts';
-import { txSender, type UnsignedTx } from './tx.ts';
+import { txSender, type UnsignedTx } from './tx-common.ts';
 
 export interface Account {
   balance: bigint;

@@ -226,7 +226,7 @@ export function executeTxs(pre: PreState, txBytes: readonly Uint8Array[], propos
     touchedLogs,
     logCommitments,
     logRoot: frontier.root(),
-    logSize: BigInt(frontier.size),
+    logSize: BigInt(pre.log.size + newLogLeaves.length),
     stateRoot: stateRoot(pre.chainId, { accounts: merged, logs: mergedLogs }),
   };
 }

@@ -36,7 +36,9 @@ function target(file: string, spec: string): { local?: string; pkg?: string } {
   return { pkg: spec };
 }
 
-const BROWSER_SAFE = /^@(noble|scure)\//;
+// @noble only: bech32m and base64 are ours (protocol/bech32m.ts; the platform's atob and btoa),
+// so the browser page and the node have one way of each (@scure/base stays a test reference).
+const BROWSER_SAFE = /^@noble\//;
 const NODE = /^node:/;
 const anyOf = (...patterns: RegExp[]) => (pkg: string) => patterns.some((p) => p.test(pkg));
 const anyPackage = () => true;
