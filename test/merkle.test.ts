@@ -8,6 +8,10 @@ import { consistencyProof, inclusionProof, leafHash, MerkleFrontier, rootOf, ver
 import { bytesToHex } from '../protocol/bytes.ts';
 
 const MAX_SIZE = 128;
+// The sweeps below check hundreds of thousands of proofs: tens of seconds of CPU, several
+// minutes on a loaded 2-core machine. A generous limit, so load cannot fail them (no test here
+// asserts a time).
+const SWEEP_TIMEOUT_MS = 300_000;
 
 // ---- the reference: RFC 9162 section 2.1, recursion on lists of leaf inputs ------------------
 const concat = (...parts: Uint8Array[]) => {
@@ -79,7 +83,7 @@ describe('RFC 6962 Merkle tree against the RFC reference', () => {
       }
     }
     expect(checked).toBe((MAX_SIZE * (MAX_SIZE + 1)) / 2);
-  });
+  }, SWEEP_TIMEOUT_MS);
 
   it('produces the reference consistency proof for every pair of sizes, and it verifies', () => {
     let checked = 0;
@@ -93,7 +97,7 @@ describe('RFC 6962 Merkle tree against the RFC reference', () => {
       }
     }
     expect(checked).toBe((MAX_SIZE * (MAX_SIZE + 1)) / 2);
-  });
+  }, SWEEP_TIMEOUT_MS);
 });
 
 describe('every single-bit change is rejected', () => {
@@ -131,7 +135,7 @@ describe('every single-bit change is rejected', () => {
     }
     expect(failures).toEqual([]);
     expect(rejected).toBeGreaterThan(200_000);
-  });
+  }, SWEEP_TIMEOUT_MS);
 
   it('inclusion: each bit of the index and the size (a size flip passes only where the path is the same statement)', () => {
     failures.length = 0;
@@ -158,7 +162,7 @@ describe('every single-bit change is rejected', () => {
     expect(failures).toEqual([]);
     expect(rejected).toBeGreaterThan(400_000);
     expect(sameShape).toBeGreaterThan(0);
-  });
+  }, SWEEP_TIMEOUT_MS);
 
   it('consistency: each bit of each proof hash, of both roots and of both sizes, for every pair of sizes', () => {
     failures.length = 0;
@@ -194,7 +198,7 @@ describe('every single-bit change is rejected', () => {
     expect(failures).toEqual([]);
     expect(rejected).toBeGreaterThan(200_000);
     expect(sameShape).toBeGreaterThan(0);
-  });
+  }, SWEEP_TIMEOUT_MS);
 
   it('rejects proofs of the wrong shape without throwing', () => {
     const tree = hashes.slice(0, 10);
