@@ -22,6 +22,7 @@ import { assertRunning, nodeAddress, REPO_ROOT, startNodeProcess, stopNodeProces
 import { signCommitments, type SignJobTx } from './signer.ts';
 import { summariseProfile, type ProfileSummary } from './profile.ts';
 import { percentile, sleep } from './stats.ts';
+import { procUsage, usagePerTx, type ProcUsage } from './proc-usage.ts';
 
 const SENDERS = 64;
 const CHAIN = 'pantheon-bench-net';
@@ -49,6 +50,11 @@ export interface NetworkFigures {
   commitmentsFinalPerSec: number;
   commitmentsFinalPerSecOverall: number;
   blocksDuringBurst: number;
+  /**
+   * Per validator, per committed transaction of the burst (from /proc, Linux only): CPU ms,
+   * bytes written and read through syscalls (sockets, log pipes, files), bytes written to storage.
+   */
+  perTxPerNode?: (ProcUsage & { node: string })[];
   latencyRatePerSec?: number;
   latencyCount?: number;
   latencyP50Ms?: number;
@@ -136,6 +142,7 @@ export async function runNetwork(o: NetworkOptions): Promise<NetworkFigures> {
     const baseHeight = BigInt((await get(`${urls[0]}/v1/status`)).height);
     const target = base + burstTxs.length;
     const samples: { t: number; size: number }[] = [];
+    const usageBefore = nodes.map((n) => procUsage(n.child.pid));
     const t0 = performance.now();
     const profStartUs = nowUs();
     const rejected: string[] = [];
@@ -157,6 +164,7 @@ export async function runNetwork(o: NetworkOptions): Promise<NetworkFigures> {
       samples.push({ t: performance.now() - t0, size: size - base });
     }
     const profEndUs = nowUs();
+    const usageAfter = nodes.map((n) => procUsage(n.child.pid));
     await submitting;
     const doneMs = samples[samples.length - 1].t;
     const at = (frac: number) => samples.find((s) => s.size >= frac * burstTxs.length)!;
@@ -181,6 +189,11 @@ export async function runNetwork(o: NetworkOptions): Promise<NetworkFigures> {
       commitmentsFinalPerSecOverall: burstTxs.length / (doneMs / 1000),
       blocksDuringBurst: Number(endHeight - baseHeight),
     };
+    const perTx = nodes.map((n, i) => usagePerTx(usageBefore[i], usageAfter[i], burstTxs.length));
+    if (perTx.every((u) => u !== undefined)) {
+      figures.perTxPerNode = perTx.map((u, i) => ({ node: nodes[i].spec.name, ...u! }));
+      for (const u of figures.perTxPerNode) o.log(`  ${u.node} per committed tx: ${u.cpuMs.toFixed(2)} CPU ms, ${Math.round(u.writeCallBytes)} bytes written and ${Math.round(u.readCallBytes)} read by syscalls (sockets, logs, files), ${Math.round(u.storageWriteBytes)} to storage`);
+    }
 
     if (o.latency) {
       const rate = steady / 2;
