@@ -127,8 +127,13 @@ export function attachGossipChecks(o: GossipChecksOptions): void {
     let rebuilt = rebuildBlock(compact, (h) => driver.txByLeafHash(h));
     if ('missing' in rebuilt) {
       const fetched = await fetchTxs(o.network, from, rebuilt.missing.map((i) => compact.txLeafHashes[i]));
+      const asked = rebuilt.missing.length;
       rebuilt = rebuildBlock(compact, (h) => driver.txByLeafHash(h) ?? fetched.get(h));
-      if ('missing' in rebuilt) return { verdict: 'ignore', reason: `proposal: ${rebuilt.missing.length} of its ${compact.txLeafHashes.length} transactions are neither at hand nor sent by the peer` };
+      if ('missing' in rebuilt) {
+        log('warn', 'proposal dropped: transactions missing', { height: proposal.height, round: proposal.round, peer: from, missing: rebuilt.missing.length, txs: compact.txLeafHashes.length });
+        return { verdict: 'ignore', reason: `proposal: ${rebuilt.missing.length} of its ${compact.txLeafHashes.length} transactions are neither at hand nor sent by the peer` };
+      }
+      log('info', 'fetched the missing transactions of a proposal', { height: proposal.height, round: proposal.round, peer: from, fetched: asked, txs: compact.txLeafHashes.length });
     }
     if (proposal.height > chain.height + 1n) syncer.poke();
     driver.offerBlock(rebuilt.block);
