@@ -9,7 +9,7 @@
 // Checks: every transaction is accepted, every one becomes final, all four nodes end with the
 // same commitment log size and the same block hash.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { freePort } from '../anchor/node/regtest-node.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +55,8 @@ export interface NetworkFigures {
    * bytes written and read through syscalls (sockets, log pipes, files), bytes written to storage.
    */
   perTxPerNode?: (ProcUsage & { node: string })[];
+  /** From the validators' logs, the whole run: compact-block fetches and blocks decided after round 0. */
+  logCounts?: { node: string; proposalsFetched: number; txsFetched: number; proposalsDroppedMissing: number; blocksCommitted: number; blocksAfterRound0: number }[];
   latencyRatePerSec?: number;
   latencyCount?: number;
   latencyP50Ms?: number;
@@ -248,6 +250,8 @@ export async function runNetwork(o: NetworkOptions): Promise<NetworkFigures> {
     }
 
     await Promise.all(nodes.map((n) => stopNodeProcess(n)));
+    figures.logCounts = nodes.map((n) => countLog(n.spec.name, n.spec.logPath));
+    for (const c of figures.logCounts) o.log(`  ${c.node} log: ${c.blocksCommitted} blocks committed (${c.blocksAfterRound0} after round 0), ${c.proposalsFetched} proposals rebuilt with ${c.txsFetched} fetched transactions, ${c.proposalsDroppedMissing} dropped for missing ones`);
     if (o.profile) {
       const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profileDir, f));
       if (files.length === 0) o.log('  profile: validator-1 wrote no .cpuprofile (did it exit cleanly?)');
@@ -261,6 +265,29 @@ export async function runNetwork(o: NetworkOptions): Promise<NetworkFigures> {
     await Promise.all(nodes.map((n) => stopNodeProcess(n, 'SIGKILL', 1000).catch(() => undefined)));
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** What a validator's log says about compact blocks and rounds (docs/gossip.md). */
+function countLog(node: string, logPath: string) {
+  const c = { node, proposalsFetched: 0, txsFetched: 0, proposalsDroppedMissing: 0, blocksCommitted: 0, blocksAfterRound0: 0 };
+  for (const line of readFileSync(logPath, 'utf8').split('\n')) {
+    if (!line.startsWith('{')) continue;
+    let l;
+    try {
+      l = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (l.msg === 'fetched the missing transactions of a proposal') {
+      c.proposalsFetched++;
+      c.txsFetched += l.fetched;
+    } else if (l.msg === 'proposal dropped: transactions missing') c.proposalsDroppedMissing++;
+    else if (l.msg === 'committed') {
+      c.blocksCommitted++;
+      if (l.round > 0) c.blocksAfterRound0++;
+    }
+  }
+  return c;
 }
 
 /** All four nodes reach `size` commitments and agree on the hash of a common height. */
