@@ -24,7 +24,7 @@ const SEEN_VOTES_MAX = 10_000;
 
 export interface GossipChecksOptions {
   /** Receiving is the one thing asked of the network here (the simulator hands in its own). */
-  network: Pick<Network, 'setHandler' | 'requestSync'>;
+  network: Pick<Network, 'setHandler' | 'requestSync' | 'peers'>;
   chain: Chain;
   store: Pick<NodeStore, 'hasEvidence'>;
   driver: ConsensusDriver;
@@ -37,6 +37,8 @@ export interface GossipChecksOptions {
 
 /** How long a peer has to send the transactions of a compact block we lack. */
 const FETCH_TXS_TIMEOUT_MS = 5_000;
+/** Peers asked in turn for them: the sender, then the proposer and other validators. */
+const FETCH_PEERS_MAX = 3;
 
 /**
  * Asks `peer` for transactions by tx leaf hash (sync kind 'txs', docs/sync.md), in chunks of
@@ -126,9 +128,23 @@ export function attachGossipChecks(o: GossipChecksOptions): void {
     // it, which forwarded it only after rebuilding it (so it holds them all).
     let rebuilt = rebuildBlock(compact, (h) => driver.txByLeafHash(h));
     if ('missing' in rebuilt) {
-      const fetched = await fetchTxs(o.network, from, rebuilt.missing.map((i) => compact.txLeafHashes[i]));
       const asked = rebuilt.missing.length;
-      rebuilt = rebuildBlock(compact, (h) => driver.txByLeafHash(h) ?? fetched.get(h));
+      // The sender first; if it cannot (or will not) supply them, the proposer and then other
+      // validators: gossipsub drops later copies of a message it has seen, so an outsider that
+      // relays a proposal first and then withholds its transactions must not cost us the proposal.
+      const fetched = new Map<string, Uint8Array>();
+      const proposerIndex = proposal.proposerIndex;
+      const others = o.network
+        .peers()
+        .filter((p) => p.peerId !== from && p.validatorIndex !== null)
+        .sort((a, b) => Number(b.validatorIndex === proposerIndex) - Number(a.validatorIndex === proposerIndex))
+        .map((p) => p.peerId);
+      for (const peer of [from, ...others].slice(0, FETCH_PEERS_MAX)) {
+        const missing = rebuilt.missing.map((i) => compact.txLeafHashes[i]);
+        for (const [h, tx] of await fetchTxs(o.network, peer, missing)) fetched.set(h, tx);
+        rebuilt = rebuildBlock(compact, (h) => driver.txByLeafHash(h) ?? fetched.get(h));
+        if (!('missing' in rebuilt)) break;
+      }
       if ('missing' in rebuilt) {
         log('warn', 'proposal dropped: transactions missing', { height: proposal.height, round: proposal.round, peer: from, missing: rebuilt.missing.length, txs: compact.txLeafHashes.length });
         return { verdict: 'ignore', reason: `proposal: ${rebuilt.missing.length} of its ${compact.txLeafHashes.length} transactions are neither at hand nor sent by the peer` };
