@@ -5,7 +5,6 @@
 // consensus driver (votes, proposals with their block, evidence) or wakes the syncer. A
 // proposal's block comes compact and is rebuilt here, its missing transactions fetched.
 import { blockHash, checkCompactBlockBody, decodeCompactBlock, rebuildBlock } from '../protocol/block.ts';
-import { SYNC_TXS_MAX } from './p2p/rules/sync-codec.ts';
 import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
 import { checkEvidence, decodeEvidence, evidenceKey } from '../protocol/evidence.ts';
 import { decodeProposalEnvelope, decodeVoteEnvelope } from '../protocol/gossip.ts';
@@ -37,17 +36,23 @@ export interface GossipChecksOptions {
 
 /** How long a peer has to send the transactions of a compact block we lack. */
 const FETCH_TXS_TIMEOUT_MS = 5_000;
+/**
+ * Hashes per 'txs' request: SYNC_TXS_MAX of node/p2p/rules/sync-codec.ts (the replica reaches
+ * the network only through its ports, so it does not import the codec; test/p2p-units.test.ts
+ * checks the two agree).
+ */
+export const FETCH_TXS_PER_REQUEST = 1024;
 /** Peers asked in turn for them: the sender, then the proposer and other validators. */
 const FETCH_PEERS_MAX = 3;
 
 /**
  * Asks `peer` for transactions by tx leaf hash (sync kind 'txs', docs/sync.md), in chunks of
- * SYNC_TXS_MAX; the answers by leaf hash (hex), unchecked: rebuildBlock checks each against its hash.
+ * FETCH_TXS_PER_REQUEST; the answers by leaf hash (hex), unchecked: rebuildBlock checks each against its hash.
  */
 async function fetchTxs(network: Pick<Network, 'requestSync'>, peer: string, leafHashes: Uint8Array[]): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>();
-  for (let at = 0; at < leafHashes.length; at += SYNC_TXS_MAX) {
-    const chunk = leafHashes.slice(at, at + SYNC_TXS_MAX);
+  for (let at = 0; at < leafHashes.length; at += FETCH_TXS_PER_REQUEST) {
+    const chunk = leafHashes.slice(at, at + FETCH_TXS_PER_REQUEST);
     const r = await network.requestSync(peer, { kind: 'txs', txLeafHashes: chunk }, FETCH_TXS_TIMEOUT_MS).catch(() => undefined);
     if (r?.kind !== 'txs' || r.txs.length !== chunk.length) return out;
     chunk.forEach((h, i) => r.txs[i].length > 0 && out.set(bytesToHex(h), r.txs[i]));

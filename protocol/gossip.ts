@@ -7,7 +7,7 @@ import { decodeExact, Writer } from './encoding.ts';
 
 /**
  * A proposal is useless without its block, so they travel together: the block as a compact
- * block (docs/block.md), whose transactions the receivers already hold or fetch.
+ * block (docs/block.md), whose transactions the receivers already hold or ask peers for.
  */
 export const PROPOSAL_SIZE_MAX = 4 + 64 + 8 + 4 + 32 + 4 + 2 + 3309;
 export const VOTE_SIZE_MAX = 4 + 64 + 1 + 8 + 4 + 32 + 2 + 3309;

@@ -14,12 +14,14 @@ import {
   encodeSyncResponse,
   SYNC_REQUEST_BYTES_MAX,
   SYNC_RESPONSE_BYTES_MAX,
+  SYNC_TXS_MAX,
   truncateUtf8,
   type SyncRequest,
   type SyncResponse,
 } from '../node/p2p/rules/sync-codec.ts';
 import { syncProtocolId, topicName } from '../node/p2p/rules/topics.ts';
 import { parseBootstrap } from '../node/p2p/bootstrap.ts';
+import { FETCH_TXS_PER_REQUEST } from '../node/gossip-checks.ts';
 import { loadOrCreatePeerKey } from '../node/p2p/identity.ts';
 
 type Case = { description: string; input: any; expect: string; output?: any };
@@ -95,7 +97,8 @@ describe('sync codec bounds', () => {
   });
 
   it('rejects a frame body over its limit', () => {
-    expect(SYNC_REQUEST_BYTES_MAX).toBe(1 + 4 + 32 * 1024); // a txs request for 1,024 leaf hashes
+    expect(SYNC_REQUEST_BYTES_MAX).toBe(1 + 4 + 32 * SYNC_TXS_MAX); // a txs request for 1,024 leaf hashes
+    expect(FETCH_TXS_PER_REQUEST).toBe(SYNC_TXS_MAX);
     expect(() => encodeFrame(new Uint8Array(SYNC_REQUEST_BYTES_MAX + 1), SYNC_REQUEST_BYTES_MAX)).toThrow(/32774 bytes exceeds the 32773-byte limit/);
   });
 });
