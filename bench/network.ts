@@ -9,7 +9,7 @@
 // Checks: every transaction is accepted, every one becomes final, all four nodes end with the
 // same commitment log size and the same block hash.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { freePort } from '../anchor/node/regtest-node.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import { assertRunning, nodeAddress, REPO_ROOT, startNodeProcess, stopNodeProces
 import { signCommitments, type SignJobTx } from './signer.ts';
 import { summariseProfile, type ProfileSummary } from './profile.ts';
 import { percentile, sleep } from './stats.ts';
+import { procUsage, usagePerTx, type ProcUsage } from './proc-usage.ts';
 
 const SENDERS = 64;
 const CHAIN = 'pantheon-bench-net';
@@ -49,6 +50,13 @@ export interface NetworkFigures {
   commitmentsFinalPerSec: number;
   commitmentsFinalPerSecOverall: number;
   blocksDuringBurst: number;
+  /**
+   * Per validator, per committed transaction of the burst (from /proc, Linux only): CPU ms,
+   * bytes written and read through syscalls (sockets, log pipes, files), bytes written to storage.
+   */
+  perTxPerNode?: (ProcUsage & { node: string })[];
+  /** From the validators' logs, the whole run: compact-block fetches and blocks decided after round 0. */
+  logCounts?: { node: string; proposalsFetched: number; txsFetched: number; proposalsDroppedMissing: number; blocksCommitted: number; blocksAfterRound0: number }[];
   latencyRatePerSec?: number;
   latencyCount?: number;
   latencyP50Ms?: number;
@@ -136,6 +144,7 @@ export async function runNetwork(o: NetworkOptions): Promise<NetworkFigures> {
     const baseHeight = BigInt((await get(`${urls[0]}/v1/status`)).height);
     const target = base + burstTxs.length;
     const samples: { t: number; size: number }[] = [];
+    const usageBefore = nodes.map((n) => procUsage(n.child.pid));
     const t0 = performance.now();
     const profStartUs = nowUs();
     const rejected: string[] = [];
@@ -157,6 +166,7 @@ export async function runNetwork(o: NetworkOptions): Promise<NetworkFigures> {
       samples.push({ t: performance.now() - t0, size: size - base });
     }
     const profEndUs = nowUs();
+    const usageAfter = nodes.map((n) => procUsage(n.child.pid));
     await submitting;
     const doneMs = samples[samples.length - 1].t;
     const at = (frac: number) => samples.find((s) => s.size >= frac * burstTxs.length)!;
@@ -181,6 +191,11 @@ export async function runNetwork(o: NetworkOptions): Promise<NetworkFigures> {
       commitmentsFinalPerSecOverall: burstTxs.length / (doneMs / 1000),
       blocksDuringBurst: Number(endHeight - baseHeight),
     };
+    const perTx = nodes.map((n, i) => usagePerTx(usageBefore[i], usageAfter[i], burstTxs.length));
+    if (perTx.every((u) => u !== undefined)) {
+      figures.perTxPerNode = perTx.map((u, i) => ({ node: nodes[i].spec.name, ...u! }));
+      for (const u of figures.perTxPerNode) o.log(`  ${u.node} per committed tx: ${u.cpuMs.toFixed(2)} CPU ms, ${Math.round(u.writeCallBytes)} bytes written and ${Math.round(u.readCallBytes)} read by syscalls (sockets, logs, files), ${Math.round(u.storageWriteBytes)} to storage`);
+    }
 
     if (o.latency) {
       const rate = steady / 2;
@@ -235,6 +250,8 @@ export async function runNetwork(o: NetworkOptions): Promise<NetworkFigures> {
     }
 
     await Promise.all(nodes.map((n) => stopNodeProcess(n)));
+    figures.logCounts = nodes.map((n) => countLog(n.spec.name, n.spec.logPath));
+    for (const c of figures.logCounts) o.log(`  ${c.node} log: ${c.blocksCommitted} blocks committed (${c.blocksAfterRound0} after round 0), ${c.proposalsFetched} proposals rebuilt with ${c.txsFetched} fetched transactions, ${c.proposalsDroppedMissing} dropped for missing ones`);
     if (o.profile) {
       const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profileDir, f));
       if (files.length === 0) o.log('  profile: validator-1 wrote no .cpuprofile (did it exit cleanly?)');
@@ -248,6 +265,29 @@ export async function runNetwork(o: NetworkOptions): Promise<NetworkFigures> {
     await Promise.all(nodes.map((n) => stopNodeProcess(n, 'SIGKILL', 1000).catch(() => undefined)));
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** What a validator's log says about compact blocks and rounds (docs/gossip.md). */
+function countLog(node: string, logPath: string) {
+  const c = { node, proposalsFetched: 0, txsFetched: 0, proposalsDroppedMissing: 0, blocksCommitted: 0, blocksAfterRound0: 0 };
+  for (const line of readFileSync(logPath, 'utf8').split('\n')) {
+    if (!line.startsWith('{')) continue;
+    let l;
+    try {
+      l = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (l.msg === 'fetched the missing transactions of a proposal') {
+      c.proposalsFetched++;
+      c.txsFetched += l.fetched;
+    } else if (l.msg === 'proposal dropped: transactions missing') c.proposalsDroppedMissing++;
+    else if (l.msg === 'committed') {
+      c.blocksCommitted++;
+      if (l.round > 0) c.blocksAfterRound0++;
+    }
+  }
+  return c;
 }
 
 /** All four nodes reach `size` commitments and agree on the hash of a common height. */

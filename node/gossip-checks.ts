@@ -2,8 +2,9 @@
 // (size, chain id, signature, height) before it is forwarded or used. A bad one is rejected
 // (the peer's score drops, counted and logged), a stale or duplicate one ignored quietly, a
 // useless one costs the sender a little; what passes goes to admission (transactions), the
-// consensus driver (votes, proposals with their block, evidence) or wakes the syncer.
-import { blockHash, checkBlockBody, decodeBlock } from '../protocol/block.ts';
+// consensus driver (votes, proposals with their block, evidence) or wakes the syncer. A
+// proposal's block comes compact and is rebuilt here, its missing transactions fetched.
+import { blockHash, checkCompactBlockBody, decodeCompactBlock, rebuildBlock } from '../protocol/block.ts';
 import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
 import { checkEvidence, decodeEvidence, evidenceKey } from '../protocol/evidence.ts';
 import { decodeProposalEnvelope, decodeVoteEnvelope } from '../protocol/gossip.ts';
@@ -22,7 +23,7 @@ const SEEN_VOTES_MAX = 10_000;
 
 export interface GossipChecksOptions {
   /** Receiving is the one thing asked of the network here (the simulator hands in its own). */
-  network: Pick<Network, 'setHandler'>;
+  network: Pick<Network, 'setHandler' | 'requestSync' | 'peers'>;
   chain: Chain;
   store: Pick<NodeStore, 'hasEvidence'>;
   driver: ConsensusDriver;
@@ -31,6 +32,32 @@ export interface GossipChecksOptions {
   log: Logger;
   /** Admission of a transaction (the node's, shared with HTTP); gossip neither persists nor re-gossips. */
   admit: (bytes: Uint8Array, options: { persist: boolean; gossip: boolean }) => Promise<{ ok: true } | { ok: false; error: string; invalid?: boolean }>;
+}
+
+/** How long a peer has to send the transactions of a compact block we lack. */
+const FETCH_TXS_TIMEOUT_MS = 5_000;
+/**
+ * Hashes per 'txs' request: SYNC_TXS_MAX of node/p2p/rules/sync-codec.ts (the replica reaches
+ * the network only through its ports, so it does not import the codec; test/p2p-units.test.ts
+ * checks the two agree).
+ */
+export const FETCH_TXS_PER_REQUEST = 1024;
+/** Peers asked in turn for them: the sender, then the proposer and other validators. */
+const FETCH_PEERS_MAX = 3;
+
+/**
+ * Asks `peer` for transactions by tx leaf hash (sync kind 'txs', docs/sync.md), in chunks of
+ * FETCH_TXS_PER_REQUEST; the answers by leaf hash (hex), unchecked: rebuildBlock checks each against its hash.
+ */
+async function fetchTxs(network: Pick<Network, 'requestSync'>, peer: string, leafHashes: Uint8Array[]): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  for (let at = 0; at < leafHashes.length; at += FETCH_TXS_PER_REQUEST) {
+    const chunk = leafHashes.slice(at, at + FETCH_TXS_PER_REQUEST);
+    const r = await network.requestSync(peer, { kind: 'txs', txLeafHashes: chunk }, FETCH_TXS_TIMEOUT_MS).catch(() => undefined);
+    if (r?.kind !== 'txs' || r.txs.length !== chunk.length) return out;
+    chunk.forEach((h, i) => r.txs[i].length > 0 && out.set(bytesToHex(h), r.txs[i]));
+  }
+  return out;
 }
 
 /** Installs the handler of each gossip topic on the network. */
@@ -85,13 +112,13 @@ export function attachGossipChecks(o: GossipChecksOptions): void {
     return 'accept';
   });
 
-  network.setHandler('proposal', (data, from) => {
+  network.setHandler('proposal', async (data, from) => {
     let proposal;
-    let block;
+    let compact;
     try {
       const envelope = decodeProposalEnvelope(data);
       proposal = decodeProposal(envelope.proposal);
-      block = decodeBlock(envelope.block);
+      compact = decodeCompactBlock(envelope.compactBlock);
     } catch (err) {
       return verdict('proposal', 'reject', from, (err as Error).message);
     }
@@ -99,11 +126,38 @@ export function attachGossipChecks(o: GossipChecksOptions): void {
     if (proposal.height === chain.height) return { verdict: 'ignore', reason: 'proposal for the height just committed' };
     const bad = checkProposal(proposal, chain.chainId, chain.validators);
     if (bad) return verdict('proposal', 'reject', from, bad);
-    if (!equalBytes(blockHash(block.header), proposal.blockHash)) return verdict('proposal', 'reject', from, 'the block does not hash to the proposal block hash');
-    const badBody = checkBlockBody(block);
+    if (!equalBytes(blockHash(compact.header), proposal.blockHash)) return verdict('proposal', 'reject', from, 'the block does not hash to the proposal block hash');
+    const badBody = checkCompactBlockBody(compact);
     if (badBody) return verdict('proposal', 'reject', from, `the block body does not match its header: ${badBody}`);
+    // Rebuilt from the transactions at hand; the ones missing are asked of the peer that sent
+    // it, which forwarded it only after rebuilding it (so it holds them all).
+    let rebuilt = rebuildBlock(compact, (h) => driver.txByLeafHash(h));
+    if ('missing' in rebuilt) {
+      const asked = rebuilt.missing.length;
+      // The sender first; if it cannot (or will not) supply them, the proposer and then other
+      // validators: gossipsub drops later copies of a message it has seen, so an outsider that
+      // relays a proposal first and then withholds its transactions must not cost us the proposal.
+      const fetched = new Map<string, Uint8Array>();
+      const proposerIndex = proposal.proposerIndex;
+      const others = o.network
+        .peers()
+        .filter((p) => p.peerId !== from && p.validatorIndex !== null)
+        .sort((a, b) => Number(b.validatorIndex === proposerIndex) - Number(a.validatorIndex === proposerIndex))
+        .map((p) => p.peerId);
+      for (const peer of [from, ...others].slice(0, FETCH_PEERS_MAX)) {
+        const missing = rebuilt.missing.map((i) => compact.txLeafHashes[i]);
+        for (const [h, tx] of await fetchTxs(o.network, peer, missing)) fetched.set(h, tx);
+        rebuilt = rebuildBlock(compact, (h) => driver.txByLeafHash(h) ?? fetched.get(h));
+        if (!('missing' in rebuilt)) break;
+      }
+      if ('missing' in rebuilt) {
+        log('warn', 'proposal dropped: transactions missing', { height: proposal.height, round: proposal.round, peer: from, missing: rebuilt.missing.length, txs: compact.txLeafHashes.length });
+        return { verdict: 'ignore', reason: `proposal: ${rebuilt.missing.length} of its ${compact.txLeafHashes.length} transactions are neither at hand nor sent by the peer` };
+      }
+      log('info', 'fetched the missing transactions of a proposal', { height: proposal.height, round: proposal.round, peer: from, fetched: asked, txs: compact.txLeafHashes.length });
+    }
     if (proposal.height > chain.height + 1n) syncer.poke();
-    driver.offerBlock(block);
+    driver.offerBlock(rebuilt.block);
     driver.input({ kind: 'proposal', proposal });
     return 'accept';
   });

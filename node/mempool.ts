@@ -5,6 +5,7 @@
 // for a block come in fee order. Acknowledged entries are persisted by the caller (node/
 // admission.ts), which also deletes what this class evicts or expires.
 import { bytesToHex } from '../protocol/bytes.ts';
+import { txLeafHash } from '../protocol/block.ts';
 import { txSender, type SignedTx } from '../protocol/tx.ts';
 
 export interface MempoolLimits {
@@ -26,6 +27,8 @@ interface Entry {
   tx: SignedTx;
   sender: string;
   enteredMs: number;
+  /** Its leaf hash in a block's tx tree (hex), once computed: how a compact block names it. */
+  leafHex?: string;
 }
 
 export type AddResult = { ok: true; evicted: string[] } | { ok: false; duplicate?: boolean; error: string };
@@ -43,6 +46,10 @@ export class Mempool {
   /** sender -> nonce -> entry */
   private readonly bySender = new Map<string, Map<bigint, Entry>>();
   private bytes = 0;
+  /** Entries by tx leaf hash (docs/block.md, "Compact blocks"); filled lazily on lookup. */
+  private readonly byLeaf = new Map<string, Entry>();
+  /** Entries added since the last lookup, not yet in byLeaf. */
+  private unindexed: Entry[] = [];
 
   constructor(
     readonly limits: MempoolLimits,
@@ -106,6 +113,9 @@ export class Mempool {
     this.bySender.set(sender, queue);
     this.byId.set(id, entry);
     this.bytes += bytes.length;
+    this.unindexed.push(entry);
+    // Bounded even when no lookup comes for a long time: entries gone since are let go.
+    if (this.unindexed.length > 2 * this.limits.countMax) this.unindexed = this.unindexed.filter((e) => this.byId.get(e.id) === e);
     return { ok: true, evicted };
   }
 
@@ -160,6 +170,7 @@ export class Mempool {
     if (!entry) return;
     this.byId.delete(id);
     this.bytes -= entry.bytes.length;
+    if (entry.leafHex !== undefined) this.byLeaf.delete(entry.leafHex);
     const queue = this.bySender.get(entry.sender);
     queue?.delete(entry.tx.nonce);
     if (queue?.size === 0) this.bySender.delete(entry.sender);
@@ -175,6 +186,22 @@ export class Mempool {
     }
     for (const id of out) this.remove(id);
     return out;
+  }
+
+  /**
+   * The signed bytes of the pending transaction whose tx leaf hash (docs/block.md) is
+   * `leafHashHex`, if any. Entries are hashed once, at the first lookup after they entered.
+   */
+  byLeafHash(chainId: string, leafHashHex: string): Uint8Array | undefined {
+    if (this.unindexed.length > 0) {
+      for (const e of this.unindexed) {
+        if (this.byId.get(e.id) !== e || e.leafHex !== undefined) continue;
+        e.leafHex = bytesToHex(txLeafHash(chainId, e.bytes));
+        this.byLeaf.set(e.leafHex, e);
+      }
+      this.unindexed = [];
+    }
+    return this.byLeaf.get(leafHashHex)?.bytes;
   }
 
   /** Whether a block could take something now: some sender's next nonce is pending. */

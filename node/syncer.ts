@@ -4,6 +4,7 @@
 // shown in /v1/status. Part of the replica (docs/replica.md): it reaches peers and time only
 // through its ports (node/ports.ts).
 import { blockHash, decodeBlock, type Block } from '../protocol/block.ts';
+import { bytesToHex } from '../protocol/bytes.ts';
 import { decodeCertificate, verifyCertificate } from '../protocol/certificate.ts';
 import type { Chain } from './chain.ts';
 import type { ConsensusDriver } from './consensus-driver.ts';
@@ -40,6 +41,8 @@ export class Syncer {
   start(): void {
     this.network.serveSync(async (request) => {
       if (request.kind === 'status') return { kind: 'status', height: this.chain.height };
+      // A compact block's transactions a peer lacks: from our mempool or the proposals we hold.
+      if (request.kind === 'txs') return { kind: 'txs', txs: request.txLeafHashes.map((h) => this.driver.txByLeafHash(bytesToHex(h)) ?? new Uint8Array(0)) };
       const blocks: { block: Uint8Array; certificate: Uint8Array }[] = [];
       const last = request.fromHeight + BigInt(Math.min(request.maxBlocks, BLOCKS_PER_REQUEST)) - 1n;
       for (let h = request.fromHeight; h <= last && h <= this.chain.height; h++) {

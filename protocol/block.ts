@@ -2,7 +2,7 @@
 // commits to the body through the transaction and evidence roots (RFC 6962 trees).
 import { decodeExact, DecodeError, Reader, Writer } from './encoding.ts';
 import { assertValidChainId, domainPrefix, taggedHash, TAGS } from './hash.ts';
-import { concatBytes, equalBytes } from './bytes.ts';
+import { bytesToHex, concatBytes, equalBytes } from './bytes.ts';
 import { leafHash, rootOf } from './merkle.ts';
 import { txLeaf, TX_SIZE_MAX } from './tx-common.ts';
 
@@ -110,6 +110,70 @@ export function txRoot(chainId: string, txs: readonly Uint8Array[]): Uint8Array 
 export function evidenceRoot(chainId: string, evidence: readonly Uint8Array[]): Uint8Array {
   const prefix = domainPrefix(TAGS.evidenceLeaf, chainId);
   return rootOf(evidence.map((e) => leafHash(concatBytes(prefix, e))));
+}
+
+/** A transaction's leaf hash in its block's tx tree: what a compact block names it by. */
+export function txLeafHash(chainId: string, tx: Uint8Array): Uint8Array {
+  return leafHash(txLeaf(chainId, tx));
+}
+
+/**
+ * A compact block (docs/block.md, "Compact blocks"): the header, the leaf hash of each
+ * transaction instead of the transaction, and the evidence in full. A receiver rebuilds the
+ * block from the transactions it holds and fetches the rest; the leaf hashes alone prove the
+ * header's txRoot, and each transaction found or fetched is checked against its leaf hash.
+ */
+export interface CompactBlock {
+  header: BlockHeader;
+  txLeafHashes: Uint8Array[];
+  evidence: Uint8Array[];
+}
+
+/** Header, 65,535 leaf hashes and 256 pieces of evidence at most: about 3.9 MB. */
+export const COMPACT_BLOCK_SIZE_MAX = 1 + 4 + CHAIN_ID_MAX + 8 + 8 + 32 * 5 + 8 + 32 * 2 + 4 + 32 * BLOCK_TXS_MAX + 4 + BLOCK_EVIDENCE_MAX * (4 + EVIDENCE_SIZE_MAX);
+
+export function compactBlockOf(b: Block): CompactBlock {
+  return { header: b.header, txLeafHashes: b.txs.map((tx) => txLeafHash(b.header.chainId, tx)), evidence: b.evidence };
+}
+
+export function encodeCompactBlock(c: CompactBlock): Uint8Array {
+  const header = encodeHeader(c.header);
+  return new Writer()
+    .fixed(header, header.length, 'header')
+    .list(c.txLeafHashes, BLOCK_TXS_MAX, 'txLeafHashes', (w, h) => w.fixed(h, 32, 'txLeafHash'))
+    .list(c.evidence, BLOCK_EVIDENCE_MAX, 'evidence', (w, e) => w.bytes(e, EVIDENCE_SIZE_MAX, 'evidence'))
+    .finish();
+}
+
+export function decodeCompactBlock(bytes: Uint8Array): CompactBlock {
+  return decodeExact(bytes, 'compact block', (r) => ({
+    header: readHeader(r),
+    txLeafHashes: r.list(BLOCK_TXS_MAX, 'txLeafHashes', (rr) => rr.fixed(32, 'txLeafHash')),
+    evidence: r.list(BLOCK_EVIDENCE_MAX, 'evidence', (rr) => rr.bytes(EVIDENCE_SIZE_MAX, 'evidence')),
+  }));
+}
+
+/** Why a compact block's leaf hashes or evidence do not match its header's roots, or undefined. */
+export function checkCompactBlockBody(c: CompactBlock): string | undefined {
+  if (!equalBytes(rootOf(c.txLeafHashes), c.header.txRoot)) return 'txRoot does not match the transaction leaf hashes';
+  if (!equalBytes(evidenceRoot(c.header.chainId, c.evidence), c.header.evidenceRoot)) return 'evidenceRoot does not match the evidence';
+  return undefined;
+}
+
+/**
+ * The block a compact block stands for, from the transactions `find` returns by leaf hash
+ * (hex); each one is checked against its leaf hash, so a wrong answer counts as missing.
+ * Returns the block, or the indexes of the transactions still missing.
+ */
+export function rebuildBlock(c: CompactBlock, find: (leafHashHex: string) => Uint8Array | undefined): { block: Block } | { missing: number[] } {
+  const txs: Uint8Array[] = [];
+  const missing: number[] = [];
+  c.txLeafHashes.forEach((h, i) => {
+    const tx = find(bytesToHex(h));
+    if (tx && equalBytes(txLeafHash(c.header.chainId, tx), h)) txs.push(tx);
+    else missing.push(i);
+  });
+  return missing.length > 0 ? { missing } : { block: { header: c.header, txs, evidence: c.evidence } };
 }
 
 /** Why the body does not match the header's roots, or undefined when it does. */

@@ -2,25 +2,29 @@
 // outside anything signed: a re-broadcast of the same signed vote is then a new gossip message
 // (gossipsub drops exact repeats for minutes), which is how a validator that restarted or
 // missed a message gets the votes it needs. Receivers ignore the time except for logging.
+import { COMPACT_BLOCK_SIZE_MAX } from './block.ts';
 import { decodeExact, Writer } from './encoding.ts';
 
-/** A proposal is useless without its block, so they travel together. */
+/**
+ * A proposal is useless without its block, so they travel together: the block as a compact
+ * block (docs/block.md), whose transactions the receivers already hold or ask peers for.
+ */
 export const PROPOSAL_SIZE_MAX = 4 + 64 + 8 + 4 + 32 + 4 + 2 + 3309;
 export const VOTE_SIZE_MAX = 4 + 64 + 1 + 8 + 4 + 32 + 2 + 3309;
-export const BLOCK_SIZE_MAX = 64 * 1024 * 1024;
 
 export interface ProposalEnvelope {
   proposal: Uint8Array;
-  block: Uint8Array;
+  /** The encoded compact block (docs/block.md, "Compact blocks"). */
+  compactBlock: Uint8Array;
   sentAtMs: bigint;
 }
 
 export function encodeProposalEnvelope(e: ProposalEnvelope): Uint8Array {
-  return new Writer().bytes(e.proposal, PROPOSAL_SIZE_MAX, 'proposal').bytes(e.block, BLOCK_SIZE_MAX, 'block').u64(e.sentAtMs, 'sentAtMs').finish();
+  return new Writer().bytes(e.proposal, PROPOSAL_SIZE_MAX, 'proposal').bytes(e.compactBlock, COMPACT_BLOCK_SIZE_MAX, 'compactBlock').u64(e.sentAtMs, 'sentAtMs').finish();
 }
 
 export function decodeProposalEnvelope(bytes: Uint8Array): ProposalEnvelope {
-  return decodeExact(bytes, 'proposal envelope', (r) => ({ proposal: r.bytes(PROPOSAL_SIZE_MAX, 'proposal'), block: r.bytes(BLOCK_SIZE_MAX, 'block'), sentAtMs: r.u64('sentAtMs') }));
+  return decodeExact(bytes, 'proposal envelope', (r) => ({ proposal: r.bytes(PROPOSAL_SIZE_MAX, 'proposal'), compactBlock: r.bytes(COMPACT_BLOCK_SIZE_MAX, 'compactBlock'), sentAtMs: r.u64('sentAtMs') }));
 }
 
 export interface VoteEnvelope {

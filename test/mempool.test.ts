@@ -6,6 +6,7 @@ import { bytesToHex } from '../protocol/bytes.ts';
 import { addressOf, keyPairFromSeed, type KeyPair } from '../protocol/keys.ts';
 import { decodeTx, encodeTx, signTx, txId } from '../protocol/tx.ts';
 import { Mempool, type MempoolLimits } from '../node/mempool.ts';
+import { txLeafHash } from '../protocol/block.ts';
 
 const CHAIN = 'pantheon-test-1';
 const keys = Array.from({ length: 6 }, (_, i) => keyPairFromSeed(new Uint8Array(32).fill(i + 1)));
@@ -24,6 +25,25 @@ const zero = () => 0n;
 const add = (m: Mempool, t: ReturnType<typeof tx>, nowMs = 0, nextNonce = zero) => m.add(t.id, t.bytes, t.tx, nextNonce, nowMs);
 
 describe('the mempool rule', () => {
+  it('finds a pending transaction by its tx leaf hash (compact blocks), and not once it left', () => {
+    const m = pool();
+    const a = tx(keys[0], 0n);
+    const b = tx(keys[1], 0n);
+    const leaf = (t: ReturnType<typeof tx>) => bytesToHex(txLeafHash(CHAIN, t.bytes));
+    add(m, a);
+    expect(m.byLeafHash(CHAIN, leaf(a))).toEqual(a.bytes);
+    add(m, b); // entered after the first lookup: indexed at the next one
+    expect(m.byLeafHash(CHAIN, leaf(b))).toEqual(b.bytes);
+    // The leaf hash covers the signature: the same body signed again is another transaction.
+    const resigned = encodeTx(signTx(decodeTx(a.bytes), keys[0].secretKey));
+    expect(bytesToHex(resigned)).not.toBe(bytesToHex(a.bytes));
+    expect(m.byLeafHash(CHAIN, bytesToHex(txLeafHash(CHAIN, resigned)))).toBeUndefined();
+    expect(m.byLeafHash(CHAIN, bytesToHex(txId(a.tx)))).toBeUndefined(); // the id is not the leaf hash
+    m.remove(a.id);
+    expect(m.byLeafHash(CHAIN, leaf(a))).toBeUndefined();
+    expect(m.byLeafHash(CHAIN, leaf(b))).toEqual(b.bytes);
+  });
+
   it('refuses nonces beyond the window, used nonces, and a sender over its limit', () => {
     const m = pool();
     expect(add(m, tx(keys[0], 9n))).toMatchObject({ ok: false, error: 'nonce 9 is more than 8 ahead of the account\'s next nonce 0' });

@@ -14,12 +14,14 @@ import {
   encodeSyncResponse,
   SYNC_REQUEST_BYTES_MAX,
   SYNC_RESPONSE_BYTES_MAX,
+  SYNC_TXS_MAX,
   truncateUtf8,
   type SyncRequest,
   type SyncResponse,
 } from '../node/p2p/rules/sync-codec.ts';
 import { syncProtocolId, topicName } from '../node/p2p/rules/topics.ts';
 import { parseBootstrap } from '../node/p2p/bootstrap.ts';
+import { FETCH_TXS_PER_REQUEST } from '../node/gossip-checks.ts';
 import { loadOrCreatePeerKey } from '../node/p2p/identity.ts';
 
 type Case = { description: string; input: any; expect: string; output?: any };
@@ -28,11 +30,13 @@ const fromHex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 function requestOf(v: any): SyncRequest {
+  if (v.kind === 'txs') return { kind: 'txs', txLeafHashes: v.txLeafHashes.map(fromHex) };
   return v.kind === 'blocks' ? { kind: 'blocks', fromHeight: BigInt(v.fromHeight), maxBlocks: v.maxBlocks } : { kind: v.kind };
 }
 function responseOf(v: any): SyncResponse {
   if (v.kind === 'status') return { kind: 'status', height: BigInt(v.height) };
   if (v.kind === 'blocks') return { kind: 'blocks', blocks: v.blocks.map((b: any) => ({ block: fromHex(b.block), certificate: fromHex(b.certificate) })) };
+  if (v.kind === 'txs') return { kind: 'txs', txs: v.txs.map(fromHex) };
   return v;
 }
 
@@ -93,13 +97,16 @@ describe('sync codec bounds', () => {
   });
 
   it('rejects a frame body over its limit', () => {
-    expect(() => encodeFrame(new Uint8Array(SYNC_REQUEST_BYTES_MAX + 1), SYNC_REQUEST_BYTES_MAX)).toThrow(/1025 bytes exceeds the 1024-byte limit/);
+    expect(SYNC_REQUEST_BYTES_MAX).toBe(1 + 4 + 32 * SYNC_TXS_MAX); // a txs request for 1,024 leaf hashes
+    expect(FETCH_TXS_PER_REQUEST).toBe(SYNC_TXS_MAX);
+    expect(() => encodeFrame(new Uint8Array(SYNC_REQUEST_BYTES_MAX + 1), SYNC_REQUEST_BYTES_MAX)).toThrow(/32774 bytes exceeds the 32773-byte limit/);
   });
 });
 
 describe('names on the wire', () => {
   it('namespaces topics and the sync protocol by chain id', () => {
     expect(topicName('pantheon-test-1', 'vote')).toBe('/pantheon/pantheon-test-1/vote/1');
+    expect(topicName('pantheon-test-1', 'proposal')).toBe('/pantheon/pantheon-test-1/proposal/2');
     expect(syncProtocolId('pantheon-test-1')).toBe('/pantheon/pantheon-test-1/sync/1');
     expect(() => topicName('Bad Chain', 'tx')).toThrow(/chainId/);
     expect(() => topicName('pantheon-test-1', 'blocks' as never)).toThrow(/not one of tx, proposal, vote, evidence/);

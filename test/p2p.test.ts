@@ -235,7 +235,7 @@ describe('p2p network between processes', () => {
 
     const raw = async (hex: string) => (await peers.C.command({ cmd: 'rawSync', peerId: ids.B, hex })).response;
     expect(await raw('00000001ff')).toMatchObject({ kind: 'error', message: expect.stringContaining('unknown request kind 0xff') });
-    expect(await raw('ffffffff')).toMatchObject({ kind: 'error', message: expect.stringContaining('more than the 1024-byte limit') });
+    expect(await raw('ffffffff')).toMatchObject({ kind: 'error', message: expect.stringContaining('more than the 32773-byte limit') });
     expect(await raw('0000000d' + '02' + '0000000000000001' + '00000041')).toMatchObject({
       kind: 'error',
       message: expect.stringContaining('maxBlocks must be between 1 and 64, got 65'),

@@ -9,7 +9,7 @@ import { domainPrefix, taggedHash, TAGS, type Tag } from '../protocol/hash.ts';
 import { addressBytes, addressOf, decodeAddress, keyFileFromKeyPair, keyPairFromKeyFile, keyPairFromSeed, sign, verify } from '../protocol/keys.ts';
 import { consistencyProof, inclusionProof, leafHash, rootOf, verifyConsistency, verifyInclusion } from '../protocol/merkle.ts';
 import { checkTxSignature, commitmentLeaf, decodeTx, encodeTx, encodeTxBody, signTx, txId, txLeaf, type UnsignedTx } from '../protocol/tx.ts';
-import { blockHash, checkBlockBody, decodeBlock, decodeHeader, encodeBlock, encodeHeader } from '../protocol/block.ts';
+import { blockHash, checkBlockBody, checkCompactBlockBody, compactBlockOf, decodeBlock, decodeCompactBlock, decodeHeader, encodeBlock, encodeCompactBlock, encodeHeader, rebuildBlock, txLeafHash } from '../protocol/block.ts';
 import { applyTx, stateRoot, type State } from '../protocol/state.ts';
 import { encodeGenesis, genesisAccounts, genesisHash, genesisValidatorSetHash, parseGenesis } from '../genesis/genesis.ts';
 import { parseStrictJson } from '../protocol/strict-json.ts';
@@ -204,6 +204,33 @@ const checkers: Record<string, (c: Case, file: VectorFile) => void> = {
       expect(field).toBe(c.output.field);
     } else {
       expect(checkBlockBody(decodeBlock(h(c.input.block)))).toBe(c.output.error);
+    }
+  },
+  'compact-block.json': (c) => {
+    if (c.expect === 'ok') {
+      const block = decodeBlock(h(c.input.block));
+      const compact = compactBlockOf(block);
+      expect(bytesToHex(encodeCompactBlock(compact))).toBe(c.output.compactBlock);
+      const decoded = decodeCompactBlock(h(c.output.compactBlock));
+      expect(decoded.txLeafHashes.map(bytesToHex)).toEqual(c.output.txLeafHashes);
+      expect(bytesToHex(blockHash(decoded.header))).toBe(c.output.blockHash);
+      expect(checkCompactBlockBody(decoded)).toBeUndefined();
+      const byLeaf = new Map<string, Uint8Array>(c.input.txs.map((t: string) => [bytesToHex(txLeafHash(decoded.header.chainId, h(t))), h(t)]));
+      const rebuilt = rebuildBlock(decoded, (x) => byLeaf.get(x));
+      expect('block' in rebuilt && bytesToHex(encodeBlock(rebuilt.block))).toBe(c.output.block);
+    } else if (c.expect === 'Missing') {
+      const decoded = decodeCompactBlock(h(c.input.compactBlock));
+      const byLeaf = new Map<string, Uint8Array>(
+        c.input.knownAs ? c.input.knownAs.map(([k, t]: [string, string]) => [k, h(t)]) : c.input.known.map((t: string) => [bytesToHex(txLeafHash(decoded.header.chainId, h(t))), h(t)]),
+      );
+      const rebuilt = rebuildBlock(decoded, (x) => byLeaf.get(x));
+      expect('missing' in rebuilt && rebuilt.missing).toEqual(c.output.missing);
+    } else if (c.expect === 'DecodeError') {
+      expect(decodeErrorField(() => decodeCompactBlock(h(c.input.decode)))).toBe(c.output.field);
+    } else if (c.expect === 'BodyMismatch') {
+      expect(checkCompactBlockBody(decodeCompactBlock(h(c.input.compactBlock)))).toBe(c.output.error);
+    } else {
+      throw new Error(`compact-block.json: unknown expectation ${c.expect}`);
     }
   },
 };

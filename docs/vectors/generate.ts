@@ -7,11 +7,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bytesToHex, concatBytes } from '../../protocol/bytes.ts';
 
-import { domainPrefix, taggedHash, TAGS } from '../../protocol/hash.ts';
+import { domainPrefix, sha256, taggedHash, TAGS } from '../../protocol/hash.ts';
 import { addressOf, keyFileFromKeyPair, keyPairFromSeed, sign, addressBytes } from '../../protocol/keys.ts';
 import { consistencyProof, inclusionProof, leafHash, rootOf } from '../../protocol/merkle.ts';
 import { commitmentLeaf, encodeTx, encodeTxBody, signTx, txId, txLeaf, type CommitmentPayload, type UnsignedTx } from '../../protocol/tx.ts';
-import { blockHash, encodeBlock, encodeHeader, evidenceRoot, txRoot, type Block } from '../../protocol/block.ts';
+import { blockHash, compactBlockOf, encodeBlock, encodeCompactBlock, encodeHeader, evidenceRoot, txRoot, type Block } from '../../protocol/block.ts';
 import { applyTx, stateRoot, type State } from '../../protocol/state.ts';
 import { bitcoinVectorCases } from './bitcoin.ts';
 import { SampleLog } from '../../node/commitment-log.ts';
@@ -396,6 +396,21 @@ export const logsJson = (state: State) =>
     { description: 'block with a trailing byte', input: { decodeBlock: hex(concatBytes(encoded, Uint8Array.of(0))) }, expect: 'DecodeError', output: { field: 'block' } },
     { description: 'block whose txs are swapped (txRoot mismatch)', input: { block: hex(encodeBlock({ ...block, txs: [txs[1], txs[0]] })) }, expect: 'BodyMismatch', output: { error: 'txRoot does not match the transactions' } },
     { description: 'block with evidence its header does not commit to', input: { block: hex(encodeBlock({ ...block, evidence: [new Uint8Array(10)] })) }, expect: 'BodyMismatch', output: { error: 'evidenceRoot does not match the evidence' } },
+  ]);
+
+  // ---- compact block (docs/block.md, "Compact blocks"; the proposal gossip of docs/gossip.md)
+  const compact = compactBlockOf(block);
+  const compactBytes = encodeCompactBlock(compact);
+  write('compact-block.json', 'Compact blocks (docs/block.md): block 1 of block.json as a compact block. expect: ok (output.compactBlock, txLeafHashes, and the block rebuilt from input.txs) | Missing (rebuilt from input.known only: output.missing, the indexes still missing) | DecodeError (output.field) | BodyMismatch (output.error from checkCompactBlockBody).', [
+    { description: 'block 1 as a compact block, rebuilt from both transactions', input: { block: hex(encoded), txs: txs.map(hex) }, expect: 'ok', output: { compactBlock: hex(compactBytes), txLeafHashes: compact.txLeafHashes.map(hex), blockHash: hex(blockHash(block.header)), block: hex(encoded) } },
+    { description: 'only the commitment at hand: the transfer (index 0) must be fetched', input: { compactBlock: hex(compactBytes), known: [hex(txs[1])] }, expect: 'Missing', output: { missing: [0] } },
+    { description: 'a transaction at hand under the wrong leaf hash counts as missing (the lookup answered the transfer for both)', input: { compactBlock: hex(compactBytes), knownAs: [[hex(compact.txLeafHashes[1]), hex(txs[0])], [hex(compact.txLeafHashes[0]), hex(txs[0])]] }, expect: 'Missing', output: { missing: [1] } },
+    { description: 'nothing at hand', input: { compactBlock: hex(compactBytes), known: [] }, expect: 'Missing', output: { missing: [0, 1] } },
+    { description: 'a trailing byte', input: { decode: hex(concatBytes(compactBytes, Uint8Array.of(0))) }, expect: 'DecodeError', output: { field: 'compact block' } },
+    { description: 'the last leaf hash cut short', input: { decode: hex(concatBytes(encodeHeader(block.header), Uint8Array.of(0, 0, 0, 2), compact.txLeafHashes[0], compact.txLeafHashes[1].subarray(0, 31))) }, expect: 'DecodeError', output: { field: 'txLeafHash' } },
+    { description: 'leaf hashes swapped', input: { compactBlock: hex(encodeCompactBlock({ ...compact, txLeafHashes: [compact.txLeafHashes[1], compact.txLeafHashes[0]] })) }, expect: 'BodyMismatch', output: { error: 'txRoot does not match the transaction leaf hashes' } },
+    { description: 'the raw transaction hash instead of its leaf hash', input: { compactBlock: hex(encodeCompactBlock({ ...compact, txLeafHashes: [sha256(txs[0]), compact.txLeafHashes[1]] })) }, expect: 'BodyMismatch', output: { error: 'txRoot does not match the transaction leaf hashes' } },
+    { description: 'evidence the header does not commit to', input: { compactBlock: hex(encodeCompactBlock({ ...compact, evidence: [new Uint8Array(10)] })) }, expect: 'BodyMismatch', output: { error: 'evidenceRoot does not match the evidence' } },
   ]);
 }
 

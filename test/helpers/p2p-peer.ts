@@ -45,6 +45,7 @@ function verdictFor(message: string): Verdict {
 function responseToJson(r: SyncResponse): Record<string, unknown> {
   if (r.kind === 'status') return { kind: 'status', height: r.height.toString() };
   if (r.kind === 'error') return r;
+  if (r.kind === 'txs') return { kind: 'txs', txs: r.txs.map((tx) => Buffer.from(tx).toString('hex')) };
   return { kind: 'blocks', blocks: r.blocks.map((b) => ({ block: text.decode(b.block), certificate: text.decode(b.certificate) })) };
 }
 
@@ -69,6 +70,7 @@ for (const topic of TOPICS) {
 
 network.serveSync(async (request) => {
   if (request.kind === 'status') return { kind: 'status', height: syncHeight };
+  if (request.kind === 'txs') return { kind: 'txs', txs: request.txLeafHashes.map(() => new Uint8Array(0)) };
   const blocks = [];
   for (let h = request.fromHeight; h <= syncHeight && blocks.length < request.maxBlocks; h++) {
     blocks.push({ block: utf8.encode(`block-${h}`), certificate: utf8.encode(`cert-${h}`) });

@@ -2,11 +2,14 @@
 // frame per stream. A frame is u32 big-endian length || body; bodies use the canonical
 // encoding of docs/encoding.md. Pure: no libp2p, no I/O, so the vectors test it directly.
 import { DecodeError, decodeExact, Writer } from '../../../protocol/encoding.ts';
+import { TX_SIZE_MAX } from '../../../protocol/tx.ts';
 
 /** Most blocks one request may ask for; a server never sends more than asked. */
 export const SYNC_BLOCKS_MAX = 64;
-/** Requests are 1 or 13 bytes; the bound only keeps a hostile length prefix harmless. */
-export const SYNC_REQUEST_BYTES_MAX = 1024;
+/** Most transactions one 'txs' request may ask for (a compact block's missing ones, in chunks). */
+export const SYNC_TXS_MAX = 1024;
+/** Requests are 1, 13 or 5 + 32 × hashes bytes; the bound only keeps a hostile length prefix harmless. */
+export const SYNC_REQUEST_BYTES_MAX = 1 + 4 + 32 * SYNC_TXS_MAX;
 /** Largest response body (64 MiB). A bigger frame is refused before any of it is buffered. */
 export const SYNC_RESPONSE_BYTES_MAX = 64 * 1024 * 1024;
 /**
@@ -19,11 +22,13 @@ export const SYNC_CERTIFICATE_BYTES_MAX = 1024 * 1024;
 export const SYNC_ERROR_MESSAGE_BYTES_MAX = 1024;
 export const FRAME_HEADER_BYTES = 4;
 
-export type SyncRequest = { kind: 'status' } | { kind: 'blocks'; fromHeight: bigint; maxBlocks: number };
+export type SyncRequest = { kind: 'status' } | { kind: 'blocks'; fromHeight: bigint; maxBlocks: number } | { kind: 'txs'; txLeafHashes: Uint8Array[] };
 export type SyncBlock = { block: Uint8Array; certificate: Uint8Array };
 export type SyncResponse =
   | { kind: 'status'; height: bigint }
   | { kind: 'blocks'; blocks: SyncBlock[] }
+  /** One entry per hash asked for, in order; empty bytes where the server holds no such transaction. */
+  | { kind: 'txs'; txs: Uint8Array[] }
   | { kind: 'error'; message: string };
 
 // Kind bytes (docs/sync.md, "Kinds"). Requests and responses share the numbering so that a
@@ -31,6 +36,7 @@ export type SyncResponse =
 const KIND_STATUS = 0x01;
 const KIND_BLOCKS = 0x02;
 const KIND_ERROR = 0x03;
+const KIND_TXS = 0x04;
 
 export function encodeSyncRequest(request: SyncRequest): Uint8Array {
   const w = new Writer();
@@ -40,6 +46,9 @@ export function encodeSyncRequest(request: SyncRequest): Uint8Array {
     case 'blocks':
       assertMaxBlocks(request.maxBlocks, (m) => new RangeError(m));
       return w.u8(KIND_BLOCKS, 'kind').u64(request.fromHeight, 'fromHeight').u32(request.maxBlocks, 'maxBlocks').finish();
+    case 'txs':
+      if (request.txLeafHashes.length < 1) throw new RangeError('txLeafHashes: ask for at least one transaction');
+      return w.u8(KIND_TXS, 'kind').list(request.txLeafHashes, SYNC_TXS_MAX, 'txLeafHashes', (ww, h) => ww.fixed(h, 32, 'txLeafHash')).finish();
     default:
       throw new TypeError(`sync request: unknown kind ${JSON.stringify((request as { kind: unknown }).kind)}`);
   }
@@ -55,7 +64,12 @@ export function decodeSyncRequest(body: Uint8Array): SyncRequest {
       assertMaxBlocks(maxBlocks, (m) => new DecodeError('maxBlocks', m));
       return { kind: 'blocks', fromHeight, maxBlocks };
     }
-    throw new DecodeError('kind', `unknown request kind 0x${hex2(kind)} (expected 01 status or 02 blocks)`);
+    if (kind === KIND_TXS) {
+      const txLeafHashes = r.list(SYNC_TXS_MAX, 'txLeafHashes', (rr) => rr.fixed(32, 'txLeafHash'));
+      if (txLeafHashes.length < 1) throw new DecodeError('txLeafHashes', 'ask for at least one transaction');
+      return { kind: 'txs', txLeafHashes };
+    }
+    throw new DecodeError('kind', `unknown request kind 0x${hex2(kind)} (expected 01 status, 02 blocks or 04 txs)`);
   });
 }
 
@@ -78,6 +92,9 @@ export function encodeSyncResponse(response: SyncResponse): Uint8Array {
       });
       break;
     }
+    case 'txs':
+      w.u8(KIND_TXS, 'kind').list(response.txs, SYNC_TXS_MAX, 'txs', (ww, tx) => ww.bytes(tx, TX_SIZE_MAX, 'tx'));
+      break;
     case 'error':
       w.u8(KIND_ERROR, 'kind').string(truncateUtf8(response.message, SYNC_ERROR_MESSAGE_BYTES_MAX), SYNC_ERROR_MESSAGE_BYTES_MAX, 'message');
       break;
@@ -105,8 +122,9 @@ export function decodeSyncResponse(body: Uint8Array): SyncResponse {
       }));
       return { kind: 'blocks', blocks };
     }
+    if (kind === KIND_TXS) return { kind: 'txs', txs: r.list(SYNC_TXS_MAX, 'txs', (rr) => rr.bytes(TX_SIZE_MAX, 'tx')) };
     if (kind === KIND_ERROR) return { kind: 'error', message: r.string(SYNC_ERROR_MESSAGE_BYTES_MAX, 'message') };
-    throw new DecodeError('kind', `unknown response kind 0x${hex2(kind)} (expected 01 status, 02 blocks or 03 error)`);
+    throw new DecodeError('kind', `unknown response kind 0x${hex2(kind)} (expected 01 status, 02 blocks, 03 error or 04 txs)`);
   });
 }
 
@@ -125,6 +143,9 @@ export function checkResponseMatchesRequest(request: SyncRequest, response: Sync
   if (response.kind !== request.kind) return `a ${request.kind} request was answered with a ${response.kind} response`;
   if (request.kind === 'blocks' && response.kind === 'blocks' && response.blocks.length > request.maxBlocks) {
     return `asked for at most ${request.maxBlocks} blocks, got ${response.blocks.length}`;
+  }
+  if (request.kind === 'txs' && response.kind === 'txs' && response.txs.length !== request.txLeafHashes.length) {
+    return `asked for ${request.txLeafHashes.length} transactions, got ${response.txs.length} answers`;
   }
   return undefined;
 }

@@ -10,11 +10,14 @@ export function isTopic(value: unknown): value is Topic {
   return typeof value === 'string' && (TOPICS as readonly string[]).includes(value);
 }
 
-/** `/pantheon/<chainId>/<topic>/1` */
+/** Each topic's payload version (docs/gossip.md): proposal 2 carries a compact block. */
+export const TOPIC_VERSIONS: Readonly<Record<Topic, number>> = { tx: 1, proposal: 2, vote: 1, evidence: 1 };
+
+/** `/pantheon/<chainId>/<topic>/<version>` */
 export function topicName(chainId: string, topic: Topic): string {
   assertValidChainId(chainId);
   if (!isTopic(topic)) throw new Error(`topic: ${JSON.stringify(topic)} is not one of ${TOPICS.join(', ')}`);
-  return `/pantheon/${chainId}/${topic}/1`;
+  return `/pantheon/${chainId}/${topic}/${TOPIC_VERSIONS[topic]}`;
 }
 
 /** `/pantheon/<chainId>/sync/1`: block sync request/response, docs/sync.md. */
