@@ -8,7 +8,8 @@
 // node is up, and every replica must commit `livenessHeights` more heights in a bounded time.
 import { bytesToHex } from '../../protocol/bytes.ts';
 import { decodeProposalEnvelope, decodeVoteEnvelope } from '../../protocol/gossip.ts';
-import { addressBytes, addressOf, keyPairFromSeed, type KeyPair } from '../../protocol/keys.ts';
+import { useSha256 } from '../../protocol/hash.ts';
+import { addressBytes, addressOf, keyPairFromSeed, useMlDsa65Signer, useMlDsa65Verifier, type KeyPair } from '../../protocol/keys.ts';
 import { decodeProposal, decodeVote } from '../../protocol/vote.ts';
 import { encodeTx, signTx, txSender } from '../../protocol/tx.ts';
 import { createGenesis, genesisHash, type Genesis } from '../../genesis/genesis.ts';
@@ -17,6 +18,7 @@ import { SampleLog } from '../../node/commitment-log.ts';
 import type { ReintroducedBug } from '../../node/consensus-driver.ts';
 import { attachGossipChecks } from '../../node/gossip-checks.ts';
 import type { Logger } from '../../node/log.ts';
+import { installFastCrypto } from '../../node/fast-crypto.ts';
 import { DEFAULT_MEMPOOL_LIMITS, Mempool } from '../../node/mempool.ts';
 import type { Network, PeerInfo } from '../../node/p2p/index.ts';
 import type { Clock, ReplicaNetwork } from '../../node/ports.ts';
@@ -35,6 +37,11 @@ const LOG_LINES_KEPT = Number(process.env.SIM_LOG_LINES ?? 12);
 
 export interface ReplicaSimOptions {
   validators?: number;
+  /**
+   * 'node' (default): the crypto `pantheon node` installs (node/fast-crypto.ts). 'noble': the
+   * protocol's own, as in the browser; for comparison, the same seed gives the same trace.
+   */
+  crypto?: 'node' | 'noble';
   /** TEST ONLY: run every replica with a reintroduced ordering bug (the teeth). */
   unsafeReintroduce?: ReintroducedBug;
 }
@@ -175,7 +182,19 @@ export interface ReplicaSimResult {
   stats: { events: number; heights: number; crashes: number; simulatedMs: number; signRecordWrites: number; transfersCommitted: number; logSize: number };
 }
 
+/**
+ * The crypto `pantheon node` installs in its process (liboqs verify and hedged sign, OpenSSL
+ * SHA-256), plus a memo of verification verdicts: the validators share this one process, so
+ * each signature would otherwise be verified once per receiving replica with the same bytes.
+ */
+const VERIFY_MEMO_ENTRIES = 16_384;
+
 export async function runReplicaSimulation(seed: number, options: ReplicaSimOptions = {}): Promise<ReplicaSimResult> {
+  if (options.crypto === 'noble') {
+    useMlDsa65Verifier(undefined);
+    useMlDsa65Signer(undefined);
+    useSha256(undefined);
+  } else await installFastCrypto({ verifyMemoEntries: VERIFY_MEMO_ENTRIES });
   return new World(drawReplicaScenario(seed, options), options).run();
 }
 
