@@ -51,7 +51,8 @@ export interface DriverOptions {
 /**
  * Ordering bugs the simulator must find (test/replica-sim.test.ts):
  * - 'sign-records-out-of-order' (fixed in 9c8bb5c): the restart after sync does not wait for
- *   its effects, so an input queued behind it can write its sign record first;
+ *   its effects, and the sign record is written as it was then, behind the signature
+ *   (node/replica.ts, unsafeWriteBehind): a crash can lose a record whose signature left;
  * - 'proposed-block-unstored' (fixed in f8c9e2a): only a block we built is stored, when built,
  *   and a re-proposed valid block is signed without being on disk.
  */

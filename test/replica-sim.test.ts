@@ -1,7 +1,8 @@
 // The replica simulator (test/sim/replica-world.ts, docs/replica.md) runs the node's replica
 // unmodified over simulated clock, network and disk: the CI seeds hold every checker, a seed
-// replays to the same trace, and the reintroduced ordering bug of f8c9e2a (a re-proposed block
-// signed before it is on disk) is found within the CI seeds, its seed printed. 100,000 seeds:
+// replays to the same trace, and the reintroduced ordering bugs of f8c9e2a (a re-proposed block
+// signed before it is on disk) and 9c8bb5c (a sign record that reaches the disk after its
+// signature) are found within the CI seeds, their seeds printed. 100,000 seeds:
 // `npm run sim -- --seeds 100000` (opt-in).
 import { describe, expect, it } from 'vitest';
 import { runReplicaSimulation, type ReplicaSimResult } from './sim/replica-world.ts';
@@ -12,8 +13,8 @@ import type { ReintroducedBug } from '../node/consensus-driver.ts';
 /** CI's seeds: about a minute and a half of CPU here (test/sim/replica-run.ts prints the time). */
 const CI_SEEDS = 40;
 
-function report(r: ReplicaSimResult): string {
-  return `seed ${r.seed} (replay: npm run sim -- --start ${r.seed} --seeds 1)\n  ${r.failures.join('\n  ')}`;
+function report(r: ReplicaSimResult, bug?: ReintroducedBug): string {
+  return `seed ${r.seed} (replay: npm run sim -- --start ${r.seed} --seeds 1${bug ? ` --reintroduce ${bug}` : ''})\n  ${r.failures.join('\n  ')}`;
 }
 
 /** Runs seeds 1.. until one fails; the first failing seed, or undefined after `seeds`. */
@@ -75,7 +76,14 @@ describe('the replica simulator', () => {
   it('finds a re-proposed block signed before it is on disk (the bug fixed in f8c9e2a) and prints its seed', async () => {
     const r = await firstFailing(CI_SEEDS, 'proposed-block-unstored');
     expect(r, 'the reintroduced bug went unnoticed').toBeDefined();
-    console.log(`proposed-block-unstored found at ${report(r!)}`);
+    console.log(`proposed-block-unstored found at ${report(r!, 'proposed-block-unstored')}`);
     expect(r!.failures[0]).toMatch(/^durable before signed: node \d signed its proposal of height \d+ round \d+ \(valid round \d+\)/);
+  }, 600_000);
+
+  it('finds a sign record written behind its signature (the bug fixed in 9c8bb5c): a crash loses it and the validator signs twice; prints its seed', async () => {
+    const r = await firstFailing(CI_SEEDS, 'sign-records-out-of-order');
+    expect(r, 'the reintroduced bug went unnoticed').toBeDefined();
+    console.log(`sign-records-out-of-order found at ${report(r!, 'sign-records-out-of-order')}`);
+    expect(r!.failures[0]).toMatch(/^double sign: validator \d signed (proposal|prevote|precommit) at height \d+ round \d+ for [0-9a-f]{12} and [0-9a-f]{12}/);
   }, 600_000);
 });
