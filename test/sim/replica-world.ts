@@ -7,10 +7,13 @@
 // Safety phase: faults on, checkers run throughout. Liveness phase: the network heals, every
 // node is up, and every replica must commit `livenessHeights` more heights in a bounded time.
 import { bytesToHex } from '../../protocol/bytes.ts';
-import { decodeProposalEnvelope, decodeVoteEnvelope } from '../../protocol/gossip.ts';
+import { blockHash, decodeBlock, encodeBlock } from '../../protocol/block.ts';
+import { decodeProposalEnvelope, decodeVoteEnvelope, encodeProposalEnvelope, encodeVoteEnvelope } from '../../protocol/gossip.ts';
 import { useSha256 } from '../../protocol/hash.ts';
 import { addressBytes, addressOf, keyPairFromSeed, useMlDsa65Signer, useMlDsa65Verifier, type KeyPair } from '../../protocol/keys.ts';
-import { decodeProposal, decodeVote } from '../../protocol/vote.ts';
+import { decodeProposal, decodeVote, encodeProposal, encodeVote, signProposal, signVote } from '../../protocol/vote.ts';
+import { sha256 } from '../../protocol/hash.ts';
+import { ZERO_HASH } from '../../protocol/bytes.ts';
 import { encodeTx, signTx, txSender } from '../../protocol/tx.ts';
 import { createGenesis, genesisHash, type Genesis } from '../../genesis/genesis.ts';
 import { Chain } from '../../node/chain.ts';
@@ -64,6 +67,13 @@ export interface ReplicaScenario {
   healMs: number;
   livenessHeights: number;
   livenessWindowMs: number;
+  /**
+   * The Byzantine validator (at most f of the power: one of 4 or more, none of fewer) and what
+   * it does on top of its replica: 'silent' sends nothing; 'equivocate' also signs, with its
+   * key and no guard, a conflicting vote or proposal (another block) for the same height,
+   * round and step, sent to a drawn subset of peers.
+   */
+  byzantine: { node: number; mode: 'silent' | 'equivocate'; probability: number } | undefined;
 }
 
 export function drawReplicaScenario(seed: number, options: ReplicaSimOptions): ReplicaScenario {
@@ -94,14 +104,24 @@ export function drawReplicaScenario(seed: number, options: ReplicaSimOptions): R
     healMs,
     livenessHeights: 3,
     livenessWindowMs: 60_000,
+    byzantine: drawByzantine(seed, validators),
   };
+}
+
+/** From a stream of its own, so the honest scenario of a seed is what it was without it. */
+function drawByzantine(seed: number, validators: number): ReplicaScenario['byzantine'] {
+  const r = new Prng((seed ^ 0x5b2a7e11) >>> 0);
+  const mode = r.pick(['none', 'silent', 'equivocate', 'equivocate'] as const);
+  if (mode === 'none' || validators < 4) return undefined;
+  return { node: r.int(0, validators - 1), mode, probability: r.pick([0.2, 0.5, 1]) };
 }
 
 export function describeReplicaScenario(s: ReplicaScenario): string {
   const parts = s.partitions.map((p) => `${p.startMs}-${p.endMs}ms[${p.group.join('')}]`).join(' ') || 'none';
   const crashes = s.crashes.map((c) => `n${c.node}@${c.atMs}ms+${c.downMs}`).join(' ') || 'none';
+  const byz = s.byzantine ? `byzantine n${s.byzantine.node} ${s.byzantine.mode}${s.byzantine.mode === 'equivocate' ? ` p=${s.byzantine.probability}` : ''}` : 'byzantine none';
   return (
-    `validators ${s.validators}; loss ${s.lossProbability}, duplicates ${s.duplicateProbability}, delay ${s.delayMsMin}-${s.delayMsMax}ms, io ≤${s.ioLatencyMsMax}ms; ` +
+    `validators ${s.validators}; ${byz}; loss ${s.lossProbability}, duplicates ${s.duplicateProbability}, delay ${s.delayMsMin}-${s.delayMsMax}ms, io ≤${s.ioLatencyMsMax}ms; ` +
     `skew ${s.clockSkewMs.join(',')}ms; partitions ${parts}; crashes ${crashes}, in-write ${s.crashInWriteProbability} (≤${s.crashesMax}); ` +
     `transfers ${s.transfers.length}; heal at ${s.healMs}ms; liveness +${s.livenessHeights} heights in ${s.livenessWindowMs}ms`
   );
@@ -179,7 +199,7 @@ export interface ReplicaSimResult {
   failures: string[];
   traceHash: string;
   scenario: ReplicaScenario;
-  stats: { events: number; heights: number; crashes: number; simulatedMs: number; signRecordWrites: number; transfersCommitted: number; logSize: number };
+  stats: { events: number; heights: number; crashes: number; simulatedMs: number; signRecordWrites: number; transfersCommitted: number; logSize: number; equivocations: number; evidenceCommitted: number };
 }
 
 /**
@@ -203,6 +223,10 @@ class World {
   private readonly trace = new TraceHash();
   private readonly net: Prng;
   private readonly host: Prng;
+  /** The Byzantine actor's choices, from a stream of their own. */
+  private readonly byz: Prng;
+  private equivocations = 0;
+  private evidenceCommitted = 0;
   private readonly fx: Fixture;
   private readonly nodes: SimNode[];
   private readonly violations = new Violations();
@@ -227,6 +251,7 @@ class World {
     const root = new Prng(s.seed ^ 0x2e91ca);
     this.net = root.fork(1);
     this.host = root.fork(2);
+    this.byz = root.fork(3);
     this.fx = fixture(s.validators);
     this.nodes = Array.from({ length: s.validators }, (_, i) => new SimNode(i, new SimDisk((run) => this.io(i, run))));
     this.referenceDisk = new SimDisk((run) => run());
@@ -300,7 +325,7 @@ class World {
       failures,
       traceHash: this.trace.hex(),
       scenario: s,
-      stats: { events, heights: Number(this.agreement.highest), crashes: this.crashes, simulatedMs: this.queue.nowMs, signRecordWrites: this.nodes.reduce((n, x) => n + x.disk.signRecordWrites, 0), transfersCommitted: this.transfersCommitted, logSize: [...this.referenceDisk.visible.logs.values()].reduce((n, r) => n + Number(r.size), 0) },
+      stats: { events, heights: Number(this.agreement.highest), crashes: this.crashes, simulatedMs: this.queue.nowMs, signRecordWrites: this.nodes.reduce((n, x) => n + x.disk.signRecordWrites, 0), transfersCommitted: this.transfersCommitted, equivocations: this.equivocations, evidenceCommitted: this.evidenceCommitted, logSize: [...this.referenceDisk.visible.logs.values()].reduce((n, r) => n + Number(r.size), 0) },
     };
   }
 
@@ -338,7 +363,7 @@ class World {
         validator: { index: node.index, key: keys[node.index], signState: node.disk.signStateStore(alive, () => undefined), record: node.disk.signRecord },
         rebroadcastMs: 1_000,
         syncIntervalMs: 500,
-        onCommitted: (block, hashHex, txIds) => this.onCommitted(node, inc, block.header.height, hashHex, txIds.length),
+        onCommitted: (block, hashHex, txIds, evidenceKeys) => this.onCommitted(node, inc, block.header.height, hashHex, txIds.length, evidenceKeys.length),
         onSignerRefusal: () => undefined, // the refusal's log line (error level) is the violation, with its reason
         unsafeReintroduce: this.options.unsafeReintroduce,
       },
@@ -401,7 +426,7 @@ class World {
     return { ok: true };
   }
 
-  private async onCommitted(node: SimNode, inc: number, height: bigint, hashHex: string, txs: number): Promise<void> {
+  private async onCommitted(node: SimNode, inc: number, height: bigint, hashHex: string, txs: number, evidence: number): Promise<void> {
     if (!node.alive(inc)) return;
     this.trace.mix(`commit/${node.index}/${height}`);
     const first = this.agreement.onCommit(node.index, height, hashHex, this.queue.nowMs);
@@ -409,6 +434,7 @@ class World {
     this.appendOnly.check(`node ${node.index}`, `node ${node.index} after height ${height}`, node.disk.visible.logs);
     if (!first) return;
     this.transfersCommitted += txs;
+    this.evidenceCommitted += evidence;
     const stored = node.disk.visible.blocks.get(height);
     if (stored) this.agreedBlocks.set(height, { block: stored.block, certificate: stored.certificate });
     // The reference follows the agreed chain in height order.
@@ -491,7 +517,10 @@ class World {
       publish: async (topic, data) => {
         if (!alive()) return;
         this.observePublished(node, topic, data);
+        const byzantine = this.s.byzantine?.node === node.index ? this.s.byzantine : undefined;
+        if (byzantine?.mode === 'silent') return;
         for (const other of this.nodes) if (other !== node) this.send(from, other.index, topic, data);
+        if (byzantine?.mode === 'equivocate' && this.byz.chance(byzantine.probability)) this.equivocate(node, topic, data);
       },
       peers: () => peers,
       serveSync: (handler) => {
@@ -542,6 +571,37 @@ class World {
       }
     }
     this.maybeCrashAfterWrite(node);
+  }
+
+  /**
+   * THE BYZANTINE ACTOR (not the replica): for a vote or proposal its replica just sent, it
+   * signs a conflicting one for the same height, round and step with the validator's key,
+   * bypassing the guarded signer on purpose, and sends it to a drawn subset of peers, who see
+   * both in whatever order the network gives. A vote is turned to nil, or nil to a block no one
+   * has; a proposal gets another valid block (the same block one millisecond later).
+   */
+  private equivocate(node: SimNode, topic: string, data: Uint8Array): void {
+    const key = this.fx.keys[node.index];
+    let conflicting: Uint8Array;
+    if (topic === 'vote') {
+      const { vote: voteBytes } = decodeVoteEnvelope(data);
+      const v = decodeVote(voteBytes);
+      if (v.validatorIndex !== node.index) return; // a polka it forwards, not its own vote
+      const blockHashOther = v.blockHash.every((b) => b === 0) ? sha256(new TextEncoder().encode(`byzantine/${this.equivocations}`)) : ZERO_HASH;
+      const { signature: _, ...unsigned } = v;
+      conflicting = encodeVoteEnvelope({ vote: encodeVote(signVote({ ...unsigned, blockHash: blockHashOther }, key.secretKey)), sentAtMs: decodeVoteEnvelope(data).sentAtMs });
+    } else if (topic === 'proposal') {
+      const envelope = decodeProposalEnvelope(data);
+      const p = decodeProposal(envelope.proposal);
+      if (p.proposerIndex !== node.index) return;
+      const block = decodeBlock(envelope.block);
+      const other = { ...block, header: { ...block.header, timeMs: block.header.timeMs + 1n } };
+      const { signature: _, ...unsigned } = p;
+      const proposal = signProposal({ ...unsigned, blockHash: blockHash(other.header) }, key.secretKey);
+      conflicting = encodeProposalEnvelope({ proposal: encodeProposal(proposal), block: encodeBlock(other), sentAtMs: envelope.sentAtMs });
+    } else return;
+    this.equivocations++;
+    for (const peer of this.nodes) if (peer !== node && this.byz.chance(0.5)) this.send(node.index, peer.index, topic, conflicting);
   }
 
   /** During the safety phase, sometimes a crash right after a message left: the writes in flight are lost. */
