@@ -54,9 +54,11 @@ export interface DriverOptions {
  *   its effects, and the sign record is written as it was then, behind the signature
  *   (node/replica.ts, unsafeWriteBehind): a crash can lose a record whose signature left;
  * - 'proposed-block-unstored' (fixed in f8c9e2a): only a block we built is stored, when built,
- *   and a re-proposed valid block is signed without being on disk.
+ *   and a re-proposed valid block is signed without being on disk;
+ * - 'half-quorum' (a broken core, not an ordering bug): the core counts more than 1/2 of the
+ *   power as a quorum instead of more than 2/3 (consensus/ UnsafeTestVariants.halfQuorum).
  */
-export type ReintroducedBug = 'sign-records-out-of-order' | 'proposed-block-unstored';
+export type ReintroducedBug = 'sign-records-out-of-order' | 'proposed-block-unstored' | 'half-quorum';
 
 export class ConsensusDriver {
   private state: ConsensusState;
@@ -87,6 +89,7 @@ export class ConsensusDriver {
         rotation: makeProposerRotation(chain.validators),
         myIndex: validator?.index,
         timeouts: { timeoutProposeMs: g.timeoutProposeMs, timeoutPrevoteMs: g.timeoutPrevoteMs, timeoutPrecommitMs: g.timeoutPrecommitMs, timeoutDeltaMs: g.timeoutDeltaMs },
+        unsafe: this.o.unsafeReintroduce === 'half-quorum' ? { halfQuorum: true } : undefined,
       },
       { height: chain.height + 1n, lastSign },
     );

@@ -12,15 +12,17 @@ import type { ReintroducedBug } from '../node/consensus-driver.ts';
 
 /** CI's seeds: about a minute and a half of CPU here (test/sim/replica-run.ts prints the time). */
 const CI_SEEDS = 40;
+/** And with 7 validators (f = 2), seeds 10,001 on. */
+const CI_SEEDS_7 = 10;
 
 function report(r: ReplicaSimResult, bug?: ReintroducedBug): string {
   return `seed ${r.seed} (replay: npm run sim -- --start ${r.seed} --seeds 1${bug ? ` --reintroduce ${bug}` : ''})\n  ${r.failures.join('\n  ')}`;
 }
 
 /** Runs seeds 1.. until one fails; the first failing seed, or undefined after `seeds`. */
-async function firstFailing(seeds: number, bug: ReintroducedBug): Promise<ReplicaSimResult | undefined> {
+async function firstFailing(seeds: number, bug: ReintroducedBug, validators = 4): Promise<ReplicaSimResult | undefined> {
   for (let seed = 1; seed <= seeds; seed++) {
-    const r = await runReplicaSimulation(seed, { unsafeReintroduce: bug });
+    const r = await runReplicaSimulation(seed, { unsafeReintroduce: bug, validators });
     if (!r.ok) return r;
   }
   return undefined;
@@ -55,6 +57,18 @@ describe('the replica simulator', () => {
     // replicas turned its conflicting votes into evidence that blocks committed.
     expect([...modes].sort()).toEqual(['equivocate', 'none', 'silent']);
     expect(evidence).toBeGreaterThan(CI_SEEDS);
+  }, 600_000);
+
+  it(`holds every checker with 7 validators over ${CI_SEEDS_7} seeds`, async () => {
+    const failed: string[] = [];
+    let heights = 0;
+    for (let seed = 10_001; seed < 10_001 + CI_SEEDS_7; seed++) {
+      const r = await runReplicaSimulation(seed, { validators: 7 });
+      if (!r.ok) failed.push(report(r));
+      heights += r.stats.heights;
+    }
+    expect(failed, failed.join('\n')).toEqual([]);
+    expect(heights).toBeGreaterThan(CI_SEEDS_7 * 3);
   }, 600_000);
 
   it('its checkers fire: two blocks at one height, a second signature at one step, a unit of supply, a log that shrinks', () => {
@@ -94,4 +108,38 @@ describe('the replica simulator', () => {
     console.log(`sign-records-out-of-order found at ${report(r!, 'sign-records-out-of-order')}`);
     expect(r!.failures[0]).toMatch(/^double sign: validator \d signed (proposal|prevote|precommit) at height \d+ round \d+ for [0-9a-f]{12} and [0-9a-f]{12}/);
   }, 600_000);
+
+  it('finds a broken core that takes more than 1/2 of the power for a quorum (7 validators); the honest core passes the same seed', async () => {
+    const r = await firstFailing(CI_SEEDS_7, 'half-quorum', 7);
+    expect(r, 'the broken core went unnoticed').toBeDefined();
+    console.log(`half-quorum found at ${report(r!, 'half-quorum')} with --validators 7`);
+    expect(r!.failures[0]).toMatch(/^(validity|agreement|double sign)/);
+    const honest = await runReplicaSimulation(r!.seed, { validators: 7 });
+    expect(honest.failures).toEqual([]);
+  }, 600_000);
+
+  // The old hand-written host's crash test, on the replica: one honest node crashed at every
+  // boundary of a run in turn (each block-store write about to be issued, each sign record just
+  // durable, each message about to leave), restarted from its disk alone; every checker holds.
+  for (const { seed, node } of [
+    { seed: 1, node: 1 }, // a silent Byzantine validator (node 2), crashes, partitions
+    { seed: 5, node: 0 }, // an equivocating Byzantine validator (node 1), crashes
+  ]) {
+    it(`crashes node ${node} of seed ${seed} at each of its boundaries in turn: no violation`, async () => {
+      const reference = await runReplicaSimulation(seed);
+      expect(reference.failures).toEqual([]);
+      expect(reference.scenario.byzantine?.node).not.toBe(node);
+      const boundaries = reference.stats.boundaries[node];
+      expect(boundaries).toBeGreaterThan(30);
+      const failures: string[] = [];
+      let crashed = 0;
+      for (let k = 0; k < boundaries; k++) {
+        const r = await runReplicaSimulation(seed, { crashPlan: { node, atBoundary: k, downMs: 250 } });
+        if (r.stats.crashes > reference.stats.crashes) crashed++;
+        if (!r.ok) failures.push(`boundary ${k}: ${report(r)}`);
+      }
+      expect(failures, failures.join('\n')).toEqual([]);
+      expect(crashed).toBeGreaterThan(boundaries / 2);
+    }, 600_000);
+  }
 });

@@ -2,12 +2,12 @@
 // failing seed with its scenario and violations, and a trace hash per seed (the same seed
 // always prints the same hash: replay one with --start S --seeds 1).
 //   npm run sim -- --seeds 100000 [--start 1] [--validators 4] [--verbose]
-//        [--reintroduce sign-records-out-of-order|proposed-block-unstored] [--stop-at-first]
+//        [--reintroduce sign-records-out-of-order|proposed-block-unstored|half-quorum] [--stop-at-first]
 //        [--crypto node|noble]   (default node: liboqs and OpenSSL, as `pantheon node` runs)
 import type { ReintroducedBug } from '../../node/consensus-driver.ts';
 import { runReplicaSimulation } from './replica-world.ts';
 
-const USAGE = 'usage: npm run sim -- [--seeds N] [--start S] [--validators 4..7] [--verbose] [--stop-at-first] [--reintroduce sign-records-out-of-order|proposed-block-unstored] [--crypto node|noble] [--json]';
+const USAGE = 'usage: npm run sim -- [--seeds N] [--start S] [--validators 4..7] [--verbose] [--stop-at-first] [--reintroduce sign-records-out-of-order|proposed-block-unstored|half-quorum] [--crypto node|noble] [--json]';
 
 interface Args {
   seeds: number;
@@ -37,7 +37,7 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--json') args.json = true;
     else if (flag === '--reintroduce') {
       const bug = argv[++i];
-      if (bug !== 'sign-records-out-of-order' && bug !== 'proposed-block-unstored') throw new Error(`--reintroduce: sign-records-out-of-order or proposed-block-unstored, got ${bug}`);
+      if (bug !== 'sign-records-out-of-order' && bug !== 'proposed-block-unstored' && bug !== 'half-quorum') throw new Error(`--reintroduce: sign-records-out-of-order, proposed-block-unstored or half-quorum, got ${bug}`);
       args.reintroduce = bug;
     } else if (flag === '--crypto') {
       const which = argv[++i];

@@ -47,6 +47,13 @@ export interface ReplicaSimOptions {
   crypto?: 'node' | 'noble';
   /** TEST ONLY: run every replica with a reintroduced ordering bug (the teeth). */
   unsafeReintroduce?: ReintroducedBug;
+  /**
+   * Crash `node` at its `atBoundary`-th boundary (0-based, counted over its whole life): each
+   * block-store write about to be issued, each sign record just made durable, each message
+   * about to leave. The world crashes it there and then, so the rest of what its replica was
+   * doing reaches no port. With the scenario's own faults, as drawn.
+   */
+  crashPlan?: { node: number; atBoundary: number; downMs: number };
 }
 
 export interface ReplicaScenario {
@@ -199,7 +206,7 @@ export interface ReplicaSimResult {
   failures: string[];
   traceHash: string;
   scenario: ReplicaScenario;
-  stats: { events: number; heights: number; crashes: number; simulatedMs: number; signRecordWrites: number; transfersCommitted: number; logSize: number; equivocations: number; evidenceCommitted: number };
+  stats: { events: number; heights: number; crashes: number; simulatedMs: number; signRecordWrites: number; transfersCommitted: number; logSize: number; equivocations: number; evidenceCommitted: number; boundaries: number[] };
 }
 
 /**
@@ -226,6 +233,8 @@ class World {
   /** The Byzantine actor's choices, from a stream of their own. */
   private readonly byz: Prng;
   private equivocations = 0;
+  /** Per node: the crash boundaries passed so far (ReplicaSimOptions.crashPlan). */
+  private readonly boundaries: number[];
   private evidenceCommitted = 0;
   private readonly fx: Fixture;
   private readonly nodes: SimNode[];
@@ -252,6 +261,7 @@ class World {
     this.net = root.fork(1);
     this.host = root.fork(2);
     this.byz = root.fork(3);
+    this.boundaries = Array.from({ length: s.validators }, () => 0);
     this.fx = fixture(s.validators);
     this.nodes = Array.from({ length: s.validators }, (_, i) => new SimNode(i, new SimDisk((run) => this.io(i, run))));
     this.referenceDisk = new SimDisk((run) => run());
@@ -325,7 +335,7 @@ class World {
       failures,
       traceHash: this.trace.hex(),
       scenario: s,
-      stats: { events, heights: Number(this.agreement.highest), crashes: this.crashes, simulatedMs: this.queue.nowMs, signRecordWrites: this.nodes.reduce((n, x) => n + x.disk.signRecordWrites, 0), transfersCommitted: this.transfersCommitted, equivocations: this.equivocations, evidenceCommitted: this.evidenceCommitted, logSize: [...this.referenceDisk.visible.logs.values()].reduce((n, r) => n + Number(r.size), 0) },
+      stats: { events, heights: Number(this.agreement.highest), crashes: this.crashes, simulatedMs: this.queue.nowMs, signRecordWrites: this.nodes.reduce((n, x) => n + x.disk.signRecordWrites, 0), transfersCommitted: this.transfersCommitted, equivocations: this.equivocations, evidenceCommitted: this.evidenceCommitted, boundaries: [...this.boundaries], logSize: [...this.referenceDisk.visible.logs.values()].reduce((n, r) => n + Number(r.size), 0) },
     };
   }
 
@@ -352,7 +362,7 @@ class World {
     const log = this.logger(node, inc);
     const clock = this.clock(node, inc);
     const network = this.network(node, inc, alive);
-    const store = node.disk.blockStore(alive);
+    const store = node.disk.blockStore(alive, () => alive() && this.boundary(node));
     const { keys, genesis } = this.fx;
     const mempool = new Mempool(DEFAULT_MEMPOOL_LIMITS, genesis.params.minFee);
     const replica = await Replica.create(
@@ -360,7 +370,7 @@ class World {
       {
         genesis,
         mempool,
-        validator: { index: node.index, key: keys[node.index], signState: node.disk.signStateStore(alive, () => undefined), record: node.disk.signRecord },
+        validator: { index: node.index, key: keys[node.index], signState: node.disk.signStateStore(alive, () => this.boundary(node)), record: node.disk.signRecord },
         rebroadcastMs: 1_000,
         syncIntervalMs: 500,
         onCommitted: (block, hashHex, txIds, evidenceKeys) => this.onCommitted(node, inc, block.header.height, hashHex, txIds.length, evidenceKeys.length),
@@ -384,8 +394,15 @@ class World {
     await replica.start();
   }
 
-  private crash(node: SimNode, downMs: number): void {
-    if (!node.up || this.healed || this.crashes >= Math.max(this.s.crashesMax, this.s.crashes.length)) return;
+  /** A crash boundary of a live node: crashes it now if the plan says this one. */
+  private boundary(node: SimNode): void {
+    const plan = this.options.crashPlan;
+    const k = this.boundaries[node.index]++;
+    if (plan && plan.node === node.index && plan.atBoundary === k && node.up) this.crash(node, plan.downMs, true);
+  }
+
+  private crash(node: SimNode, downMs: number, planned = false): void {
+    if (!node.up || (!planned && (this.healed || this.crashes >= Math.max(this.s.crashesMax, this.s.crashes.length)))) return;
     this.crashes++;
     node.up = false;
     node.incarnation++;
@@ -515,6 +532,8 @@ class World {
         if (alive()) node.handlers.set(topic, handler);
       },
       publish: async (topic, data) => {
+        if (!alive()) return;
+        this.boundary(node);
         if (!alive()) return;
         this.observePublished(node, topic, data);
         const byzantine = this.s.byzantine?.node === node.index ? this.s.byzantine : undefined;
