@@ -29,18 +29,20 @@ async function firstFailing(seeds: number, bug: ReintroducedBug, validators = 4)
 }
 
 describe('the replica simulator', () => {
-  it(`holds agreement, validity, supply, append-only, no double sign, durability and liveness over ${CI_SEEDS} seeds, with a silent or equivocating Byzantine validator in most`, async () => {
+  it(`holds agreement, validity, supply, append-only, no double sign, durability and liveness over ${CI_SEEDS} seeds, with a silent, equivocating or invalid-block-proposing Byzantine validator in most`, async () => {
     const failed: string[] = [];
     let heights = 0;
     let crashes = 0;
     let transfers = 0;
     let logSize = 0;
     let evidence = 0;
+    let rejected = 0;
     const modes = new Set<string>();
     for (let seed = 1; seed <= CI_SEEDS; seed++) {
       const r = await runReplicaSimulation(seed);
       if (!r.ok) failed.push(report(r));
       evidence += r.stats.evidenceCommitted;
+      rejected += r.stats.rejectedAtEdge;
       modes.add(r.scenario.byzantine?.mode ?? 'none');
       heights += r.stats.heights;
       crashes += r.stats.crashes;
@@ -53,10 +55,12 @@ describe('the replica simulator', () => {
     expect(crashes).toBeGreaterThan(CI_SEEDS);
     expect(transfers).toBeGreaterThan(0);
     expect(logSize).toBeGreaterThan(0); // commitments were committed: the append-only checker had a log to watch
-    // A Byzantine validator was silent in some seeds and equivocated in others, and the honest
-    // replicas turned its conflicting votes into evidence that blocks committed.
-    expect([...modes].sort()).toEqual(['equivocate', 'none', 'silent']);
+    // A Byzantine validator was silent, equivocated or proposed invalid blocks; the honest
+    // replicas turned its conflicting votes into evidence that blocks committed, and its
+    // corrupted signatures died at the gossip checks.
+    expect([...modes].sort()).toEqual(['equivocate', 'invalidBlocks', 'none', 'silent']);
     expect(evidence).toBeGreaterThan(CI_SEEDS);
+    expect(rejected).toBeGreaterThan(10);
   }, 600_000);
 
   it(`holds every checker with 7 validators over ${CI_SEEDS_7} seeds`, async () => {

@@ -71,7 +71,7 @@ async function main(): Promise<void> {
       }
       if (args.stopAtFirst) break;
     } else if (!args.json) {
-      console.log(`ok   seed ${seed} trace ${r.traceHash}${args.verbose ? ` heights ${s.heights} crashes ${s.crashes} txs ${s.transfersCommitted} events ${s.events} t=${s.simulatedMs}ms byzantine ${r.scenario.byzantine ? `n${r.scenario.byzantine.node} ${r.scenario.byzantine.mode}` : 'none'} equivocations ${s.equivocations} evidence ${s.evidenceCommitted}` : ''}`);
+      console.log(`ok   seed ${seed} trace ${r.traceHash}${args.verbose ? ` heights ${s.heights} crashes ${s.crashes} txs ${s.transfersCommitted} events ${s.events} t=${s.simulatedMs}ms byzantine ${r.scenario.byzantine ? `n${r.scenario.byzantine.node} ${r.scenario.byzantine.mode}` : 'none'} equivocations ${s.equivocations} evidence ${s.evidenceCommitted} rejected ${s.rejectedAtEdge}` : ''}`);
     }
   }
   const seconds = (performance.now() - started) / 1000;

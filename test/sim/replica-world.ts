@@ -11,7 +11,7 @@ import { blockHash, decodeBlock, encodeBlock } from '../../protocol/block.ts';
 import { decodeProposalEnvelope, decodeVoteEnvelope, encodeProposalEnvelope, encodeVoteEnvelope } from '../../protocol/gossip.ts';
 import { useSha256 } from '../../protocol/hash.ts';
 import { addressBytes, addressOf, keyPairFromSeed, useMlDsa65Signer, useMlDsa65Verifier, type KeyPair } from '../../protocol/keys.ts';
-import { decodeProposal, decodeVote, encodeProposal, encodeVote, signProposal, signVote } from '../../protocol/vote.ts';
+import { decodeProposal, decodeVote, encodeProposal, encodeVote, NO_ROUND, signProposal, signVote } from '../../protocol/vote.ts';
 import { sha256 } from '../../protocol/hash.ts';
 import { ZERO_HASH } from '../../protocol/bytes.ts';
 import { encodeTx, signTx, txSender } from '../../protocol/tx.ts';
@@ -56,6 +56,8 @@ export interface ReplicaSimOptions {
   crashPlan?: { node: number; atBoundary: number; downMs: number };
 }
 
+export type ByzantineMode = 'silent' | 'equivocate' | 'invalidBlocks';
+
 export interface ReplicaScenario {
   seed: number;
   validators: number;
@@ -78,9 +80,11 @@ export interface ReplicaScenario {
    * The Byzantine validator (at most f of the power: one of 4 or more, none of fewer) and what
    * it does on top of its replica: 'silent' sends nothing; 'equivocate' also signs, with its
    * key and no guard, a conflicting vote or proposal (another block) for the same height,
-   * round and step, sent to a drawn subset of peers.
+   * round and step, sent to a drawn subset of peers; 'invalidBlocks' sends, instead of what
+   * its replica signed, a proposal of an invalid block (its state root altered) and votes for
+   * it. Both send now and then a copy with a corrupted signature, which must die at the edge.
    */
-  byzantine: { node: number; mode: 'silent' | 'equivocate'; probability: number } | undefined;
+  byzantine: { node: number; mode: ByzantineMode; probability: number } | undefined;
 }
 
 export function drawReplicaScenario(seed: number, options: ReplicaSimOptions): ReplicaScenario {
@@ -118,7 +122,7 @@ export function drawReplicaScenario(seed: number, options: ReplicaSimOptions): R
 /** From a stream of its own, so the honest scenario of a seed is what it was without it. */
 function drawByzantine(seed: number, validators: number): ReplicaScenario['byzantine'] {
   const r = new Prng((seed ^ 0x5b2a7e11) >>> 0);
-  const mode = r.pick(['none', 'silent', 'equivocate', 'equivocate'] as const);
+  const mode = r.pick(['none', 'silent', 'equivocate', 'equivocate', 'invalidBlocks'] as const);
   if (mode === 'none' || validators < 4) return undefined;
   return { node: r.int(0, validators - 1), mode, probability: r.pick([0.2, 0.5, 1]) };
 }
@@ -206,7 +210,7 @@ export interface ReplicaSimResult {
   failures: string[];
   traceHash: string;
   scenario: ReplicaScenario;
-  stats: { events: number; heights: number; crashes: number; simulatedMs: number; signRecordWrites: number; transfersCommitted: number; logSize: number; equivocations: number; evidenceCommitted: number; boundaries: number[] };
+  stats: { rejectedAtEdge: number; events: number; heights: number; crashes: number; simulatedMs: number; signRecordWrites: number; transfersCommitted: number; logSize: number; equivocations: number; evidenceCommitted: number; boundaries: number[] };
 }
 
 /**
@@ -233,6 +237,9 @@ class World {
   /** The Byzantine actor's choices, from a stream of their own. */
   private readonly byz: Prng;
   private equivocations = 0;
+  private rejectedAtEdge = 0;
+  /** 'invalidBlocks': `${height}/${round}` -> the invalid block it proposed there. */
+  private readonly invalidBlockOf = new Map<string, Uint8Array>();
   /** Per node: the crash boundaries passed so far (ReplicaSimOptions.crashPlan). */
   private readonly boundaries: number[];
   private evidenceCommitted = 0;
@@ -335,7 +342,7 @@ class World {
       failures,
       traceHash: this.trace.hex(),
       scenario: s,
-      stats: { events, heights: Number(this.agreement.highest), crashes: this.crashes, simulatedMs: this.queue.nowMs, signRecordWrites: this.nodes.reduce((n, x) => n + x.disk.signRecordWrites, 0), transfersCommitted: this.transfersCommitted, equivocations: this.equivocations, evidenceCommitted: this.evidenceCommitted, boundaries: [...this.boundaries], logSize: [...this.referenceDisk.visible.logs.values()].reduce((n, r) => n + Number(r.size), 0) },
+      stats: { rejectedAtEdge: this.rejectedAtEdge, events, heights: Number(this.agreement.highest), crashes: this.crashes, simulatedMs: this.queue.nowMs, signRecordWrites: this.nodes.reduce((n, x) => n + x.disk.signRecordWrites, 0), transfersCommitted: this.transfersCommitted, equivocations: this.equivocations, evidenceCommitted: this.evidenceCommitted, boundaries: [...this.boundaries], logSize: [...this.referenceDisk.visible.logs.values()].reduce((n, r) => n + Number(r.size), 0) },
     };
   }
 
@@ -387,7 +394,7 @@ class World {
       store,
       driver: replica.driver,
       syncer: replica.syncer,
-      metrics: { gossipRejected: { inc: () => undefined } as never },
+      metrics: { gossipRejected: { inc: () => void this.rejectedAtEdge++ } as never },
       log,
       admit: async (bytes) => this.admit(node, bytes),
     });
@@ -538,8 +545,10 @@ class World {
         this.observePublished(node, topic, data);
         const byzantine = this.s.byzantine?.node === node.index ? this.s.byzantine : undefined;
         if (byzantine?.mode === 'silent') return;
-        for (const other of this.nodes) if (other !== node) this.send(from, other.index, topic, data);
+        const sent = byzantine?.mode === 'invalidBlocks' ? this.invalidInstead(node, topic, data) : data;
+        for (const other of this.nodes) if (other !== node) this.send(from, other.index, topic, sent);
         if (byzantine?.mode === 'equivocate' && this.byz.chance(byzantine.probability)) this.equivocate(node, topic, data);
+        if (byzantine && this.byz.chance(0.05)) this.junk(node, topic, sent);
       },
       peers: () => peers,
       serveSync: (handler) => {
@@ -621,6 +630,57 @@ class World {
     } else return;
     this.equivocations++;
     for (const peer of this.nodes) if (peer !== node && this.byz.chance(0.5)) this.send(node.index, peer.index, topic, conflicting);
+  }
+
+  /**
+   * THE BYZANTINE ACTOR, 'invalidBlocks': its own proposal becomes one of an invalid block (the
+   * header's state root altered, so it fails re-execution), its own votes become votes for
+   * that block (or, without one at hand, for a block no one has), signed with its key.
+   */
+  private invalidInstead(node: SimNode, topic: string, data: Uint8Array): Uint8Array {
+    const key = this.fx.keys[node.index];
+    if (topic === 'proposal') {
+      const envelope = decodeProposalEnvelope(data);
+      const p = decodeProposal(envelope.proposal);
+      if (p.proposerIndex !== node.index) return data;
+      const block = decodeBlock(envelope.block);
+      const stateRoot = block.header.stateRoot.slice();
+      stateRoot[0] ^= 0xff;
+      const invalid = { ...block, header: { ...block.header, stateRoot } };
+      const hash = blockHash(invalid.header);
+      this.invalidBlockOf.set(`${p.height}/${p.round}`, hash);
+      const { signature: _, ...unsigned } = p;
+      return encodeProposalEnvelope({ proposal: encodeProposal(signProposal({ ...unsigned, blockHash: hash, validRound: NO_ROUND }, key.secretKey)), block: encodeBlock(invalid), sentAtMs: envelope.sentAtMs });
+    }
+    if (topic === 'vote') {
+      const envelope = decodeVoteEnvelope(data);
+      const v = decodeVote(envelope.vote);
+      if (v.validatorIndex !== node.index) return data;
+      const hash = this.invalidBlockOf.get(`${v.height}/${v.round}`) ?? sha256(new TextEncoder().encode(`invalid/${v.height}/${v.round}`));
+      const { signature: _, ...unsigned } = v;
+      return encodeVoteEnvelope({ vote: encodeVote(signVote({ ...unsigned, blockHash: hash }, key.secretKey)), sentAtMs: envelope.sentAtMs });
+    }
+    return data;
+  }
+
+  /** THE BYZANTINE ACTOR: a copy of a vote or proposal with one signature bit flipped, to every peer. */
+  private junk(node: SimNode, topic: string, data: Uint8Array): void {
+    let junk: Uint8Array;
+    const flip = (signature: Uint8Array) => {
+      const out = signature.slice();
+      out[this.byz.int(0, out.length - 1)] ^= 1 << this.byz.int(0, 7);
+      return out;
+    };
+    if (topic === 'vote') {
+      const envelope = decodeVoteEnvelope(data);
+      const v = decodeVote(envelope.vote);
+      junk = encodeVoteEnvelope({ vote: encodeVote({ ...v, signature: flip(v.signature) }), sentAtMs: envelope.sentAtMs });
+    } else if (topic === 'proposal') {
+      const envelope = decodeProposalEnvelope(data);
+      const p = decodeProposal(envelope.proposal);
+      junk = encodeProposalEnvelope({ ...envelope, proposal: encodeProposal({ ...p, signature: flip(p.signature) }) });
+    } else return;
+    for (const peer of this.nodes) if (peer !== node) this.send(node.index, peer.index, topic, junk);
   }
 
   /** During the safety phase, sometimes a crash right after a message left: the writes in flight are lost. */
