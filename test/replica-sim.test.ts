@@ -14,6 +14,8 @@ import type { ReintroducedBug } from '../node/consensus-driver.ts';
 const CI_SEEDS = 40;
 /** And with 7 validators (f = 2), seeds 10,001 on. */
 const CI_SEEDS_7 = 10;
+/** Calm runs (ReplicaSimOptions.calm): hours of simulated quiet, some seconds each. */
+const CALM_SEEDS = 4;
 
 function report(r: ReplicaSimResult, bug?: ReintroducedBug): string {
   return `seed ${r.seed} (replay: npm run sim -- --start ${r.seed} --seeds 1${bug ? ` --reintroduce ${bug}` : ''})\n  ${r.failures.join('\n  ')}`;
@@ -146,4 +148,29 @@ describe('the replica simulator', () => {
       expect(crashed).toBeGreaterThan(boundaries / 2);
     }, 600_000);
   }
+
+  it(`a calm network left alone for up to 80 minutes at a time (${CALM_SEEDS} seeds): no spurious round, a block soon after each transaction, none in between but the hourly heartbeat`, async () => {
+    let heartbeats = 0;
+    for (let seed = 1; seed <= CALM_SEEDS; seed++) {
+      const r = await runReplicaSimulation(seed, { calm: true });
+      expect(r.failures, report(r)).toEqual([]);
+      const txAtMs = r.scenario.transfers.map((t) => t.atMs);
+      const decisions = r.stats.decisions;
+      const heartbeatMs = r.scenario.heartbeatMs;
+      expect(r.stats.maxRound, `seed ${r.seed}`).toBe(0); // nothing timed out while idle
+      expect(decisions[0].atMs).toBeLessThan(1_000); // height 1 at once
+      // Each transaction is in a block within a second (one arriving while a height runs joins the next).
+      for (const t of txAtMs) expect(decisions.some((d) => d.atMs >= t && d.atMs <= t + 1_000), `seed ${r.seed}: tx at ${t}ms`).toBe(true);
+      // No block without a reason: each later height follows a transaction or a full heartbeat.
+      for (let i = 1; i < decisions.length; i++) {
+        const gapMs = decisions[i].atMs - decisions[i - 1].atMs;
+        const followsTx = txAtMs.some((t) => t > decisions[i - 1].atMs && t <= decisions[i].atMs);
+        // The heartbeat counts from the previous block's time, set when it was built, a few
+        // milliseconds before it was decided.
+        expect(followsTx || gapMs >= heartbeatMs - 1_000, `seed ${r.seed} height ${decisions[i].height}: ${gapMs}ms after the previous`).toBe(true);
+        if (!followsTx) heartbeats++;
+      }
+    }
+    expect(heartbeats).toBeGreaterThan(0); // some quiet stretch outlasted the heartbeat
+  }, 600_000);
 });

@@ -54,6 +54,12 @@ export interface ReplicaSimOptions {
    * doing reaches no port. With the scenario's own faults, as drawn.
    */
   crashPlan?: { node: number; atBoundary: number; downMs: number };
+  /**
+   * A calm network left alone (docs/consensus.md, "Blocks only when there is something to
+   * finalise"): no faults, no skew, no Byzantine validator, a heartbeat of an hour and a few
+   * transactions with quiet gaps of seconds to 80 minutes; the run ends after the last one.
+   */
+  calm?: boolean;
 }
 
 export type ByzantineMode = 'silent' | 'equivocate' | 'invalidBlocks';
@@ -85,6 +91,8 @@ export interface ReplicaScenario {
    * it. Both send now and then a copy with a corrupted signature, which must die at the edge.
    */
   byzantine: { node: number; mode: ByzantineMode; probability: number } | undefined;
+  /** The genesis heartbeat: an idle height proposes after this long without a transaction. */
+  heartbeatMs: number;
 }
 
 export function drawReplicaScenario(seed: number, options: ReplicaSimOptions): ReplicaScenario {
@@ -116,6 +124,37 @@ export function drawReplicaScenario(seed: number, options: ReplicaSimOptions): R
     livenessHeights: 3,
     livenessWindowMs: 60_000,
     byzantine: drawByzantine(seed, validators),
+    heartbeatMs: 1_000,
+    ...(options.calm ? drawCalm(seed, validators) : {}),
+  };
+}
+
+/** ReplicaSimOptions.calm: the faults off, and transactions spread over hours. */
+function drawCalm(seed: number, validators: number): Partial<ReplicaScenario> {
+  const r = new Prng((seed ^ 0x1d1e0c) >>> 0);
+  let atMs = 0;
+  const gapsMs = Array.from({ length: r.int(3, 4) }, () => r.pick([r.int(2_000, 30_000), r.int(60_000, 20 * 60_000), r.int(50 * 60_000, 80 * 60_000)]));
+  if (gapsMs.every((g) => g < 50 * 60_000)) gapsMs[gapsMs.length - 1] = r.int(50 * 60_000, 80 * 60_000); // at least one quiet stretch past the heartbeat's reach
+  const transfers = gapsMs.map((gapMs) => {
+    atMs += gapMs;
+    return { atMs, node: r.int(0, validators - 1) };
+  });
+  return {
+    lossProbability: 0,
+    duplicateProbability: 0,
+    delayMsMin: 1,
+    delayMsMax: 20,
+    ioLatencyMsMax: 1,
+    clockSkewMs: Array.from({ length: validators }, () => 0),
+    partitions: [],
+    crashes: [],
+    crashInWriteProbability: 0,
+    crashesMax: 0,
+    transfers,
+    healMs: atMs + 5_000,
+    livenessHeights: 0,
+    byzantine: undefined,
+    heartbeatMs: 60 * 60_000,
   };
 }
 
@@ -146,10 +185,10 @@ interface Fixture {
   genesis: Genesis;
   transfers: Uint8Array[];
 }
-const fixtures = new Map<number, Fixture>();
+const fixtures = new Map<string, Fixture>();
 
-function fixture(validators: number): Fixture {
-  const known = fixtures.get(validators);
+function fixture(validators: number, heartbeatMs: number): Fixture {
+  const known = fixtures.get(`${validators}/${heartbeatMs}`);
   if (known) return known;
   const keys = Array.from({ length: validators }, (_, i) => keyPairFromSeed(new Uint8Array(32).fill(i + 1)));
   const funded = keyPairFromSeed(new Uint8Array(32).fill(0x77));
@@ -158,7 +197,7 @@ function fixture(validators: number): Fixture {
     genesisTimeMs: BigInt(GENESIS_TIME_MS),
     validatorPublicKeys: keys.map((k) => k.publicKey),
     fundedPublicKeys: [funded.publicKey],
-    params: { timeoutProposeMs: 400, timeoutPrevoteMs: 200, timeoutPrecommitMs: 200, timeoutDeltaMs: 100, blockIntervalMs: 50, heartbeatMs: 1_000 },
+    params: { timeoutProposeMs: 400, timeoutPrevoteMs: 200, timeoutPrecommitMs: 200, timeoutDeltaMs: 100, blockIntervalMs: 50, heartbeatMs },
   });
   // The funded account's transactions in nonce order: transfers, and commitments that grow one
   // log as a real tree (each with its consistency proof), so the append-only checker has a log.
@@ -174,7 +213,7 @@ function fixture(validators: number): Fixture {
     return encodeTx(signTx({ ...common, payload }, funded.secretKey, true));
   });
   const f = { keys, funded, genesis, transfers };
-  fixtures.set(validators, f);
+  fixtures.set(`${validators}/${heartbeatMs}`, f);
   return f;
 }
 
@@ -210,7 +249,7 @@ export interface ReplicaSimResult {
   failures: string[];
   traceHash: string;
   scenario: ReplicaScenario;
-  stats: { rejectedAtEdge: number; events: number; heights: number; crashes: number; simulatedMs: number; signRecordWrites: number; transfersCommitted: number; logSize: number; equivocations: number; evidenceCommitted: number; boundaries: number[] };
+  stats: { maxRound: number; decisions: { height: number; atMs: number }[]; rejectedAtEdge: number; events: number; heights: number; crashes: number; simulatedMs: number; signRecordWrites: number; transfersCommitted: number; logSize: number; equivocations: number; evidenceCommitted: number; boundaries: number[] };
 }
 
 /**
@@ -238,6 +277,9 @@ class World {
   private readonly byz: Prng;
   private equivocations = 0;
   private rejectedAtEdge = 0;
+  /** The highest round any validator signed a vote in, and when each height was first committed. */
+  private maxRound = 0;
+  private readonly decisions: { height: number; atMs: number }[] = [];
   /** 'invalidBlocks': `${height}/${round}` -> the invalid block it proposed there. */
   private readonly invalidBlockOf = new Map<string, Uint8Array>();
   /** Per node: the crash boundaries passed so far (ReplicaSimOptions.crashPlan). */
@@ -269,7 +311,7 @@ class World {
     this.host = root.fork(2);
     this.byz = root.fork(3);
     this.boundaries = Array.from({ length: s.validators }, () => 0);
-    this.fx = fixture(s.validators);
+    this.fx = fixture(s.validators, s.heartbeatMs);
     this.nodes = Array.from({ length: s.validators }, (_, i) => new SimNode(i, new SimDisk((run) => this.io(i, run))));
     this.referenceDisk = new SimDisk((run) => run());
     this.agreement = new AgreementChecker(this.violations);
@@ -303,12 +345,15 @@ class World {
     for (const [k, t] of s.transfers.entries()) this.queue.schedule(t.atMs, { label: `tx/${k}`, run: () => this.submit(this.nodes[t.node], k) });
     this.queue.schedule(s.healMs, { label: 'heal', run: () => this.heal() });
     const endMs = s.healMs + s.livenessWindowMs;
+    // About 80 events a simulated second on an idle 4-node network (timers, sync polls): hours
+    // of calm need more than the fault runs' budget, still bounded.
+    const eventsMax = Math.max(REPLICA_EVENTS_MAX, Math.ceil(endMs / 1_000) * 40 * s.validators);
     let events = 0;
     let budget = false;
     for (;;) {
       const next = this.queue.pop();
       if (!next || next.atMs > endMs) break;
-      if (++events > REPLICA_EVENTS_MAX) {
+      if (++events > eventsMax) {
         budget = true;
         break;
       }
@@ -327,7 +372,7 @@ class World {
     }
     for (const node of this.nodes) if (node.up) void node.replica?.stop();
     const failures = [...this.violations.list];
-    if (budget) failures.push(`event budget of ${REPLICA_EVENTS_MAX} exhausted at t=${this.queue.nowMs}ms`);
+    if (budget) failures.push(`event budget of ${eventsMax} exhausted at t=${this.queue.nowMs}ms`);
     else if (failures.length === 0 && !this.livenessReached()) {
       failures.push(`liveness: after the heal at ${s.healMs}ms, replicas did not all commit height ${this.livenessTarget} within ${s.livenessWindowMs}ms (heights ${this.nodes.map((n) => `${n.index}:${n.replica?.chain.height ?? '-'}`).join(' ')})`);
     }
@@ -342,7 +387,7 @@ class World {
       failures,
       traceHash: this.trace.hex(),
       scenario: s,
-      stats: { rejectedAtEdge: this.rejectedAtEdge, events, heights: Number(this.agreement.highest), crashes: this.crashes, simulatedMs: this.queue.nowMs, signRecordWrites: this.nodes.reduce((n, x) => n + x.disk.signRecordWrites, 0), transfersCommitted: this.transfersCommitted, equivocations: this.equivocations, evidenceCommitted: this.evidenceCommitted, boundaries: [...this.boundaries], logSize: [...this.referenceDisk.visible.logs.values()].reduce((n, r) => n + Number(r.size), 0) },
+      stats: { maxRound: this.maxRound, decisions: this.decisions, rejectedAtEdge: this.rejectedAtEdge, events, heights: Number(this.agreement.highest), crashes: this.crashes, simulatedMs: this.queue.nowMs, signRecordWrites: this.nodes.reduce((n, x) => n + x.disk.signRecordWrites, 0), transfersCommitted: this.transfersCommitted, equivocations: this.equivocations, evidenceCommitted: this.evidenceCommitted, boundaries: [...this.boundaries], logSize: [...this.referenceDisk.visible.logs.values()].reduce((n, r) => n + Number(r.size), 0) },
     };
   }
 
@@ -457,6 +502,7 @@ class World {
     this.supply.check(`node ${node.index}'s disk after height ${height}`, node.disk.visible.accounts);
     this.appendOnly.check(`node ${node.index}`, `node ${node.index} after height ${height}`, node.disk.visible.logs);
     if (!first) return;
+    this.decisions.push({ height: Number(height), atMs: this.queue.nowMs });
     this.transfersCommitted += txs;
     this.evidenceCommitted += evidence;
     const stored = node.disk.visible.blocks.get(height);
@@ -588,6 +634,7 @@ class World {
   private observePublished(node: SimNode, topic: string, data: Uint8Array): void {
     if (topic === 'vote') {
       const v = decodeVote(decodeVoteEnvelope(data).vote);
+      if (v.round > this.maxRound) this.maxRound = v.round;
       if (v.validatorIndex === node.index) this.doubleSign.onSign(node.index, { height: v.height, round: v.round, step: v.type, blockHash: v.blockHash });
     } else if (topic === 'proposal') {
       const p = decodeProposal(decodeProposalEnvelope(data).proposal);
