@@ -4,6 +4,7 @@
 //   npm run sim -- --seeds 100000 [--start 1] [--validators 4] [--verbose]
 //        [--reintroduce sign-records-out-of-order|proposed-block-unstored|half-quorum] [--stop-at-first]
 //        [--crypto node|noble]   (default node: liboqs and OpenSSL, as `pantheon node` runs)
+import { cpus, loadavg } from 'node:os';
 import type { ReintroducedBug } from '../../node/consensus-driver.ts';
 import { runReplicaSimulation } from './replica-world.ts';
 
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
   }
   const seconds = (performance.now() - started) / 1000;
   if (args.json) console.log(JSON.stringify({ seeds: ran, failed, firstFailing, seconds: Number(seconds.toFixed(1)), secondsPerSeed: Number((seconds / Math.max(ran, 1)).toFixed(3)), crypto: args.crypto, reintroduce: args.reintroduce ?? null }));
-  else console.log(`${ran - failed}/${ran} seeds passed (validators ${args.validators}${args.reintroduce ? `, reintroduced ${args.reintroduce}` : ''}) in ${seconds.toFixed(1)}s (${(seconds / Math.max(ran, 1)).toFixed(3)} s a seed, crypto ${args.crypto})${firstFailing !== undefined ? `; first failing seed ${firstFailing}` : ''}`);
+  else console.log(`${ran - failed}/${ran} seeds passed (validators ${args.validators}${args.reintroduce ? `, reintroduced ${args.reintroduce}` : ''}) in ${seconds.toFixed(1)}s (${(seconds / Math.max(ran, 1)).toFixed(3)} s a seed, crypto ${args.crypto}; ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}, load ${loadavg()[0].toFixed(1)})${firstFailing !== undefined ? `; first failing seed ${firstFailing}` : ''}`);
   process.exitCode = failed > 0 ? 1 : 0;
 }
 
