@@ -2,8 +2,10 @@
 // unmodified over simulated clock, network and disk: the CI seeds hold every checker, a seed
 // replays to the same trace, and the reintroduced ordering bugs of f8c9e2a (a re-proposed block
 // signed before it is on disk) and 9c8bb5c (a sign record that reaches the disk after its
-// signature) are found within the CI seeds, their seeds printed. 100,000 seeds:
-// `npm run sim -- --seeds 100000` (opt-in).
+// signature) are found within the CI seeds, their seeds printed, as is a broken core (half
+// quorum). Most seeds have a Byzantine validator (silent, equivocating, proposing invalid
+// blocks). It also crashes one node at every boundary of a run in turn and runs calm networks
+// for hours. 100,000 seeds: `npm run sim -- --seeds 100000` (opt-in).
 import { describe, expect, it } from 'vitest';
 import { runReplicaSimulation, type ReplicaSimResult } from './sim/replica-world.ts';
 import { AgreementChecker, AppendOnlyChecker, DoubleSignChecker, SupplyChecker, Violations } from './sim/replica-checkers.ts';
