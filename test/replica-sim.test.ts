@@ -41,12 +41,14 @@ describe('the replica simulator', () => {
     let logSize = 0;
     let evidence = 0;
     let rejected = 0;
+    let maxRound = 0;
     const modes = new Set<string>();
     for (let seed = 1; seed <= CI_SEEDS; seed++) {
       const r = await runReplicaSimulation(seed);
       if (!r.ok) failed.push(report(r));
       evidence += r.stats.evidenceCommitted;
       rejected += r.stats.rejectedAtEdge;
+      maxRound = Math.max(maxRound, r.stats.maxRound);
       modes.add(r.scenario.byzantine?.mode ?? 'none');
       heights += r.stats.heights;
       crashes += r.stats.crashes;
@@ -65,6 +67,7 @@ describe('the replica simulator', () => {
     expect([...modes].sort()).toEqual(['equivocate', 'invalidBlocks', 'none', 'silent']);
     expect(evidence).toBeGreaterThan(CI_SEEDS);
     expect(rejected).toBeGreaterThan(10);
+    expect(maxRound).toBeGreaterThanOrEqual(3); // heights went through several failed rounds
   }, 600_000);
 
   it(`holds every checker with 7 validators over ${CI_SEEDS_7} seeds`, async () => {
