@@ -51,11 +51,14 @@ export interface DriverOptions {
 /**
  * Ordering bugs the simulator must find (test/replica-sim.test.ts):
  * - 'sign-records-out-of-order' (fixed in 9c8bb5c): the restart after sync does not wait for
- *   its effects, so an input queued behind it can write its sign record first;
+ *   its effects, and the sign record is written as it was then, behind the signature
+ *   (node/replica.ts, unsafeWriteBehind): a crash can lose a record whose signature left;
  * - 'proposed-block-unstored' (fixed in f8c9e2a): only a block we built is stored, when built,
- *   and a re-proposed valid block is signed without being on disk.
+ *   and a re-proposed valid block is signed without being on disk;
+ * - 'half-quorum' (a broken core, not an ordering bug): the core counts more than 1/2 of the
+ *   power as a quorum instead of more than 2/3 (consensus/ UnsafeTestVariants.halfQuorum).
  */
-export type ReintroducedBug = 'sign-records-out-of-order' | 'proposed-block-unstored';
+export type ReintroducedBug = 'sign-records-out-of-order' | 'proposed-block-unstored' | 'half-quorum';
 
 export class ConsensusDriver {
   private state: ConsensusState;
@@ -88,6 +91,7 @@ export class ConsensusDriver {
         rotation: makeProposerRotation(chain.validators),
         myIndex: validator?.index,
         timeouts: { timeoutProposeMs: g.timeoutProposeMs, timeoutPrevoteMs: g.timeoutPrevoteMs, timeoutPrecommitMs: g.timeoutPrecommitMs, timeoutDeltaMs: g.timeoutDeltaMs },
+        unsafe: this.o.unsafeReintroduce === 'half-quorum' ? { halfQuorum: true } : undefined,
       },
       { height: chain.height + 1n, lastSign },
     );

@@ -53,7 +53,8 @@ export class Replica {
     const { clock, network, store, log } = ports;
     const chain = await Chain.load(o.genesis, store);
     const v = o.validator;
-    const signer = v && new GuardedSigner({ key: v.key, store: v.signState, record: v.record, committedHeight: () => chain.height, log, onRefusal: () => o.onSignerRefusal?.() });
+    const signState = v && (o.unsafeReintroduce === 'sign-records-out-of-order' ? unsafeWriteBehind(v.signState, clock) : v.signState);
+    const signer = v && signState && new GuardedSigner({ key: v.key, store: signState, record: v.record, committedHeight: () => chain.height, log, onRefusal: () => o.onSignerRefusal?.() });
     let replica: Replica | undefined;
     const committed = (block: Block, hashHex: string, txIds: readonly string[], evidenceKeys: readonly string[]) => replica?.afterCommit(block, hashHex, txIds, evidenceKeys, o.onCommitted);
     const driver = new ConsensusDriver({
@@ -91,4 +92,24 @@ export class Replica {
     for (const key of evidenceKeys) this.driver.evidencePool.delete(key);
     then?.(block, hashHex, txIds, evidenceKeys);
   }
+}
+
+/** TEST ONLY: how long a write-behind sign record takes to reach its store. */
+const UNSAFE_WRITE_BEHIND_MS = 5;
+
+/**
+ * TEST ONLY, the teeth for 9c8bb5c (docs/replica.md): the sign-record write as it was then, an
+ * asynchronous put that the path signing next did not wait for. The record reaches the store
+ * a moment after the signer goes on to sign, so a crash in between loses a record whose
+ * signature has already left, and the restarted validator can sign a conflicting message at
+ * that height, round and step. Never used by the node.
+ */
+function unsafeWriteBehind(store: SignStateStore, clock: Clock): SignStateStore {
+  return {
+    where: `${store.where} (TEST ONLY: written behind)`,
+    write: (record) => {
+      const copy = structuredClone(record);
+      clock.setTimer(UNSAFE_WRITE_BEHIND_MS, () => store.write(copy));
+    },
+  };
 }

@@ -34,7 +34,22 @@ export function keyPairFromSeed(seed: Uint8Array): KeyPair {
  */
 export function sign(tag: Tag, chainId: string, payload: Uint8Array, secretKey: Uint8Array, deterministic = false): Uint8Array {
   const message = signingBytes(tag, chainId, payload);
-  return ml_dsa65.sign(message, secretKey, deterministic ? { extraEntropy: false } : {});
+  return deterministic ? ml_dsa65.sign(message, secretKey, { extraEntropy: false }) : mlDsa65SignHedged(message, secretKey);
+}
+
+/** Hedged ML-DSA-65 signing (FIPS 204 with fresh randomness, empty context): (message, secret key). */
+export type MlDsa65Sign = (message: Uint8Array, secretKey: Uint8Array) => Uint8Array;
+
+const nobleSignHedged: MlDsa65Sign = (message, secretKey) => ml_dsa65.sign(message, secretKey);
+let mlDsa65SignHedged: MlDsa65Sign = nobleSignHedged;
+
+/**
+ * Replaces hedged ML-DSA-65 signing for this process; `undefined` restores noble. Only the
+ * node does this (node/fast-crypto.ts: liboqs, whose signatures noble verifies in
+ * test/fast-crypto.test.ts). Deterministic signing (test vectors) always stays on noble.
+ */
+export function useMlDsa65Signer(impl: MlDsa65Sign | undefined): void {
+  mlDsa65SignHedged = impl ?? nobleSignHedged;
 }
 
 /** ML-DSA-65 verification with an empty FIPS 204 context: (signature, message, public key). */

@@ -13,12 +13,11 @@ import { timeoutDurationMs } from '../consensus/timeouts.ts';
 import { FUTURE_MESSAGES_PER_VALIDATOR_MAX } from '../consensus/future-buffer.ts';
 import type { ConsensusEffect, ConsensusInput, ConsensusState, UnsafeTestVariants } from '../consensus/types.ts';
 import { SIM_CHAIN_ID, SimCrypto, simKeyPair, simValidatorSet } from './sim/crypto.ts';
-import { FastSigner } from './sim/fast-signer.ts';
 import { Prng } from './sim/prng.ts';
 
 const chainId = SIM_CHAIN_ID;
 const set4 = simValidatorSet([1n, 1n, 1n, 1n]);
-const signer = new FastSigner();
+const signer = new SimCrypto(); // real ML-DSA-65, deterministic, cached by the bytes signed
 const timeouts = { timeoutProposeMs: 300, timeoutPrevoteMs: 150, timeoutPrecommitMs: 150, timeoutDeltaMs: 100 };
 const blockA = sha256(new TextEncoder().encode('block A'));
 const blockB = sha256(new TextEncoder().encode('block B'));

@@ -8,10 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
 import { createMLDSA65 } from '@oqs/liboqs-js';
 import { Prng } from './sim/prng.ts';
-import { keyPairFromSeed, sign, verify, useMlDsa65Verifier, PUBLIC_KEY_SIZE, SIGNATURE_SIZE } from '../protocol/keys.ts';
-import { sha256, TAGS, useSha256 } from '../protocol/hash.ts';
+import { keyPairFromSeed, sign, verify, useMlDsa65Signer, useMlDsa65Verifier, PUBLIC_KEY_SIZE, SIGNATURE_SIZE } from '../protocol/keys.ts';
+import { sha256, signingBytes, TAGS, useSha256 } from '../protocol/hash.ts';
 import { equalBytes } from '../protocol/bytes.ts';
-import { installFastCrypto, liboqsVerifier, openSslSha256 } from '../node/fast-crypto.ts';
+import { installFastCrypto, liboqsVerifier, memoizedVerifier, openSslSha256 } from '../node/fast-crypto.ts';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 
 const SEED = Number(process.env.DIFF_SEED ?? 20261125);
@@ -138,6 +138,52 @@ describe('node-side crypto (liboqs ML-DSA-65, OpenSSL SHA-256) agrees with noble
       useSha256(undefined);
     }
     expect(verify(TAGS.tx, 'pantheon-diff-1', payload, sig, pair.publicKey)).toBe(true);
+  });
+
+  it('the node-side hedged signer (liboqs) is installed through protocol/keys.ts: noble accepts its signatures; deterministic signing stays noble', async () => {
+    const pair = keyPairFromSeed(new Uint8Array(32).fill(11));
+    const payload = new TextEncoder().encode('signed by liboqs');
+    const byNobleDeterministic = sign(TAGS.vote, 'pantheon-diff-1', payload, pair.secretKey, true);
+    await installFastCrypto();
+    try {
+      const a = sign(TAGS.vote, 'pantheon-diff-1', payload, pair.secretKey);
+      const b = sign(TAGS.vote, 'pantheon-diff-1', payload, pair.secretKey);
+      expect(equalBytes(a, b)).toBe(false); // hedged: fresh randomness each time
+      for (const sig of [a, b]) expect(ml_dsa65.verify(sig, signingBytes(TAGS.vote, 'pantheon-diff-1', payload), pair.publicKey)).toBe(true);
+      expect(ml_dsa65.verify(a, signingBytes(TAGS.proposal, 'pantheon-diff-1', payload), pair.publicKey)).toBe(false); // the tag is in what was signed
+      // Test vectors need the same bytes on every machine: deterministic signing is noble's.
+      expect(sign(TAGS.vote, 'pantheon-diff-1', payload, pair.secretKey, true)).toEqual(byNobleDeterministic);
+      // A Node Buffer as the secret key (a key file read from disk) signs too.
+      expect(ml_dsa65.verify(sign(TAGS.vote, 'pantheon-diff-1', payload, Buffer.from(pair.secretKey)), signingBytes(TAGS.vote, 'pantheon-diff-1', payload), pair.publicKey)).toBe(true);
+    } finally {
+      useMlDsa65Verifier(undefined);
+      useMlDsa65Signer(undefined);
+      useSha256(undefined);
+    }
+  });
+
+  it('the verification memo answers as the verifier does, calls it once per distinct (signature, key, message) and forgets the oldest past its bound', async () => {
+    const liboqs = await liboqsVerifier();
+    const calls: boolean[] = [];
+    const memo = memoizedVerifier((s, m, p) => {
+      const verdict = liboqs(s, m, p);
+      calls.push(verdict);
+      return verdict;
+    }, 2);
+    const pair = keyPairFromSeed(new Uint8Array(32).fill(12));
+    const m1 = signingBytes(TAGS.vote, 'pantheon-diff-1', new Uint8Array([1]));
+    const m2 = signingBytes(TAGS.vote, 'pantheon-diff-1', new Uint8Array([2]));
+    const sig = ml_dsa65.sign(m1, pair.secretKey);
+    expect(memo(sig, m1, pair.publicKey)).toBe(true);
+    expect(memo(sig, m1, pair.publicKey)).toBe(true);
+    expect(memo(sig, m2, pair.publicKey)).toBe(false); // same signature and key, another message: not the same entry
+    expect(memo(sig, m2, pair.publicKey)).toBe(false); // a false verdict is remembered too
+    expect(memo(sig, m1, Buffer.from(pair.publicKey))).toBe(true); // keyed by the bytes, not the object
+    expect(calls).toEqual([true, false]);
+    expect(memo(flip(sig, new Prng(1)), m1, pair.publicKey)).toBe(false); // third entry: the oldest (sig, m1) goes
+    expect(memo(sig, m1, pair.publicKey)).toBe(true);
+    expect(calls).toEqual([true, false, false, true]);
+    expect(() => memoizedVerifier(liboqs, 0)).toThrow(/entriesMax must be a positive integer, got 0/);
   });
 
   it('SHA-256: OpenSSL (node side) equals noble on random inputs of every length up to 4,200 bytes, whole and in parts', () => {

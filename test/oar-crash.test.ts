@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToHex } from '../protocol/bytes.ts';
 import { keyPairFromSeed } from '../protocol/keys.ts';
 import { installFastCrypto } from '../node/fast-crypto.ts';
-import { useMlDsa65Verifier } from '../protocol/keys.ts';
+import { useMlDsa65Signer, useMlDsa65Verifier } from '../protocol/keys.ts';
 import { useSha256 } from '../protocol/hash.ts';
 import { entryHash, OarWriter, RecordVerifier, verifyRecord, type ParsedEntry } from '../oar/node/index.ts';
 import { fileChunks, recordPath, readRecordFile } from '../oar/node/record-file.ts';
@@ -90,6 +90,7 @@ describe(`OAR writer under kill -9 (seed ${SEED}, ${KILLS} kills; replay with OA
   });
   afterAll(() => {
     useMlDsa65Verifier(undefined);
+    useMlDsa65Signer(undefined);
     useSha256(undefined);
     rmSync(dir, { recursive: true, force: true });
   });

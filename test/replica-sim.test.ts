@@ -1,8 +1,11 @@
 // The replica simulator (test/sim/replica-world.ts, docs/replica.md) runs the node's replica
 // unmodified over simulated clock, network and disk: the CI seeds hold every checker, a seed
-// replays to the same trace, and the reintroduced ordering bug of f8c9e2a (a re-proposed block
-// signed before it is on disk) is found within the CI seeds, its seed printed. 100,000 seeds:
-// `npm run sim -- --seeds 100000` (opt-in).
+// replays to the same trace, and the reintroduced ordering bugs of f8c9e2a (a re-proposed block
+// signed before it is on disk) and 9c8bb5c (a sign record that reaches the disk after its
+// signature) are found within the CI seeds, their seeds printed, as is a broken core (half
+// quorum). Most seeds have a Byzantine validator (silent, equivocating, proposing invalid
+// blocks). It also crashes one node at every boundary of a run in turn and runs calm networks
+// for hours. 100,000 seeds: `npm run sim -- --seeds 100000` (opt-in).
 import { describe, expect, it } from 'vitest';
 import { runReplicaSimulation, type ReplicaSimResult } from './sim/replica-world.ts';
 import { AgreementChecker, AppendOnlyChecker, DoubleSignChecker, SupplyChecker, Violations } from './sim/replica-checkers.ts';
@@ -11,30 +14,42 @@ import type { ReintroducedBug } from '../node/consensus-driver.ts';
 
 /** CI's seeds: about a minute and a half of CPU here (test/sim/replica-run.ts prints the time). */
 const CI_SEEDS = 40;
+/** And with 7 validators (f = 2), seeds 10,001 on. */
+const CI_SEEDS_7 = 10;
+/** Calm runs (ReplicaSimOptions.calm): hours of simulated quiet, some seconds each. */
+const CALM_SEEDS = 4;
 
-function report(r: ReplicaSimResult): string {
-  return `seed ${r.seed} (replay: npm run sim -- --start ${r.seed} --seeds 1)\n  ${r.failures.join('\n  ')}`;
+function report(r: ReplicaSimResult, bug?: ReintroducedBug): string {
+  return `seed ${r.seed} (replay: npm run sim -- --start ${r.seed} --seeds 1${bug ? ` --reintroduce ${bug}` : ''})\n  ${r.failures.join('\n  ')}`;
 }
 
 /** Runs seeds 1.. until one fails; the first failing seed, or undefined after `seeds`. */
-async function firstFailing(seeds: number, bug: ReintroducedBug): Promise<ReplicaSimResult | undefined> {
+async function firstFailing(seeds: number, bug: ReintroducedBug, validators = 4): Promise<ReplicaSimResult | undefined> {
   for (let seed = 1; seed <= seeds; seed++) {
-    const r = await runReplicaSimulation(seed, { unsafeReintroduce: bug });
+    const r = await runReplicaSimulation(seed, { unsafeReintroduce: bug, validators });
     if (!r.ok) return r;
   }
   return undefined;
 }
 
 describe('the replica simulator', () => {
-  it(`holds agreement, validity, supply, append-only, no double sign, durability and liveness over ${CI_SEEDS} seeds`, async () => {
+  it(`holds agreement, validity, supply, append-only, no double sign, durability and liveness over ${CI_SEEDS} seeds, with a silent, equivocating or invalid-block-proposing Byzantine validator in most`, async () => {
     const failed: string[] = [];
     let heights = 0;
     let crashes = 0;
     let transfers = 0;
     let logSize = 0;
+    let evidence = 0;
+    let rejected = 0;
+    let maxRound = 0;
+    const modes = new Set<string>();
     for (let seed = 1; seed <= CI_SEEDS; seed++) {
       const r = await runReplicaSimulation(seed);
       if (!r.ok) failed.push(report(r));
+      evidence += r.stats.evidenceCommitted;
+      rejected += r.stats.rejectedAtEdge;
+      maxRound = Math.max(maxRound, r.stats.maxRound);
+      modes.add(r.scenario.byzantine?.mode ?? 'none');
       heights += r.stats.heights;
       crashes += r.stats.crashes;
       transfers += r.stats.transfersCommitted;
@@ -46,6 +61,25 @@ describe('the replica simulator', () => {
     expect(crashes).toBeGreaterThan(CI_SEEDS);
     expect(transfers).toBeGreaterThan(0);
     expect(logSize).toBeGreaterThan(0); // commitments were committed: the append-only checker had a log to watch
+    // A Byzantine validator was silent, equivocated or proposed invalid blocks; the honest
+    // replicas turned its conflicting votes into evidence that blocks committed, and its
+    // corrupted signatures died at the gossip checks.
+    expect([...modes].sort()).toEqual(['equivocate', 'invalidBlocks', 'none', 'silent']);
+    expect(evidence).toBeGreaterThan(CI_SEEDS);
+    expect(rejected).toBeGreaterThan(10);
+    expect(maxRound).toBeGreaterThanOrEqual(3); // heights went through several failed rounds
+  }, 600_000);
+
+  it(`holds every checker with 7 validators over ${CI_SEEDS_7} seeds`, async () => {
+    const failed: string[] = [];
+    let heights = 0;
+    for (let seed = 10_001; seed < 10_001 + CI_SEEDS_7; seed++) {
+      const r = await runReplicaSimulation(seed, { validators: 7 });
+      if (!r.ok) failed.push(report(r));
+      heights += r.stats.heights;
+    }
+    expect(failed, failed.join('\n')).toEqual([]);
+    expect(heights).toBeGreaterThan(CI_SEEDS_7 * 3);
   }, 600_000);
 
   it('its checkers fire: two blocks at one height, a second signature at one step, a unit of supply, a log that shrinks', () => {
@@ -75,7 +109,73 @@ describe('the replica simulator', () => {
   it('finds a re-proposed block signed before it is on disk (the bug fixed in f8c9e2a) and prints its seed', async () => {
     const r = await firstFailing(CI_SEEDS, 'proposed-block-unstored');
     expect(r, 'the reintroduced bug went unnoticed').toBeDefined();
-    console.log(`proposed-block-unstored found at ${report(r!)}`);
+    console.log(`proposed-block-unstored found at ${report(r!, 'proposed-block-unstored')}`);
     expect(r!.failures[0]).toMatch(/^durable before signed: node \d signed its proposal of height \d+ round \d+ \(valid round \d+\)/);
+  }, 600_000);
+
+  it('finds a sign record written behind its signature (the bug fixed in 9c8bb5c): a crash loses it and the validator signs twice; prints its seed', async () => {
+    const r = await firstFailing(CI_SEEDS, 'sign-records-out-of-order');
+    expect(r, 'the reintroduced bug went unnoticed').toBeDefined();
+    console.log(`sign-records-out-of-order found at ${report(r!, 'sign-records-out-of-order')}`);
+    expect(r!.failures[0]).toMatch(/^double sign: validator \d signed (proposal|prevote|precommit) at height \d+ round \d+ for [0-9a-f]{12} and [0-9a-f]{12}/);
+  }, 600_000);
+
+  it('finds a broken core that takes more than 1/2 of the power for a quorum (7 validators); the honest core passes the same seed', async () => {
+    const r = await firstFailing(CI_SEEDS_7, 'half-quorum', 7);
+    expect(r, 'the broken core went unnoticed').toBeDefined();
+    console.log(`half-quorum found at ${report(r!, 'half-quorum')} with --validators 7`);
+    expect(r!.failures[0]).toMatch(/^(validity|agreement|double sign)/);
+    const honest = await runReplicaSimulation(r!.seed, { validators: 7 });
+    expect(honest.failures).toEqual([]);
+  }, 600_000);
+
+  // The old hand-written host's crash test, on the replica: one honest node crashed at every
+  // boundary of a run in turn (each block-store write about to be issued, each sign record just
+  // durable, each message about to leave), restarted from its disk alone; every checker holds.
+  for (const { seed, node } of [
+    { seed: 1, node: 1 }, // a silent Byzantine validator (node 2), crashes, partitions
+    { seed: 5, node: 0 }, // an equivocating Byzantine validator (node 1), crashes
+  ]) {
+    it(`crashes node ${node} of seed ${seed} at each of its boundaries in turn: no violation`, async () => {
+      const reference = await runReplicaSimulation(seed);
+      expect(reference.failures).toEqual([]);
+      expect(reference.scenario.byzantine?.node).not.toBe(node);
+      const boundaries = reference.stats.boundaries[node];
+      expect(boundaries).toBeGreaterThan(30);
+      const failures: string[] = [];
+      let crashed = 0;
+      for (let k = 0; k < boundaries; k++) {
+        const r = await runReplicaSimulation(seed, { crashPlan: { node, atBoundary: k, downMs: 250 } });
+        if (r.stats.crashes > reference.stats.crashes) crashed++;
+        if (!r.ok) failures.push(`boundary ${k}: ${report(r)}`);
+      }
+      expect(failures, failures.join('\n')).toEqual([]);
+      expect(crashed).toBeGreaterThan(boundaries / 2);
+    }, 600_000);
+  }
+
+  it(`a calm network left alone for up to 80 minutes at a time (${CALM_SEEDS} seeds): no spurious round, a block soon after each transaction, none in between but the hourly heartbeat`, async () => {
+    let heartbeats = 0;
+    for (let seed = 1; seed <= CALM_SEEDS; seed++) {
+      const r = await runReplicaSimulation(seed, { calm: true });
+      expect(r.failures, report(r)).toEqual([]);
+      const txAtMs = r.scenario.transfers.map((t) => t.atMs);
+      const decisions = r.stats.decisions;
+      const heartbeatMs = r.scenario.heartbeatMs;
+      expect(r.stats.maxRound, `seed ${r.seed}`).toBe(0); // nothing timed out while idle
+      expect(decisions[0].atMs).toBeLessThan(1_000); // height 1 at once
+      // Each transaction is in a block within a second (one arriving while a height runs joins the next).
+      for (const t of txAtMs) expect(decisions.some((d) => d.atMs >= t && d.atMs <= t + 1_000), `seed ${r.seed}: tx at ${t}ms`).toBe(true);
+      // No block without a reason: each later height follows a transaction or a full heartbeat.
+      for (let i = 1; i < decisions.length; i++) {
+        const gapMs = decisions[i].atMs - decisions[i - 1].atMs;
+        const followsTx = txAtMs.some((t) => t > decisions[i - 1].atMs && t <= decisions[i].atMs);
+        // The heartbeat counts from the previous block's time, set when it was built, a few
+        // milliseconds before it was decided.
+        expect(followsTx || gapMs >= heartbeatMs - 1_000, `seed ${r.seed} height ${decisions[i].height}: ${gapMs}ms after the previous`).toBe(true);
+        if (!followsTx) heartbeats++;
+      }
+    }
+    expect(heartbeats).toBeGreaterThan(0); // some quiet stretch outlasted the heartbeat
   }, 600_000);
 });

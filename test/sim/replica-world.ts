@@ -7,9 +7,13 @@
 // Safety phase: faults on, checkers run throughout. Liveness phase: the network heals, every
 // node is up, and every replica must commit `livenessHeights` more heights in a bounded time.
 import { bytesToHex } from '../../protocol/bytes.ts';
-import { decodeProposalEnvelope, decodeVoteEnvelope } from '../../protocol/gossip.ts';
-import { addressBytes, addressOf, keyPairFromSeed, type KeyPair } from '../../protocol/keys.ts';
-import { decodeProposal, decodeVote } from '../../protocol/vote.ts';
+import { blockHash, decodeBlock, encodeBlock } from '../../protocol/block.ts';
+import { decodeProposalEnvelope, decodeVoteEnvelope, encodeProposalEnvelope, encodeVoteEnvelope } from '../../protocol/gossip.ts';
+import { useSha256 } from '../../protocol/hash.ts';
+import { addressBytes, addressOf, keyPairFromSeed, useMlDsa65Signer, useMlDsa65Verifier, type KeyPair } from '../../protocol/keys.ts';
+import { decodeProposal, decodeVote, encodeProposal, encodeVote, NO_ROUND, signProposal, signVote } from '../../protocol/vote.ts';
+import { sha256 } from '../../protocol/hash.ts';
+import { ZERO_HASH } from '../../protocol/bytes.ts';
 import { encodeTx, signTx, txSender } from '../../protocol/tx.ts';
 import { createGenesis, genesisHash, type Genesis } from '../../genesis/genesis.ts';
 import { Chain } from '../../node/chain.ts';
@@ -17,6 +21,7 @@ import { SampleLog } from '../../node/commitment-log.ts';
 import type { ReintroducedBug } from '../../node/consensus-driver.ts';
 import { attachGossipChecks } from '../../node/gossip-checks.ts';
 import type { Logger } from '../../node/log.ts';
+import { installFastCrypto } from '../../node/fast-crypto.ts';
 import { DEFAULT_MEMPOOL_LIMITS, Mempool } from '../../node/mempool.ts';
 import type { Network, PeerInfo } from '../../node/p2p/index.ts';
 import type { Clock, ReplicaNetwork } from '../../node/ports.ts';
@@ -35,9 +40,29 @@ const LOG_LINES_KEPT = Number(process.env.SIM_LOG_LINES ?? 12);
 
 export interface ReplicaSimOptions {
   validators?: number;
+  /**
+   * 'node' (default): the crypto `pantheon node` installs (node/fast-crypto.ts). 'noble': the
+   * protocol's own, as in the browser; for comparison, the same seed gives the same trace.
+   */
+  crypto?: 'node' | 'noble';
   /** TEST ONLY: run every replica with a reintroduced ordering bug (the teeth). */
   unsafeReintroduce?: ReintroducedBug;
+  /**
+   * Crash `node` at its `atBoundary`-th boundary (0-based, counted over its whole life): each
+   * block-store write about to be issued, each sign record just made durable, each message
+   * about to leave. The world crashes it there and then, so the rest of what its replica was
+   * doing reaches no port. With the scenario's own faults, as drawn.
+   */
+  crashPlan?: { node: number; atBoundary: number; downMs: number };
+  /**
+   * A calm network left alone (docs/consensus.md, "Blocks only when there is something to
+   * finalise"): no faults, no skew, no Byzantine validator, a heartbeat of an hour and a few
+   * transactions with quiet gaps of seconds to 80 minutes; the run ends after the last one.
+   */
+  calm?: boolean;
 }
+
+export type ByzantineMode = 'silent' | 'equivocate' | 'invalidBlocks';
 
 export interface ReplicaScenario {
   seed: number;
@@ -57,6 +82,17 @@ export interface ReplicaScenario {
   healMs: number;
   livenessHeights: number;
   livenessWindowMs: number;
+  /**
+   * The Byzantine validator (at most f of the power: one of 4 or more, none of fewer) and what
+   * it does on top of its replica: 'silent' sends nothing; 'equivocate' also signs, with its
+   * key and no guard, a conflicting vote or proposal (another block) for the same height,
+   * round and step, sent to a drawn subset of peers; 'invalidBlocks' sends, instead of what
+   * its replica signed, a proposal of an invalid block (its state root altered) and votes for
+   * it. Both send now and then a copy with a corrupted signature, which must die at the edge.
+   */
+  byzantine: { node: number; mode: ByzantineMode; probability: number } | undefined;
+  /** The genesis heartbeat: an idle height proposes after this long without a transaction. */
+  heartbeatMs: number;
 }
 
 export function drawReplicaScenario(seed: number, options: ReplicaSimOptions): ReplicaScenario {
@@ -87,14 +123,55 @@ export function drawReplicaScenario(seed: number, options: ReplicaSimOptions): R
     healMs,
     livenessHeights: 3,
     livenessWindowMs: 60_000,
+    byzantine: drawByzantine(seed, validators),
+    heartbeatMs: 1_000,
+    ...(options.calm ? drawCalm(seed, validators) : {}),
   };
+}
+
+/** ReplicaSimOptions.calm: the faults off, and transactions spread over hours. */
+function drawCalm(seed: number, validators: number): Partial<ReplicaScenario> {
+  const r = new Prng((seed ^ 0x1d1e0c) >>> 0);
+  let atMs = 0;
+  const gapsMs = Array.from({ length: r.int(3, 4) }, () => r.pick([r.int(2_000, 30_000), r.int(60_000, 20 * 60_000), r.int(50 * 60_000, 80 * 60_000)]));
+  if (gapsMs.every((g) => g < 50 * 60_000)) gapsMs[gapsMs.length - 1] = r.int(50 * 60_000, 80 * 60_000); // at least one quiet stretch past the heartbeat's reach
+  const transfers = gapsMs.map((gapMs) => {
+    atMs += gapMs;
+    return { atMs, node: r.int(0, validators - 1) };
+  });
+  return {
+    lossProbability: 0,
+    duplicateProbability: 0,
+    delayMsMin: 1,
+    delayMsMax: 20,
+    ioLatencyMsMax: 1,
+    clockSkewMs: Array.from({ length: validators }, () => 0),
+    partitions: [],
+    crashes: [],
+    crashInWriteProbability: 0,
+    crashesMax: 0,
+    transfers,
+    healMs: atMs + 5_000,
+    livenessHeights: 0,
+    byzantine: undefined,
+    heartbeatMs: 60 * 60_000,
+  };
+}
+
+/** From a stream of its own, so the honest scenario of a seed is what it was without it. */
+function drawByzantine(seed: number, validators: number): ReplicaScenario['byzantine'] {
+  const r = new Prng((seed ^ 0x5b2a7e11) >>> 0);
+  const mode = r.pick(['none', 'silent', 'equivocate', 'equivocate', 'invalidBlocks'] as const);
+  if (mode === 'none' || validators < 4) return undefined;
+  return { node: r.int(0, validators - 1), mode, probability: r.pick([0.2, 0.5, 1]) };
 }
 
 export function describeReplicaScenario(s: ReplicaScenario): string {
   const parts = s.partitions.map((p) => `${p.startMs}-${p.endMs}ms[${p.group.join('')}]`).join(' ') || 'none';
   const crashes = s.crashes.map((c) => `n${c.node}@${c.atMs}ms+${c.downMs}`).join(' ') || 'none';
+  const byz = s.byzantine ? `byzantine n${s.byzantine.node} ${s.byzantine.mode}${s.byzantine.mode === 'equivocate' ? ` p=${s.byzantine.probability}` : ''}` : 'byzantine none';
   return (
-    `validators ${s.validators}; loss ${s.lossProbability}, duplicates ${s.duplicateProbability}, delay ${s.delayMsMin}-${s.delayMsMax}ms, io ≤${s.ioLatencyMsMax}ms; ` +
+    `validators ${s.validators}; ${byz}; loss ${s.lossProbability}, duplicates ${s.duplicateProbability}, delay ${s.delayMsMin}-${s.delayMsMax}ms, io ≤${s.ioLatencyMsMax}ms; ` +
     `skew ${s.clockSkewMs.join(',')}ms; partitions ${parts}; crashes ${crashes}, in-write ${s.crashInWriteProbability} (≤${s.crashesMax}); ` +
     `transfers ${s.transfers.length}; heal at ${s.healMs}ms; liveness +${s.livenessHeights} heights in ${s.livenessWindowMs}ms`
   );
@@ -108,10 +185,10 @@ interface Fixture {
   genesis: Genesis;
   transfers: Uint8Array[];
 }
-const fixtures = new Map<number, Fixture>();
+const fixtures = new Map<string, Fixture>();
 
-function fixture(validators: number): Fixture {
-  const known = fixtures.get(validators);
+function fixture(validators: number, heartbeatMs: number): Fixture {
+  const known = fixtures.get(`${validators}/${heartbeatMs}`);
   if (known) return known;
   const keys = Array.from({ length: validators }, (_, i) => keyPairFromSeed(new Uint8Array(32).fill(i + 1)));
   const funded = keyPairFromSeed(new Uint8Array(32).fill(0x77));
@@ -120,7 +197,7 @@ function fixture(validators: number): Fixture {
     genesisTimeMs: BigInt(GENESIS_TIME_MS),
     validatorPublicKeys: keys.map((k) => k.publicKey),
     fundedPublicKeys: [funded.publicKey],
-    params: { timeoutProposeMs: 400, timeoutPrevoteMs: 200, timeoutPrecommitMs: 200, timeoutDeltaMs: 100, blockIntervalMs: 50, heartbeatMs: 1_000 },
+    params: { timeoutProposeMs: 400, timeoutPrevoteMs: 200, timeoutPrecommitMs: 200, timeoutDeltaMs: 100, blockIntervalMs: 50, heartbeatMs },
   });
   // The funded account's transactions in nonce order: transfers, and commitments that grow one
   // log as a real tree (each with its consistency proof), so the append-only checker has a log.
@@ -136,7 +213,7 @@ function fixture(validators: number): Fixture {
     return encodeTx(signTx({ ...common, payload }, funded.secretKey, true));
   });
   const f = { keys, funded, genesis, transfers };
-  fixtures.set(validators, f);
+  fixtures.set(`${validators}/${heartbeatMs}`, f);
   return f;
 }
 
@@ -172,10 +249,22 @@ export interface ReplicaSimResult {
   failures: string[];
   traceHash: string;
   scenario: ReplicaScenario;
-  stats: { events: number; heights: number; crashes: number; simulatedMs: number; signRecordWrites: number; transfersCommitted: number; logSize: number };
+  stats: { maxRound: number; decisions: { height: number; atMs: number }[]; rejectedAtEdge: number; events: number; heights: number; crashes: number; simulatedMs: number; signRecordWrites: number; transfersCommitted: number; logSize: number; equivocations: number; evidenceCommitted: number; boundaries: number[] };
 }
 
+/**
+ * The crypto `pantheon node` installs in its process (liboqs verify and hedged sign, OpenSSL
+ * SHA-256), plus a memo of verification verdicts: the validators share this one process, so
+ * each signature would otherwise be verified once per receiving replica with the same bytes.
+ */
+const VERIFY_MEMO_ENTRIES = 16_384;
+
 export async function runReplicaSimulation(seed: number, options: ReplicaSimOptions = {}): Promise<ReplicaSimResult> {
+  if (options.crypto === 'noble') {
+    useMlDsa65Verifier(undefined);
+    useMlDsa65Signer(undefined);
+    useSha256(undefined);
+  } else await installFastCrypto({ verifyMemoEntries: VERIFY_MEMO_ENTRIES });
   return new World(drawReplicaScenario(seed, options), options).run();
 }
 
@@ -184,6 +273,18 @@ class World {
   private readonly trace = new TraceHash();
   private readonly net: Prng;
   private readonly host: Prng;
+  /** The Byzantine actor's choices, from a stream of their own. */
+  private readonly byz: Prng;
+  private equivocations = 0;
+  private rejectedAtEdge = 0;
+  /** The highest round any validator signed a vote in, and when each height was first committed. */
+  private maxRound = 0;
+  private readonly decisions: { height: number; atMs: number }[] = [];
+  /** 'invalidBlocks': `${height}/${round}` -> the invalid block it proposed there. */
+  private readonly invalidBlockOf = new Map<string, Uint8Array>();
+  /** Per node: the crash boundaries passed so far (ReplicaSimOptions.crashPlan). */
+  private readonly boundaries: number[];
+  private evidenceCommitted = 0;
   private readonly fx: Fixture;
   private readonly nodes: SimNode[];
   private readonly violations = new Violations();
@@ -208,7 +309,9 @@ class World {
     const root = new Prng(s.seed ^ 0x2e91ca);
     this.net = root.fork(1);
     this.host = root.fork(2);
-    this.fx = fixture(s.validators);
+    this.byz = root.fork(3);
+    this.boundaries = Array.from({ length: s.validators }, () => 0);
+    this.fx = fixture(s.validators, s.heartbeatMs);
     this.nodes = Array.from({ length: s.validators }, (_, i) => new SimNode(i, new SimDisk((run) => this.io(i, run))));
     this.referenceDisk = new SimDisk((run) => run());
     this.agreement = new AgreementChecker(this.violations);
@@ -242,12 +345,15 @@ class World {
     for (const [k, t] of s.transfers.entries()) this.queue.schedule(t.atMs, { label: `tx/${k}`, run: () => this.submit(this.nodes[t.node], k) });
     this.queue.schedule(s.healMs, { label: 'heal', run: () => this.heal() });
     const endMs = s.healMs + s.livenessWindowMs;
+    // About 80 events a simulated second on an idle 4-node network (timers, sync polls): hours
+    // of calm need more than the fault runs' budget, still bounded.
+    const eventsMax = Math.max(REPLICA_EVENTS_MAX, Math.ceil(endMs / 1_000) * 40 * s.validators);
     let events = 0;
     let budget = false;
     for (;;) {
       const next = this.queue.pop();
       if (!next || next.atMs > endMs) break;
-      if (++events > REPLICA_EVENTS_MAX) {
+      if (++events > eventsMax) {
         budget = true;
         break;
       }
@@ -266,7 +372,7 @@ class World {
     }
     for (const node of this.nodes) if (node.up) void node.replica?.stop();
     const failures = [...this.violations.list];
-    if (budget) failures.push(`event budget of ${REPLICA_EVENTS_MAX} exhausted at t=${this.queue.nowMs}ms`);
+    if (budget) failures.push(`event budget of ${eventsMax} exhausted at t=${this.queue.nowMs}ms`);
     else if (failures.length === 0 && !this.livenessReached()) {
       failures.push(`liveness: after the heal at ${s.healMs}ms, replicas did not all commit height ${this.livenessTarget} within ${s.livenessWindowMs}ms (heights ${this.nodes.map((n) => `${n.index}:${n.replica?.chain.height ?? '-'}`).join(' ')})`);
     }
@@ -281,7 +387,7 @@ class World {
       failures,
       traceHash: this.trace.hex(),
       scenario: s,
-      stats: { events, heights: Number(this.agreement.highest), crashes: this.crashes, simulatedMs: this.queue.nowMs, signRecordWrites: this.nodes.reduce((n, x) => n + x.disk.signRecordWrites, 0), transfersCommitted: this.transfersCommitted, logSize: [...this.referenceDisk.visible.logs.values()].reduce((n, r) => n + Number(r.size), 0) },
+      stats: { maxRound: this.maxRound, decisions: this.decisions, rejectedAtEdge: this.rejectedAtEdge, events, heights: Number(this.agreement.highest), crashes: this.crashes, simulatedMs: this.queue.nowMs, signRecordWrites: this.nodes.reduce((n, x) => n + x.disk.signRecordWrites, 0), transfersCommitted: this.transfersCommitted, equivocations: this.equivocations, evidenceCommitted: this.evidenceCommitted, boundaries: [...this.boundaries], logSize: [...this.referenceDisk.visible.logs.values()].reduce((n, r) => n + Number(r.size), 0) },
     };
   }
 
@@ -308,7 +414,7 @@ class World {
     const log = this.logger(node, inc);
     const clock = this.clock(node, inc);
     const network = this.network(node, inc, alive);
-    const store = node.disk.blockStore(alive);
+    const store = node.disk.blockStore(alive, () => alive() && this.boundary(node));
     const { keys, genesis } = this.fx;
     const mempool = new Mempool(DEFAULT_MEMPOOL_LIMITS, genesis.params.minFee);
     const replica = await Replica.create(
@@ -316,10 +422,10 @@ class World {
       {
         genesis,
         mempool,
-        validator: { index: node.index, key: keys[node.index], signState: node.disk.signStateStore(alive, () => undefined), record: node.disk.signRecord },
+        validator: { index: node.index, key: keys[node.index], signState: node.disk.signStateStore(alive, () => this.boundary(node)), record: node.disk.signRecord },
         rebroadcastMs: 1_000,
         syncIntervalMs: 500,
-        onCommitted: (block, hashHex, txIds) => this.onCommitted(node, inc, block.header.height, hashHex, txIds.length),
+        onCommitted: (block, hashHex, txIds, evidenceKeys) => this.onCommitted(node, inc, block.header.height, hashHex, txIds.length, evidenceKeys.length),
         onSignerRefusal: () => undefined, // the refusal's log line (error level) is the violation, with its reason
         unsafeReintroduce: this.options.unsafeReintroduce,
       },
@@ -333,15 +439,22 @@ class World {
       store,
       driver: replica.driver,
       syncer: replica.syncer,
-      metrics: { gossipRejected: { inc: () => undefined } as never },
+      metrics: { gossipRejected: { inc: () => void this.rejectedAtEdge++ } as never },
       log,
       admit: async (bytes) => this.admit(node, bytes),
     });
     await replica.start();
   }
 
-  private crash(node: SimNode, downMs: number): void {
-    if (!node.up || this.healed || this.crashes >= Math.max(this.s.crashesMax, this.s.crashes.length)) return;
+  /** A crash boundary of a live node: crashes it now if the plan says this one. */
+  private boundary(node: SimNode): void {
+    const plan = this.options.crashPlan;
+    const k = this.boundaries[node.index]++;
+    if (plan && plan.node === node.index && plan.atBoundary === k && node.up) this.crash(node, plan.downMs, true);
+  }
+
+  private crash(node: SimNode, downMs: number, planned = false): void {
+    if (!node.up || (!planned && (this.healed || this.crashes >= Math.max(this.s.crashesMax, this.s.crashes.length)))) return;
     this.crashes++;
     node.up = false;
     node.incarnation++;
@@ -382,14 +495,16 @@ class World {
     return { ok: true };
   }
 
-  private async onCommitted(node: SimNode, inc: number, height: bigint, hashHex: string, txs: number): Promise<void> {
+  private async onCommitted(node: SimNode, inc: number, height: bigint, hashHex: string, txs: number, evidence: number): Promise<void> {
     if (!node.alive(inc)) return;
     this.trace.mix(`commit/${node.index}/${height}`);
     const first = this.agreement.onCommit(node.index, height, hashHex, this.queue.nowMs);
     this.supply.check(`node ${node.index}'s disk after height ${height}`, node.disk.visible.accounts);
     this.appendOnly.check(`node ${node.index}`, `node ${node.index} after height ${height}`, node.disk.visible.logs);
     if (!first) return;
+    this.decisions.push({ height: Number(height), atMs: this.queue.nowMs });
     this.transfersCommitted += txs;
+    this.evidenceCommitted += evidence;
     const stored = node.disk.visible.blocks.get(height);
     if (stored) this.agreedBlocks.set(height, { block: stored.block, certificate: stored.certificate });
     // The reference follows the agreed chain in height order.
@@ -471,8 +586,15 @@ class World {
       },
       publish: async (topic, data) => {
         if (!alive()) return;
+        this.boundary(node);
+        if (!alive()) return;
         this.observePublished(node, topic, data);
-        for (const other of this.nodes) if (other !== node) this.send(from, other.index, topic, data);
+        const byzantine = this.s.byzantine?.node === node.index ? this.s.byzantine : undefined;
+        if (byzantine?.mode === 'silent') return;
+        const sent = byzantine?.mode === 'invalidBlocks' ? this.invalidInstead(node, topic, data) : data;
+        for (const other of this.nodes) if (other !== node) this.send(from, other.index, topic, sent);
+        if (byzantine?.mode === 'equivocate' && this.byz.chance(byzantine.probability)) this.equivocate(node, topic, data);
+        if (byzantine && this.byz.chance(0.05)) this.junk(node, topic, sent);
       },
       peers: () => peers,
       serveSync: (handler) => {
@@ -512,6 +634,7 @@ class World {
   private observePublished(node: SimNode, topic: string, data: Uint8Array): void {
     if (topic === 'vote') {
       const v = decodeVote(decodeVoteEnvelope(data).vote);
+      if (v.round > this.maxRound) this.maxRound = v.round;
       if (v.validatorIndex === node.index) this.doubleSign.onSign(node.index, { height: v.height, round: v.round, step: v.type, blockHash: v.blockHash });
     } else if (topic === 'proposal') {
       const p = decodeProposal(decodeProposalEnvelope(data).proposal);
@@ -523,6 +646,88 @@ class World {
       }
     }
     this.maybeCrashAfterWrite(node);
+  }
+
+  /**
+   * THE BYZANTINE ACTOR (not the replica): for a vote or proposal its replica just sent, it
+   * signs a conflicting one for the same height, round and step with the validator's key,
+   * bypassing the guarded signer on purpose, and sends it to a drawn subset of peers, who see
+   * both in whatever order the network gives. A vote is turned to nil, or nil to a block no one
+   * has; a proposal gets another valid block (the same block one millisecond later).
+   */
+  private equivocate(node: SimNode, topic: string, data: Uint8Array): void {
+    const key = this.fx.keys[node.index];
+    let conflicting: Uint8Array;
+    if (topic === 'vote') {
+      const { vote: voteBytes } = decodeVoteEnvelope(data);
+      const v = decodeVote(voteBytes);
+      if (v.validatorIndex !== node.index) return; // a polka it forwards, not its own vote
+      const blockHashOther = v.blockHash.every((b) => b === 0) ? sha256(new TextEncoder().encode(`byzantine/${this.equivocations}`)) : ZERO_HASH;
+      const { signature: _, ...unsigned } = v;
+      conflicting = encodeVoteEnvelope({ vote: encodeVote(signVote({ ...unsigned, blockHash: blockHashOther }, key.secretKey)), sentAtMs: decodeVoteEnvelope(data).sentAtMs });
+    } else if (topic === 'proposal') {
+      const envelope = decodeProposalEnvelope(data);
+      const p = decodeProposal(envelope.proposal);
+      if (p.proposerIndex !== node.index) return;
+      const block = decodeBlock(envelope.block);
+      const other = { ...block, header: { ...block.header, timeMs: block.header.timeMs + 1n } };
+      const { signature: _, ...unsigned } = p;
+      const proposal = signProposal({ ...unsigned, blockHash: blockHash(other.header) }, key.secretKey);
+      conflicting = encodeProposalEnvelope({ proposal: encodeProposal(proposal), block: encodeBlock(other), sentAtMs: envelope.sentAtMs });
+    } else return;
+    this.equivocations++;
+    for (const peer of this.nodes) if (peer !== node && this.byz.chance(0.5)) this.send(node.index, peer.index, topic, conflicting);
+  }
+
+  /**
+   * THE BYZANTINE ACTOR, 'invalidBlocks': its own proposal becomes one of an invalid block (the
+   * header's state root altered, so it fails re-execution), its own votes become votes for
+   * that block (or, without one at hand, for a block no one has), signed with its key.
+   */
+  private invalidInstead(node: SimNode, topic: string, data: Uint8Array): Uint8Array {
+    const key = this.fx.keys[node.index];
+    if (topic === 'proposal') {
+      const envelope = decodeProposalEnvelope(data);
+      const p = decodeProposal(envelope.proposal);
+      if (p.proposerIndex !== node.index) return data;
+      const block = decodeBlock(envelope.block);
+      const stateRoot = block.header.stateRoot.slice();
+      stateRoot[0] ^= 0xff;
+      const invalid = { ...block, header: { ...block.header, stateRoot } };
+      const hash = blockHash(invalid.header);
+      this.invalidBlockOf.set(`${p.height}/${p.round}`, hash);
+      const { signature: _, ...unsigned } = p;
+      return encodeProposalEnvelope({ proposal: encodeProposal(signProposal({ ...unsigned, blockHash: hash, validRound: NO_ROUND }, key.secretKey)), block: encodeBlock(invalid), sentAtMs: envelope.sentAtMs });
+    }
+    if (topic === 'vote') {
+      const envelope = decodeVoteEnvelope(data);
+      const v = decodeVote(envelope.vote);
+      if (v.validatorIndex !== node.index) return data;
+      const hash = this.invalidBlockOf.get(`${v.height}/${v.round}`) ?? sha256(new TextEncoder().encode(`invalid/${v.height}/${v.round}`));
+      const { signature: _, ...unsigned } = v;
+      return encodeVoteEnvelope({ vote: encodeVote(signVote({ ...unsigned, blockHash: hash }, key.secretKey)), sentAtMs: envelope.sentAtMs });
+    }
+    return data;
+  }
+
+  /** THE BYZANTINE ACTOR: a copy of a vote or proposal with one signature bit flipped, to every peer. */
+  private junk(node: SimNode, topic: string, data: Uint8Array): void {
+    let junk: Uint8Array;
+    const flip = (signature: Uint8Array) => {
+      const out = signature.slice();
+      out[this.byz.int(0, out.length - 1)] ^= 1 << this.byz.int(0, 7);
+      return out;
+    };
+    if (topic === 'vote') {
+      const envelope = decodeVoteEnvelope(data);
+      const v = decodeVote(envelope.vote);
+      junk = encodeVoteEnvelope({ vote: encodeVote({ ...v, signature: flip(v.signature) }), sentAtMs: envelope.sentAtMs });
+    } else if (topic === 'proposal') {
+      const envelope = decodeProposalEnvelope(data);
+      const p = decodeProposal(envelope.proposal);
+      junk = encodeProposalEnvelope({ ...envelope, proposal: encodeProposal({ ...p, signature: flip(p.signature) }) });
+    } else return;
+    for (const peer of this.nodes) if (peer !== node) this.send(node.index, peer.index, topic, junk);
   }
 
   /** During the safety phase, sometimes a crash right after a message left: the writes in flight are lost. */

@@ -75,9 +75,12 @@ export class SimDisk {
   }
 
   /** The BlockStore port of the process alive now; a dead process's writes never complete. */
-  blockStore(alive: () => boolean): BlockStore {
+  blockStore(alive: () => boolean, beforeWrite: () => void = () => undefined): BlockStore {
     const s = () => this.visible;
-    const write = (op: Op): Promise<void> => (alive() ? this.syncedWrite(op) : new Promise(() => {}));
+    const write = (op: Op): Promise<void> => {
+      beforeWrite(); // the world may crash the node here: the write is then never issued
+      return alive() ? this.syncedWrite(op) : new Promise(() => {});
+    };
     return {
       initGenesis: async (accounts, genesisHashHex) => {
         const existing = s().genesisHashHex;
