@@ -7,7 +7,7 @@
 // Safety phase: faults on, checkers run throughout. Liveness phase: the network heals, every
 // node is up, and every replica must commit `livenessHeights` more heights in a bounded time.
 import { bytesToHex } from '../../protocol/bytes.ts';
-import { blockHash, decodeBlock, encodeBlock } from '../../protocol/block.ts';
+import { blockHash, decodeCompactBlock, encodeCompactBlock } from '../../protocol/block.ts';
 import { decodeProposalEnvelope, decodeVoteEnvelope, encodeProposalEnvelope, encodeVoteEnvelope } from '../../protocol/gossip.ts';
 import { useSha256 } from '../../protocol/hash.ts';
 import { addressBytes, addressOf, keyPairFromSeed, useMlDsa65Signer, useMlDsa65Verifier, type KeyPair } from '../../protocol/keys.ts';
@@ -669,11 +669,11 @@ class World {
       const envelope = decodeProposalEnvelope(data);
       const p = decodeProposal(envelope.proposal);
       if (p.proposerIndex !== node.index) return;
-      const block = decodeBlock(envelope.block);
-      const other = { ...block, header: { ...block.header, timeMs: block.header.timeMs + 1n } };
+      const compact = decodeCompactBlock(envelope.compactBlock);
+      const other = { ...compact, header: { ...compact.header, timeMs: compact.header.timeMs + 1n } };
       const { signature: _, ...unsigned } = p;
       const proposal = signProposal({ ...unsigned, blockHash: blockHash(other.header) }, key.secretKey);
-      conflicting = encodeProposalEnvelope({ proposal: encodeProposal(proposal), block: encodeBlock(other), sentAtMs: envelope.sentAtMs });
+      conflicting = encodeProposalEnvelope({ proposal: encodeProposal(proposal), compactBlock: encodeCompactBlock(other), sentAtMs: envelope.sentAtMs });
     } else return;
     this.equivocations++;
     for (const peer of this.nodes) if (peer !== node && this.byz.chance(0.5)) this.send(node.index, peer.index, topic, conflicting);
@@ -690,14 +690,14 @@ class World {
       const envelope = decodeProposalEnvelope(data);
       const p = decodeProposal(envelope.proposal);
       if (p.proposerIndex !== node.index) return data;
-      const block = decodeBlock(envelope.block);
-      const stateRoot = block.header.stateRoot.slice();
+      const compact = decodeCompactBlock(envelope.compactBlock);
+      const stateRoot = compact.header.stateRoot.slice();
       stateRoot[0] ^= 0xff;
-      const invalid = { ...block, header: { ...block.header, stateRoot } };
+      const invalid = { ...compact, header: { ...compact.header, stateRoot } };
       const hash = blockHash(invalid.header);
       this.invalidBlockOf.set(`${p.height}/${p.round}`, hash);
       const { signature: _, ...unsigned } = p;
-      return encodeProposalEnvelope({ proposal: encodeProposal(signProposal({ ...unsigned, blockHash: hash, validRound: NO_ROUND }, key.secretKey)), block: encodeBlock(invalid), sentAtMs: envelope.sentAtMs });
+      return encodeProposalEnvelope({ proposal: encodeProposal(signProposal({ ...unsigned, blockHash: hash, validRound: NO_ROUND }, key.secretKey)), compactBlock: encodeCompactBlock(invalid), sentAtMs: envelope.sentAtMs });
     }
     if (topic === 'vote') {
       const envelope = decodeVoteEnvelope(data);
