@@ -398,9 +398,17 @@ export class ConsensusDriver {
     }
   }
 
+  /**
+   * A block we proposed in this height, from disk (after a restart). It joins the blocks at
+   * hand, so its transactions can be served to peers rebuilding it from its compact form: after
+   * a crash it may be the only copy of them left.
+   */
   private async storedProposal(hashHex: string): Promise<Block | undefined> {
     const bytes = await this.o.store.proposedBlock(this.state.height, hashHex);
-    return bytes ? decodeBlock(bytes) : undefined;
+    if (!bytes) return undefined;
+    const block = decodeBlock(bytes);
+    this.offerBlock(block);
+    return block;
   }
 
   /** Sends our latest messages again while the height has not moved since the last tick. */
