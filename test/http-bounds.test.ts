@@ -38,14 +38,19 @@ describe('bounded HTTP resources', () => {
   it(`${READERS} clients that never read the largest block keep memory under 1 GB, /v1/status answers, and are cut off`, async () => {
     const keys = senderKeys(SENDERS, 0x24);
     await fund(node.url, chainId, treasury, keys, 10n ** 12n);
-    const ids = await commitmentBurst(node.url, chainId, keys, PER_SENDER, 'big');
-    await waitFor('the burst to be final', async () => ((await api(node.url, `/v1/tx/${ids.at(-1)}`)).status === 'final' ? true : undefined), 120_000, 500);
-    // The largest block, by its encoded size.
-    const tip = BigInt((await api(node.url, '/v1/status')).height);
+    // How a burst splits into blocks depends on when the node builds them; a second burst
+    // (at most two more) while no block is near full, so the readers get a large one.
     let largest = { height: 0n, bytes: 0 };
-    for (let h = 1n; h <= tip; h++) {
-      const b = await api(node.url, `/v1/block/${h}`);
-      if (b.block.length / 2 > largest.bytes) largest = { height: h, bytes: b.block.length / 2 };
+    let tip = 0n;
+    for (let burst = 0; burst < 3 && largest.bytes <= 2_500_000; burst++) {
+      const ids = await commitmentBurst(node.url, chainId, keys, PER_SENDER, `big${burst}`);
+      await waitFor('the burst to be final', async () => ((await api(node.url, `/v1/tx/${ids.at(-1)}`)).status === 'final' ? true : undefined), 120_000, 500);
+      // The largest block, by its encoded size.
+      tip = BigInt((await api(node.url, '/v1/status')).height);
+      for (let h = 1n; h <= tip; h++) {
+        const b = await api(node.url, `/v1/block/${h}`);
+        if (b.block.length / 2 > largest.bytes) largest = { height: h, bytes: b.block.length / 2 };
+      }
     }
     const full = Buffer.byteLength(JSON.stringify(await api(node.url, `/v1/block/${largest.height}`))) + 1;
     console.log(`largest block: height ${largest.height}, ${largest.bytes} bytes, answer ${full} bytes`);
