@@ -2,7 +2,8 @@
 // and performs the effects it returns. The sign record is fsync'd before any signature leaves
 // (persistSignState always precedes the sign effect), and the signer (signer.ts) checks it
 // again on its own and refuses what the record does not cover; our own proposed blocks are stored
-// before their proposal is signed (so a restarted proposer can send the same proposal again),
+// before their proposal is signed, and a block we lock on before the record that locks us on it
+// (so a restarted validator can send the same proposal again, or propose its locked block),
 // and every chain mutation runs on the same serial queue as the core's inputs. It reaches the
 // world only through its ports (node/ports.ts, docs/replica.md): clock and timers, network,
 // block store, and the signer over the sign-state store.
@@ -55,10 +56,12 @@ export interface DriverOptions {
  *   (node/replica.ts, unsafeWriteBehind): a crash can lose a record whose signature left;
  * - 'proposed-block-unstored' (fixed in f8c9e2a): only a block we built is stored, when built,
  *   and a re-proposed valid block is signed without being on disk;
+ * - 'locked-block-unstored' (fixed with storeLockedBlock): a block we lock on is not stored, so
+ *   a restarted validator locked on it can neither propose it again nor prevote anything else;
  * - 'half-quorum' (a broken core, not an ordering bug): the core counts more than 1/2 of the
  *   power as a quorum instead of more than 2/3 (consensus/ UnsafeTestVariants.halfQuorum).
  */
-export type ReintroducedBug = 'sign-records-out-of-order' | 'proposed-block-unstored' | 'half-quorum';
+export type ReintroducedBug = 'sign-records-out-of-order' | 'proposed-block-unstored' | 'locked-block-unstored' | 'half-quorum';
 
 export class ConsensusDriver {
   private state: ConsensusState;
@@ -76,6 +79,8 @@ export class ConsensusDriver {
   /** The height whose round 0 waits for something to finalise (the core's waitForTxs), if any. */
   private waitingHeight: bigint | undefined;
   private heartbeatTimer: TimerHandle | undefined;
+  /** `height/blockHash` of the locked block last stored (storeLockedBlock): stored once. */
+  private lockedBlockStored: string | undefined;
 
   constructor(private readonly o: DriverOptions) {
     this.state = this.freshState(undefined);
@@ -280,12 +285,13 @@ export class ConsensusDriver {
     const { chain, store, network, log, validator } = this.o;
     switch (e.kind) {
       case 'persistSignState':
+        await this.storeLockedBlock(e.record);
         // A refusal is logged and counted by the signer; the sign effect after it is refused too.
         validator?.signer.persist(e.record);
         return;
       case 'signAndBroadcastProposal': {
         const hashHex = bytesToHex(e.proposal.blockHash);
-        const block = this.pendingBlocks.get(hashHex) ?? (await this.storedProposal(hashHex));
+        const block = await this.heldBlock(hashHex);
         if (!block || !validator) {
           log('warn', 'cannot send a proposal whose block is not at hand', { height: e.proposal.height, round: e.proposal.round });
           return;
@@ -334,7 +340,7 @@ export class ConsensusDriver {
         return;
       case 'requestBlockValidation': {
         const hashHex = bytesToHex(e.blockHash);
-        const block = this.pendingBlocks.get(hashHex) ?? (await this.storedProposal(hashHex));
+        const block = await this.heldBlock(hashHex);
         if (!block) return; // it arrives with its proposal; the core asks again then
         const error = await chain.validateBlock(block, { nowMs: this.o.clock.nowMs() });
         if (error) log('warn', 'proposed block is invalid', { height: e.height, block: hashHex.slice(0, 16), error });
@@ -370,7 +376,7 @@ export class ConsensusDriver {
       }
       case 'decide': {
         const hashHex = bytesToHex(e.blockHash);
-        const block = this.pendingBlocks.get(hashHex) ?? (await this.storedProposal(hashHex));
+        const block = await this.heldBlock(hashHex);
         if (!block) {
           log('warn', 'decided a block that is not at hand; fetching it from peers', { height: e.height, block: hashHex.slice(0, 16) });
           this.o.onMissingBlock();
@@ -399,11 +405,32 @@ export class ConsensusDriver {
   }
 
   /**
-   * A block we proposed in this height, from disk (after a restart). It joins the blocks at
-   * hand, so its transactions can be served to peers rebuilding it from its compact form: after
-   * a crash it may be the only copy of them left.
+   * The block a sign record locks us on is on disk before the record is: after a restart the
+   * lock comes back from the record, and a validator locked on a block it no longer holds can
+   * neither propose it again (with its polka) nor prevote for anything else, so the height
+   * never decides when the others missed the polka (found by the replica simulator, seeds
+   * 107728, 107944, 108290). CometBFT keeps the block parts it received in its WAL for the
+   * same reason. Written once per locked block and height, deleted with the proposed blocks.
    */
-  private async storedProposal(hashHex: string): Promise<Block | undefined> {
+  private async storeLockedBlock(record: SignRecord): Promise<void> {
+    if (record.lockedBlockHash === undefined || this.o.unsafeReintroduce === 'locked-block-unstored') return;
+    const hashHex = bytesToHex(record.lockedBlockHash);
+    const key = `${record.height}/${hashHex}`;
+    if (this.lockedBlockStored === key) return;
+    const block = this.pendingBlocks.get(hashHex);
+    if (!block) return; // locked after a restart from the record: the block was stored then, or never held
+    await this.o.store.putProposedBlock(record.height, hashHex, encodeBlock(block));
+    this.lockedBlockStored = key;
+  }
+
+  /**
+   * A block at hand, or else one we proposed or locked on in this height, read back from disk
+   * (after a restart) and put among the blocks at hand, so its transactions can be served to
+   * peers rebuilding it from its compact form: after a crash it may be the only copy left.
+   */
+  private async heldBlock(hashHex: string): Promise<Block | undefined> {
+    const atHand = this.pendingBlocks.get(hashHex);
+    if (atHand) return atHand;
     const bytes = await this.o.store.proposedBlock(this.state.height, hashHex);
     if (!bytes) return undefined;
     const block = decodeBlock(bytes);
