@@ -197,4 +197,26 @@ describe('the replica simulator', () => {
     }
     expect(heartbeats).toBeGreaterThan(0); // some quiet stretch outlasted the heartbeat
   }, 600_000);
+
+  // The round-0 proposer may lack the one transaction another validator holds (its gossip was
+  // lost, or the proposer restarted). That validator's votes end everyone's wait: without that
+  // (node/consensus-driver.ts, input()) the proposer waits for the hourly heartbeat. Checked by
+  // hand once: with the vote rule commented out this test fails on the first transaction.
+  it(`a transaction only one validator holds (its gossip lost on every link) is final within seconds, not at the hourly heartbeat (${CALM_SEEDS} calm seeds)`, async () => {
+    let transfers = 0;
+    for (let seed = 1; seed <= CALM_SEEDS; seed++) {
+      const r = await runReplicaSimulation(seed, { calm: true, txGossipLost: true });
+      expect(r.failures, report(r)).toEqual([]);
+      const { decisions } = r.stats;
+      for (const t of r.scenario.transfers) {
+        // The first block with a transaction after it: each transfer's, as they come seconds apart.
+        const block = decisions.find((d) => d.atMs >= t.atMs && d.txs > 0);
+        expect(block, `seed ${seed}: transfer at ${t.atMs}ms handed to node ${t.node} never committed`).toBeDefined();
+        expect(block!.atMs - t.atMs, `seed ${seed}: transfer at ${t.atMs}ms handed to node ${t.node}`).toBeLessThan(10_000); // 0.04-1.6 s in the 4 seeds
+      }
+      expect(r.stats.transfersCommitted).toBe(r.scenario.transfers.length);
+      transfers += r.scenario.transfers.length;
+    }
+    expect(transfers).toBeGreaterThanOrEqual(CALM_SEEDS * 3);
+  }, 600_000);
 });

@@ -60,6 +60,11 @@ export interface ReplicaSimOptions {
    * transactions with quiet gaps of seconds to 80 minutes; the run ends after the last one.
    */
   calm?: boolean;
+  /**
+   * A transaction reaches only the node it was handed to: its gossip is lost on every link. The
+   * others learn there is something to finalise only from that node's votes.
+   */
+  txGossipLost?: boolean;
 }
 
 export type ByzantineMode = 'silent' | 'equivocate' | 'invalidBlocks';
@@ -249,7 +254,7 @@ export interface ReplicaSimResult {
   failures: string[];
   traceHash: string;
   scenario: ReplicaScenario;
-  stats: { maxRound: number; decisions: { height: number; atMs: number }[]; rejectedAtEdge: number; events: number; heights: number; crashes: number; simulatedMs: number; signRecordWrites: number; transfersCommitted: number; logSize: number; equivocations: number; evidenceCommitted: number; boundaries: number[] };
+  stats: { maxRound: number; decisions: { height: number; atMs: number; txs: number }[]; rejectedAtEdge: number; events: number; heights: number; crashes: number; simulatedMs: number; signRecordWrites: number; transfersCommitted: number; logSize: number; equivocations: number; evidenceCommitted: number; boundaries: number[] };
 }
 
 /**
@@ -279,7 +284,7 @@ class World {
   private rejectedAtEdge = 0;
   /** The highest round any validator signed a vote in, and when each height was first committed. */
   private maxRound = 0;
-  private readonly decisions: { height: number; atMs: number }[] = [];
+  private readonly decisions: { height: number; atMs: number; txs: number }[] = [];
   /** 'invalidBlocks': `${height}/${round}` -> the invalid block it proposed there. */
   private readonly invalidBlockOf = new Map<string, Uint8Array>();
   /** Per node: the crash boundaries passed so far (ReplicaSimOptions.crashPlan). */
@@ -477,7 +482,7 @@ class World {
     if (!node.up || !node.replica) return;
     const bytes = this.fx.transfers[k];
     const r = this.admit(node, bytes);
-    if (r.ok) {
+    if (r.ok && !this.options.txGossipLost) {
       for (const other of this.nodes) if (other !== node) this.send(node.index, other.index, 'tx', bytes);
     }
   }
@@ -502,7 +507,7 @@ class World {
     this.supply.check(`node ${node.index}'s disk after height ${height}`, node.disk.visible.accounts);
     this.appendOnly.check(`node ${node.index}`, `node ${node.index} after height ${height}`, node.disk.visible.logs);
     if (!first) return;
-    this.decisions.push({ height: Number(height), atMs: this.queue.nowMs });
+    this.decisions.push({ height: Number(height), atMs: this.queue.nowMs, txs });
     this.transfersCommitted += txs;
     this.evidenceCommitted += evidence;
     const stored = node.disk.visible.blocks.get(height);
