@@ -8,7 +8,7 @@
 // world only through its ports (node/ports.ts, docs/replica.md): clock and timers, network,
 // block store, and the signer over the sign-state store.
 import { createConsensusState, makeProposerRotation, step, votesFor, type ConsensusEffect, type ConsensusInput, type ConsensusState, type SignRecord } from '../consensus/index.ts';
-import { blockHash, compactBlockOf, decodeBlock, encodeBlock, encodeCompactBlock, txLeafHash, type Block } from '../protocol/block.ts';
+import { blockHash, decodeBlock, encodeBlock, encodeCompactBlock, txLeafHash, type Block } from '../protocol/block.ts';
 import { bytesToHex } from '../protocol/bytes.ts';
 import { encodeCertificate } from '../protocol/certificate.ts';
 import { encodeEvidence, evidenceKey } from '../protocol/evidence.ts';
@@ -63,11 +63,18 @@ export interface DriverOptions {
  */
 export type ReintroducedBug = 'sign-records-out-of-order' | 'proposed-block-unstored' | 'locked-block-unstored' | 'half-quorum';
 
+interface PendingBlock {
+  block: Block;
+  /** The leaf hash of each transaction in the block's tx tree (docs/block.md), in order. */
+  txLeafHashes: Uint8Array[];
+}
+
 export class ConsensusDriver {
   private state: ConsensusState;
   private queue: Promise<void> = Promise.resolve();
   private readonly timers = new Set<TimerHandle>();
-  private readonly pendingBlocks = new Map<string, Block>();
+  /** Blocks at hand by hash (hex), each with its transactions' leaf hashes (hashed once). */
+  private readonly pendingBlocks = new Map<string, PendingBlock>();
   /** The transactions of the pending blocks by tx leaf hash (hex), served to peers rebuilding a compact block. */
   private readonly pendingTxs = new Map<string, Uint8Array>();
   readonly evidencePool = new Map<string, Uint8Array>();
@@ -79,8 +86,8 @@ export class ConsensusDriver {
   /** The height whose round 0 waits for something to finalise (the core's waitForTxs), if any. */
   private waitingHeight: bigint | undefined;
   private heartbeatTimer: TimerHandle | undefined;
-  /** `height/blockHash` of the locked block last stored (storeLockedBlock): stored once. */
-  private lockedBlockStored: string | undefined;
+  /** `height/blockHash` of the blocks this process put on disk (proposed or locked on): each once. */
+  private readonly blocksStored = new Set<string>();
 
   constructor(private readonly o: DriverOptions) {
     this.state = this.freshState(undefined);
@@ -150,26 +157,32 @@ export class ConsensusDriver {
     void this.exclusive(() => this.handle(input)).catch((err) => this.o.log('error', 'consensus input failed', { input: input.kind, error: (err as Error).stack }));
   }
 
-  /** A block that arrived with a proposal; kept until its height is decided. */
-  offerBlock(block: Block): void {
+  /**
+   * A block that arrived with a proposal (or one we built); kept until its height is decided.
+   * `txLeafHashes`, when the caller has them (a rebuilt compact block), saves hashing each
+   * transaction again; they must be the block's own.
+   */
+  offerBlock(block: Block, txLeafHashes?: Uint8Array[]): void {
     const key = bytesToHex(blockHash(block.header));
     if (this.pendingBlocks.has(key)) return; // the first copy stays; its body was checked against the header
     if (this.pendingBlocks.size >= PENDING_BLOCKS_MAX) {
       this.pendingBlocks.delete(this.pendingBlocks.keys().next().value!);
       this.pendingTxs.clear();
-      for (const b of this.pendingBlocks.values()) this.indexPendingTxs(b);
+      for (const p of this.pendingBlocks.values()) this.indexPendingTxs(p);
     }
-    this.pendingBlocks.set(key, block);
-    this.indexPendingTxs(block);
+    const pending = { block, txLeafHashes: txLeafHashes ?? block.txs.map((tx) => txLeafHash(block.header.chainId, tx)) };
+    this.pendingBlocks.set(key, pending);
+    this.indexPendingTxs(pending);
   }
 
-  private indexPendingTxs(block: Block): void {
-    for (const tx of block.txs) this.pendingTxs.set(bytesToHex(txLeafHash(block.header.chainId, tx)), tx);
+  private indexPendingTxs({ block, txLeafHashes }: PendingBlock): void {
+    block.txs.forEach((tx, i) => this.pendingTxs.set(bytesToHex(txLeafHashes[i]), tx));
   }
 
   private clearPendingBlocks(): void {
     this.pendingBlocks.clear();
     this.pendingTxs.clear();
+    this.blocksStored.clear();
   }
 
   /**
@@ -291,20 +304,20 @@ export class ConsensusDriver {
         return;
       case 'signAndBroadcastProposal': {
         const hashHex = bytesToHex(e.proposal.blockHash);
-        const block = await this.heldBlock(hashHex);
-        if (!block || !validator) {
+        const held = await this.heldBlock(hashHex);
+        if (!held || !validator) {
           log('warn', 'cannot send a proposal whose block is not at hand', { height: e.proposal.height, round: e.proposal.round });
           return;
         }
-        const blockBytes = encodeBlock(block);
+        const { block, txLeafHashes } = held;
         // Any block we propose (ours, or a valid value re-proposed) is on disk before we sign,
         // so a restart inside this height can send the same proposal again.
-        if (this.o.unsafeReintroduce !== 'proposed-block-unstored') await store.putProposedBlock(e.proposal.height, hashHex, blockBytes);
+        if (this.o.unsafeReintroduce !== 'proposed-block-unstored') await this.storeBlock(e.proposal.height, hashHex, block);
         const proposal = validator.signer.signProposal(e.proposal);
         if (!proposal) return;
         const proposalBytes = encodeProposal(proposal);
         // The block goes out compact: peers hold its transactions (gossiped) or fetch them.
-        const compactBytes = encodeCompactBlock(compactBlockOf(block));
+        const compactBytes = encodeCompactBlock({ header: block.header, txLeafHashes, evidence: block.evidence });
         const make = () => encodeProposalEnvelope({ proposal: proposalBytes, compactBlock: compactBytes, sentAtMs: BigInt(this.o.clock.nowMs()) });
         this.lastSent.set('proposal', { topic: 'proposal', make });
         // A valid value proposed again goes out with the prevotes of its valid round: a peer
@@ -340,7 +353,7 @@ export class ConsensusDriver {
         return;
       case 'requestBlockValidation': {
         const hashHex = bytesToHex(e.blockHash);
-        const block = await this.heldBlock(hashHex);
+        const block = (await this.heldBlock(hashHex))?.block;
         if (!block) return; // it arrives with its proposal; the core asks again then
         const error = await chain.validateBlock(block, { nowMs: this.o.clock.nowMs() });
         if (error) log('warn', 'proposed block is invalid', { height: e.height, block: hashHex.slice(0, 16), error });
@@ -376,7 +389,7 @@ export class ConsensusDriver {
       }
       case 'decide': {
         const hashHex = bytesToHex(e.blockHash);
-        const block = await this.heldBlock(hashHex);
+        const block = (await this.heldBlock(hashHex))?.block;
         if (!block) {
           log('warn', 'decided a block that is not at hand; fetching it from peers', { height: e.height, block: hashHex.slice(0, 16) });
           this.o.onMissingBlock();
@@ -415,12 +428,17 @@ export class ConsensusDriver {
   private async storeLockedBlock(record: SignRecord): Promise<void> {
     if (record.lockedBlockHash === undefined || this.o.unsafeReintroduce === 'locked-block-unstored') return;
     const hashHex = bytesToHex(record.lockedBlockHash);
-    const key = `${record.height}/${hashHex}`;
-    if (this.lockedBlockStored === key) return;
-    const block = this.pendingBlocks.get(hashHex);
-    if (!block) return; // locked after a restart from the record: the block was stored then, or never held
-    await this.o.store.putProposedBlock(record.height, hashHex, encodeBlock(block));
-    this.lockedBlockStored = key;
+    const pending = this.pendingBlocks.get(hashHex);
+    if (!pending) return; // locked after a restart from the record: the block was stored then, or never held
+    await this.storeBlock(record.height, hashHex, pending.block);
+  }
+
+  /** Puts a block we proposed or locked on on disk (synced), once per height and block. */
+  private async storeBlock(height: bigint, hashHex: string, block: Block): Promise<void> {
+    const key = `${height}/${hashHex}`;
+    if (this.blocksStored.has(key)) return;
+    await this.o.store.putProposedBlock(height, hashHex, encodeBlock(block));
+    this.blocksStored.add(key);
   }
 
   /**
@@ -428,14 +446,14 @@ export class ConsensusDriver {
    * (after a restart) and put among the blocks at hand, so its transactions can be served to
    * peers rebuilding it from its compact form: after a crash it may be the only copy left.
    */
-  private async heldBlock(hashHex: string): Promise<Block | undefined> {
+  private async heldBlock(hashHex: string): Promise<PendingBlock | undefined> {
     const atHand = this.pendingBlocks.get(hashHex);
     if (atHand) return atHand;
     const bytes = await this.o.store.proposedBlock(this.state.height, hashHex);
     if (!bytes) return undefined;
-    const block = decodeBlock(bytes);
-    this.offerBlock(block);
-    return block;
+    this.offerBlock(decodeBlock(bytes));
+    this.blocksStored.add(`${this.state.height}/${hashHex}`); // it is on disk already
+    return this.pendingBlocks.get(hashHex);
   }
 
   /** Sends our latest messages again while the height has not moved since the last tick. */

@@ -147,7 +147,8 @@ export function attachGossipChecks(o: GossipChecksOptions): void {
       for (const peer of [from, ...others].slice(0, FETCH_PEERS_MAX)) {
         const missing = rebuilt.missing.map((i) => compact.txLeafHashes[i]);
         for (const [h, tx] of await fetchTxs(o.network, peer, missing)) fetched.set(h, tx);
-        rebuilt = rebuildBlock(compact, (h) => driver.txByLeafHash(h) ?? fetched.get(h));
+        // Only the still-missing ones are looked up (and hashed) again.
+        rebuilt = rebuildBlock(compact, (h) => driver.txByLeafHash(h) ?? fetched.get(h), rebuilt);
         if (!('missing' in rebuilt)) break;
       }
       if ('missing' in rebuilt) {
@@ -157,7 +158,7 @@ export function attachGossipChecks(o: GossipChecksOptions): void {
       log('info', 'fetched the missing transactions of a proposal', { height: proposal.height, round: proposal.round, peer: from, fetched: asked, txs: compact.txLeafHashes.length });
     }
     if (proposal.height > chain.height + 1n) syncer.poke();
-    driver.offerBlock(rebuilt.block);
+    driver.offerBlock(rebuilt.block, rebuilt.txLeafHashes);
     driver.input({ kind: 'proposal', proposal });
     return 'accept';
   });

@@ -160,20 +160,29 @@ export function checkCompactBlockBody(c: CompactBlock): string | undefined {
   return undefined;
 }
 
+/** What rebuildBlock found so far: the transactions by index, and the indexes still missing. */
+export interface PartlyRebuilt {
+  missing: number[];
+  found: (Uint8Array | undefined)[];
+}
+
 /**
  * The block a compact block stands for, from the transactions `find` returns by leaf hash
  * (hex); each one is checked against its leaf hash, so a wrong answer counts as missing.
- * Returns the block, or the indexes of the transactions still missing.
+ * Returns the block, or what was found with the indexes still missing; passed back as
+ * `earlier`, only those are looked up again (a fetch need not re-check the rest).
  */
-export function rebuildBlock(c: CompactBlock, find: (leafHashHex: string) => Uint8Array | undefined): { block: Block } | { missing: number[] } {
-  const txs: Uint8Array[] = [];
+export function rebuildBlock(c: CompactBlock, find: (leafHashHex: string) => Uint8Array | undefined, earlier?: PartlyRebuilt): { block: Block; txLeafHashes: Uint8Array[] } | PartlyRebuilt {
+  const found = earlier ? [...earlier.found] : new Array<Uint8Array | undefined>(c.txLeafHashes.length);
   const missing: number[] = [];
-  c.txLeafHashes.forEach((h, i) => {
+  for (const i of earlier ? earlier.missing : c.txLeafHashes.keys()) {
+    const h = c.txLeafHashes[i];
     const tx = find(bytesToHex(h));
-    if (tx && equalBytes(txLeafHash(c.header.chainId, tx), h)) txs.push(tx);
+    if (tx && equalBytes(txLeafHash(c.header.chainId, tx), h)) found[i] = tx;
     else missing.push(i);
-  });
-  return missing.length > 0 ? { missing } : { block: { header: c.header, txs, evidence: c.evidence } };
+  }
+  if (missing.length > 0) return { missing, found };
+  return { block: { header: c.header, txs: found as Uint8Array[], evidence: c.evidence }, txLeafHashes: c.txLeafHashes };
 }
 
 /** Why the body does not match the header's roots, or undefined when it does. */
