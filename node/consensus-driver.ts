@@ -88,6 +88,8 @@ export class ConsensusDriver {
   private heartbeatTimer: TimerHandle | undefined;
   /** `height/blockHash` of the blocks this process put on disk (proposed or locked on): each once. */
   private readonly blocksStored = new Set<string>();
+  /** Blocks of this height found valid (hash hex): kept at hand before any other (offerBlock). */
+  private readonly validBlocks = new Set<string>();
 
   constructor(private readonly o: DriverOptions) {
     this.state = this.freshState(undefined);
@@ -166,7 +168,12 @@ export class ConsensusDriver {
     const key = bytesToHex(blockHash(block.header));
     if (this.pendingBlocks.has(key)) return; // the first copy stays; its body was checked against the header
     if (this.pendingBlocks.size >= PENDING_BLOCKS_MAX) {
-      this.pendingBlocks.delete(this.pendingBlocks.keys().next().value!);
+      // The oldest block not found valid at this height goes: a valid one may be locked on
+      // next, and must still be at hand to be stored then (storeLockedBlock). The core asks
+      // about a bounded number of proposals (the rotation's proposer, a few rounds ahead), so
+      // proposals flooded in by a Byzantine validator are the ones evicted.
+      const evicted = [...this.pendingBlocks.keys()].find((k) => !this.validBlocks.has(k)) ?? this.pendingBlocks.keys().next().value!;
+      this.pendingBlocks.delete(evicted);
       this.pendingTxs.clear();
       for (const p of this.pendingBlocks.values()) this.indexPendingTxs(p);
     }
@@ -183,6 +190,7 @@ export class ConsensusDriver {
     this.pendingBlocks.clear();
     this.pendingTxs.clear();
     this.blocksStored.clear();
+    this.validBlocks.clear();
   }
 
   /**
@@ -357,6 +365,7 @@ export class ConsensusDriver {
         if (!block) return; // it arrives with its proposal; the core asks again then
         const error = await chain.validateBlock(block, { nowMs: this.o.clock.nowMs() });
         if (error) log('warn', 'proposed block is invalid', { height: e.height, block: hashHex.slice(0, 16), error });
+        else this.validBlocks.add(hashHex);
         this.input({ kind: 'blockValidity', blockHash: e.blockHash, valid: error === undefined });
         return;
       }
@@ -428,9 +437,15 @@ export class ConsensusDriver {
   private async storeLockedBlock(record: SignRecord): Promise<void> {
     if (record.lockedBlockHash === undefined || this.o.unsafeReintroduce === 'locked-block-unstored') return;
     const hashHex = bytesToHex(record.lockedBlockHash);
-    const pending = this.pendingBlocks.get(hashHex);
-    if (!pending) return; // locked after a restart from the record: the block was stored then, or never held
-    await this.storeBlock(record.height, hashHex, pending.block);
+    // After a restart the lock comes from the record and the block from disk (heldBlock).
+    const held = await this.heldBlock(hashHex);
+    if (!held) {
+      // Not expected: a lock needs the block found valid, and valid blocks stay at hand. A
+      // database written before locked blocks were stored can lack it after a restart.
+      this.o.log('error', 'locked on a block that is neither at hand nor on disk: a restart cannot propose it again', { height: record.height, block: hashHex.slice(0, 16) });
+      return;
+    }
+    await this.storeBlock(record.height, hashHex, held.block);
   }
 
   /** Puts a block we proposed or locked on on disk (synced), once per height and block. */

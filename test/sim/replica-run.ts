@@ -85,6 +85,7 @@ async function runSharded(args: Args, passThrough: string[]): Promise<void> {
     const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...passThrough, '--start', String(start), '--seeds', String(seeds)], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(child);
     let block: string[] = [];
+    let childDone = 0;
     const flush = () => {
       if (block.length > 0) console.log(block.join('\n'));
       block = [];
@@ -92,6 +93,7 @@ async function runSharded(args: Args, passThrough: string[]): Promise<void> {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (line.startsWith('  ')) return void block.push(line);
       flush();
+      if (line.startsWith('ok   seed ') || line.startsWith('FAIL seed ')) childDone++;
       if (line.startsWith('FAIL seed ')) {
         failing.push(Number(line.split(' ')[2]));
         block.push(line);
@@ -103,12 +105,22 @@ async function runSharded(args: Args, passThrough: string[]): Promise<void> {
       else if (args.verbose) console.log(line);
       if (++done % 1_000 === 0) console.log(`... ${done}/${args.seeds} seeds, ${failing.length} failed, ${((performance.now() - started) / 1000 / done).toFixed(3)} s a seed (wall clock, ${args.jobs} jobs; load ${loadavg()[0].toFixed(1)})`);
     });
-    runs.push(new Promise((resolve) => child.on('close', (code) => (flush(), resolve(code)))));
+    child.on('error', (err) => console.log(`job ${j + 1} (seeds ${start}-${start + seeds - 1}) could not start: ${err.message}`));
+    runs.push(
+      new Promise((resolve) =>
+        child.on('close', (code, signal) => {
+          flush();
+          // Exit 1 with every seed run is a failing seed; anything else is the job's own end.
+          if (!stopping && (childDone < seeds || (code !== 0 && code !== 1))) console.log(`job ${j + 1} (seeds ${start}-${start + seeds - 1}) ended after ${childDone} of ${seeds} seeds (${signal ?? `exit ${code}`})`);
+          resolve(childDone < seeds || (code !== 0 && code !== 1) ? -1 : code);
+        }),
+      ),
+    );
   }
-  const codes = await Promise.all(runs);
+  const codes: (number | null)[] = await Promise.all(runs);
   const seconds = (performance.now() - started) / 1000;
   failing.sort((a, b) => a - b);
-  const broken = codes.filter((c) => c !== 0 && c !== 1).length; // 1: a seed failed; else the child died
+  const broken = codes.filter((c) => c === -1).length; // the job ended before its last seed
   console.log(`${done - failing.length}/${done} seeds passed (validators ${args.validators}${args.reintroduce ? `, reintroduced ${args.reintroduce}` : ''}; seeds ${args.start}-${args.start + args.seeds - 1} in ${children.length} jobs) in ${seconds.toFixed(1)}s (${(seconds / Math.max(done, 1)).toFixed(3)} s a seed of wall clock, crypto ${args.crypto}; ${machine()})${failing.length > 0 ? `; failing seeds ${failing.join(', ')}` : ''}${broken > 0 && !stopping ? `; ${broken} job(s) ended abnormally` : ''}`);
   process.exitCode = failing.length > 0 || (broken > 0 && !stopping) || (done < args.seeds && !stopping) ? 1 : 0;
 }
