@@ -7,7 +7,7 @@
 // Safety phase: faults on, checkers run throughout. Liveness phase: the network heals, every
 // node is up, and every replica must commit `livenessHeights` more heights in a bounded time.
 import { bytesToHex } from '../../protocol/bytes.ts';
-import { blockHash, decodeCompactBlock, encodeCompactBlock } from '../../protocol/block.ts';
+import { blockHash, decodeCompactBlock, encodeCompactBlock, evidenceRoot, txRoot, type BlockHeader } from '../../protocol/block.ts';
 import { decodeProposalEnvelope, decodeVoteEnvelope, encodeProposalEnvelope, encodeVoteEnvelope } from '../../protocol/gossip.ts';
 import { useSha256 } from '../../protocol/hash.ts';
 import { addressBytes, addressOf, keyPairFromSeed, useMlDsa65Signer, useMlDsa65Verifier, type KeyPair } from '../../protocol/keys.ts';
@@ -65,9 +65,19 @@ export interface ReplicaSimOptions {
    * others learn there is something to finalise only from that node's votes.
    */
   txGossipLost?: boolean;
+  /**
+   * The last validator is Byzantine in mode 'flood' (never drawn otherwise): before each of its
+   * votes it sends every peer FLOOD_PROPOSALS signed proposals of the current height, each with
+   * its own empty block, for rounds far ahead that the core ignores; they fill the blocks at
+   * hand of every honest replica (node/consensus-driver.ts offerBlock) while it votes.
+   */
+  floodProposals?: boolean;
 }
 
-export type ByzantineMode = 'silent' | 'equivocate' | 'invalidBlocks';
+/** More than the driver keeps at hand (PENDING_BLOCKS_MAX, 64). */
+const FLOOD_PROPOSALS = 72;
+
+export type ByzantineMode = 'silent' | 'equivocate' | 'invalidBlocks' | 'flood';
 
 export interface ReplicaScenario {
   seed: number;
@@ -131,6 +141,7 @@ export function drawReplicaScenario(seed: number, options: ReplicaSimOptions): R
     byzantine: drawByzantine(seed, validators),
     heartbeatMs: 1_000,
     ...(options.calm ? drawCalm(seed, validators) : {}),
+    ...(options.floodProposals ? { byzantine: { node: validators - 1, mode: 'flood' as const, probability: 1 } } : {}),
   };
 }
 
@@ -306,6 +317,9 @@ class World {
   private livenessTarget: bigint | undefined;
   private crashes = 0;
   private transfersCommitted = 0;
+  /** The flooding Byzantine validator's material (flood()): a header to copy, its batch of the height. */
+  private lastProposalHeader: BlockHeader | undefined;
+  private floodBatch: { height: bigint; messages: Uint8Array[] } | undefined;
 
   constructor(
     private readonly s: ReplicaScenario,
@@ -596,6 +610,7 @@ class World {
         this.observePublished(node, topic, data);
         const byzantine = this.s.byzantine?.node === node.index ? this.s.byzantine : undefined;
         if (byzantine?.mode === 'silent') return;
+        if (byzantine?.mode === 'flood' && topic === 'vote') this.flood(node);
         const sent = byzantine?.mode === 'invalidBlocks' ? this.invalidInstead(node, topic, data) : data;
         for (const other of this.nodes) if (other !== node) this.send(from, other.index, topic, sent);
         if (byzantine?.mode === 'equivocate' && this.byz.chance(byzantine.probability)) this.equivocate(node, topic, data);
@@ -642,7 +657,9 @@ class World {
       if (v.round > this.maxRound) this.maxRound = v.round;
       if (v.validatorIndex === node.index) this.doubleSign.onSign(node.index, { height: v.height, round: v.round, step: v.type, blockHash: v.blockHash });
     } else if (topic === 'proposal') {
-      const p = decodeProposal(decodeProposalEnvelope(data).proposal);
+      const envelope = decodeProposalEnvelope(data);
+      const p = decodeProposal(envelope.proposal);
+      if (this.s.byzantine?.mode === 'flood') this.lastProposalHeader = decodeCompactBlock(envelope.compactBlock).header;
       if (p.proposerIndex !== node.index) return;
       this.doubleSign.onSign(node.index, { height: p.height, round: p.round, step: 'proposal', blockHash: p.blockHash });
       const hex = bytesToHex(p.blockHash);
@@ -713,6 +730,27 @@ class World {
       return encodeVoteEnvelope({ vote: encodeVote(signVote({ ...unsigned, blockHash: hash }, key.secretKey)), sentAtMs: envelope.sentAtMs });
     }
     return data;
+  }
+
+  /**
+   * THE BYZANTINE ACTOR (ReplicaSimOptions.floodProposals): FLOOD_PROPOSALS proposals of the
+   * height it is in, signed with its key, each for an empty block of its own (the last
+   * proposal header seen, a millisecond apart) in rounds 10,000 on; made once a height.
+   */
+  private flood(node: SimNode): void {
+    const height = (node.replica?.chain.height ?? 0n) + 1n;
+    if (!this.lastProposalHeader) return;
+    if (this.floodBatch?.height !== height) {
+      const key = this.fx.keys[node.index];
+      const empty = { txRoot: txRoot(CHAIN_ID, []), evidenceRoot: evidenceRoot(CHAIN_ID, []) };
+      const messages = Array.from({ length: FLOOD_PROPOSALS }, (_, k) => {
+        const header = { ...this.lastProposalHeader!, ...empty, height, timeMs: this.lastProposalHeader!.timeMs + BigInt(k + 1) };
+        const proposal = signProposal({ chainId: CHAIN_ID, height, round: 10_000 + k, blockHash: blockHash(header), validRound: NO_ROUND, proposerIndex: node.index }, key.secretKey);
+        return encodeProposalEnvelope({ proposal: encodeProposal(proposal), compactBlock: encodeCompactBlock({ header, txLeafHashes: [], evidence: [] }), sentAtMs: 0n });
+      });
+      this.floodBatch = { height, messages };
+    }
+    for (const data of this.floodBatch.messages) for (const peer of this.nodes) if (peer !== node) this.send(node.index, peer.index, 'proposal', data);
   }
 
   /** THE BYZANTINE ACTOR: a copy of a vote or proposal with one signature bit flipped, to every peer. */
