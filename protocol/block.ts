@@ -170,7 +170,7 @@ export interface PartlyRebuilt {
  * The block a compact block stands for, from the transactions `find` returns by leaf hash
  * (hex); each one is checked against its leaf hash, so a wrong answer counts as missing.
  * Returns the block, or what was found with the indexes still missing; passed back as
- * `earlier`, only those are looked up again (a fetch need not re-check the rest).
+ * `earlier`, only those are looked up again (a second lookup need not re-check the rest).
  */
 export function rebuildBlock(c: CompactBlock, find: (leafHashHex: string) => Uint8Array | undefined, earlier?: PartlyRebuilt): { block: Block; txLeafHashes: Uint8Array[] } | PartlyRebuilt {
   const found = earlier ? [...earlier.found] : new Array<Uint8Array | undefined>(c.txLeafHashes.length);
