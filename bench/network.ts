@@ -55,6 +55,8 @@ export interface NetworkFigures {
    * bytes written and read through syscalls (sockets, log pipes, files), bytes written to storage.
    */
   perTxPerNode?: (ProcUsage & { node: string })[];
+  /** Gossip copies each validator received after the first, per committed transaction (undefined: the node has no such metric). */
+  gossipDuplicatesPerTx?: (number | undefined)[];
   /** From the validators' logs, the whole run: compact-block fetches and blocks decided after round 0. */
   logCounts?: { node: string; proposalsFetched: number; txsFetched: number; proposalsDroppedMissing: number; blocksCommitted: number; blocksAfterRound0: number }[];
   latencyRatePerSec?: number;
@@ -75,6 +77,13 @@ async function get(url: string): Promise<any> {
 async function post(url: string, tx: Uint8Array): Promise<{ status: number; body: any }> {
   const res = await fetch(`${url}/v1/tx`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tx: bytesToHex(tx) }) });
   return { status: res.status, body: await res.json() };
+}
+
+/** A node's `pantheon_gossip_duplicates_received_total`, or undefined when it does not export one (an older commit). */
+async function gossipDuplicates(url: string): Promise<number | undefined> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('pantheon_gossip_duplicates_received_total '));
+  return line === undefined ? undefined : Number(line.split(' ')[1]);
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
@@ -145,6 +154,7 @@ export async function runNetwork(o: NetworkOptions): Promise<NetworkFigures> {
     const target = base + burstTxs.length;
     const samples: { t: number; size: number }[] = [];
     const usageBefore = nodes.map((n) => procUsage(n.child.pid));
+    const duplicatesBefore = await Promise.all(urls.map(gossipDuplicates));
     const t0 = performance.now();
     const profStartUs = nowUs();
     const rejected: string[] = [];
@@ -167,6 +177,7 @@ export async function runNetwork(o: NetworkOptions): Promise<NetworkFigures> {
     }
     const profEndUs = nowUs();
     const usageAfter = nodes.map((n) => procUsage(n.child.pid));
+    const duplicatesAfter = await Promise.all(urls.map(gossipDuplicates));
     await submitting;
     const doneMs = samples[samples.length - 1].t;
     const at = (frac: number) => samples.find((s) => s.size >= frac * burstTxs.length)!;
@@ -196,6 +207,8 @@ export async function runNetwork(o: NetworkOptions): Promise<NetworkFigures> {
       figures.perTxPerNode = perTx.map((u, i) => ({ node: nodes[i].spec.name, ...u! }));
       for (const u of figures.perTxPerNode) o.log(`  ${u.node} per committed tx: ${u.cpuMs.toFixed(2)} CPU ms, ${Math.round(u.writeCallBytes)} bytes written and ${Math.round(u.readCallBytes)} read by syscalls (sockets, logs, files), ${Math.round(u.storageWriteBytes)} to storage`);
     }
+    figures.gossipDuplicatesPerTx = duplicatesAfter.map((after, i) => (after === undefined || duplicatesBefore[i] === undefined ? undefined : (after - duplicatesBefore[i]!) / burstTxs.length));
+    o.log(`  gossip copies received after the first, per committed tx, per validator: ${figures.gossipDuplicatesPerTx.map((d) => (d === undefined ? 'not exported' : d.toFixed(2))).join(' / ')}`);
 
     if (o.latency) {
       const rate = steady / 2;

@@ -15,6 +15,8 @@ export interface MetricSources {
   consensusHeight(): number;
   consensusRound(): number;
   peers(): number;
+  /** Gossip messages received again after their first copy, since the process started. */
+  gossipDuplicatesReceived(): number;
   mempoolTransactions(): number;
   mempoolBytes(): number;
   commitmentLogLeaves(): number;
@@ -112,6 +114,15 @@ export class NodeMetrics {
           if (a) this.inc(read(a));
         },
       });
+    new Counter({
+      name: 'pantheon_gossip_duplicates_received_total',
+      help: 'Gossip messages received again after their first copy (dropped unread: a wasted transfer).',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(metrics.sources?.gossipDuplicatesReceived() ?? 0);
+      },
+    });
     anchorCounter('pantheon_anchor_transactions_sent_total', 'New anchor transactions broadcast since the process started.', (a) => a.anchorsSent);
     anchorCounter('pantheon_anchor_rbf_bumps_total', 'BIP 125 fee bumps (replacements) of an anchor broadcast since the process started.', (a) => a.rbfBumps);
   }

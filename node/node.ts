@@ -184,6 +184,7 @@ export class PantheonNode {
       consensusHeight: () => Number(driver.height),
       consensusRound: () => driver.round,
       peers: () => network.peers().length,
+      gossipDuplicatesReceived: () => network.duplicatesReceived(),
       mempoolTransactions: () => mempool.size,
       mempoolBytes: () => mempool.byteSize,
       commitmentLogLeaves: () => chain.log.size,

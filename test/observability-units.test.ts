@@ -19,6 +19,7 @@ function sources(over: Partial<MetricSources> = {}): MetricSources {
     consensusHeight: () => 43,
     consensusRound: () => 1,
     peers: () => 3,
+    gossipDuplicatesReceived: () => 7,
     mempoolTransactions: () => 5,
     mempoolBytes: () => 5000,
     commitmentLogLeaves: () => 17,
@@ -62,6 +63,7 @@ describe('metrics registry', () => {
     const families = parseExposition((await m.render()).text);
     expect(valueOf(families, 'pantheon_chain_height')).toBe(42);
     expect(valueOf(families, 'pantheon_peers')).toBe(3);
+    expect(valueOf(families, 'pantheon_gossip_duplicates_received_total')).toBe(7);
     expect(valueOf(families, 'pantheon_mempool_bytes')).toBe(5000);
     expect(valueOf(families, 'pantheon_anchor_attested_height')).toBe(30);
     expect(valueOf(families, 'pantheon_anchor_enabled')).toBe(1);

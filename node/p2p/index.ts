@@ -95,6 +95,8 @@ export interface Network {
    * (with the peer id and the reason) on timeout, dial failure or a malformed response.
    */
   requestSync(peerId: string, request: SyncRequest, timeoutMs?: number): Promise<SyncResponse>;
+  /** Gossip messages received again after their first copy, since start (dropped unread). */
+  duplicatesReceived(): number;
   stop(): Promise<void>;
 }
 
@@ -234,6 +236,9 @@ export async function createNetwork(options: NetworkOptions): Promise<Network> {
     },
     requestSync(peerId, request, timeoutMs = SYNC_REQUEST_TIMEOUT_MS_DEFAULT) {
       return requestSyncOverStream(libp2p, syncProtocol, peerId, request, timeoutMs);
+    },
+    duplicatesReceived() {
+      return gossipsubDrops.duplicatesReceived;
     },
     stop() {
       stopping ??= (async () => {

@@ -1,7 +1,9 @@
 // A Pantheon network node as a child process, driven over stdio by test/p2p.test.ts.
 //   node --import tsx test/helpers/p2p-peer.ts '<json config>'
 // config: { dataDir, chainId, listen: string[], bootstrap: string[], syncHeight?: number,
-//          protocolVersion?: number (another version than the node's, to test a mixed network) }
+//          protocolVersion?: number (another version than the node's, to test a mixed network),
+//          validatorSeeds?: number[] (validator i's ML-DSA-65 key from 32 bytes of seed i),
+//          validatorIndex?: number (this peer proves validator i's key in its hello) }
 // stdout: one JSON object per line:
 //   {"event":"ready","peerId","addresses"}            once started
 //   {"event":"message","topic","text","hex","from","verdict"}  every gossip message handled
@@ -9,7 +11,7 @@
 // stdin: one JSON command per line, each with an "id":
 //   {"cmd":"publish","topic","text"|"hex"}  {"cmd":"peers"}
 //   {"cmd":"requestSync","peerId","request":{"kind":"status"}|{"kind":"blocks","fromHeight":"3","maxBlocks":2}}
-//   {"cmd":"rawSync","peerId","hex"}       {"cmd":"stop"}
+//   {"cmd":"rawSync","peerId","hex"}       {"cmd":"stats"} → duplicatesReceived       {"cmd":"stop"}
 // Handler verdicts, the same at every node: text starting "reject:" → reject, "ignore:" →
 // ignore, anything else → accept. Sync serves heights 1..syncHeight with block "block-<h>"
 // and certificate "cert-<h>". Network log events go to stderr.
@@ -18,6 +20,7 @@ import { createInterface } from 'node:readline';
 import { createNetwork, exchangeRawSyncFrame, TOPICS, type SyncRequest, type SyncResponse, type Verdict } from '../../node/p2p/index.ts';
 
 import { hexToBytes } from '../../protocol/bytes.ts';
+import { keyPairFromSeed } from '../../protocol/keys.ts';
 const LINE_BYTES_MAX = 64 * 1024;
 
 const config = JSON.parse(process.argv[2] ?? '{}') as {
@@ -27,7 +30,10 @@ const config = JSON.parse(process.argv[2] ?? '{}') as {
   bootstrap: string[];
   syncHeight?: number;
   protocolVersion?: number;
+  validatorSeeds?: number[];
+  validatorIndex?: number;
 };
+const validatorKeys = (config.validatorSeeds ?? []).map((seed) => keyPairFromSeed(new Uint8Array(32).fill(seed)));
 const syncHeight = BigInt(config.syncHeight ?? 7);
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
@@ -56,6 +62,8 @@ function requestFromJson(r: { kind: string; fromHeight?: string; maxBlocks?: num
 
 const network = await createNetwork({
   ...config,
+  validatorPublicKeys: validatorKeys.map((k) => k.publicKey),
+  validator: config.validatorIndex === undefined ? undefined : { index: config.validatorIndex, secretKey: validatorKeys[config.validatorIndex].secretKey },
   log: (event, fields) => process.stderr.write(`${JSON.stringify({ event, ...fields })}\n`),
 });
 
@@ -91,6 +99,8 @@ async function run(cmd: Record<string, any>): Promise<Record<string, unknown>> {
       return { response: responseToJson(await network.requestSync(cmd.peerId, requestFromJson(cmd.request), cmd.timeoutMs)) };
     case 'rawSync':
       return { response: responseToJson(await exchangeRawSyncFrame(network, cmd.peerId, new Uint8Array(Buffer.from(cmd.hex, 'hex')), cmd.timeoutMs)) };
+    case 'stats':
+      return { duplicatesReceived: network.duplicatesReceived() };
     case 'stop':
       await network.stop();
       return {};

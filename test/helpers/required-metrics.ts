@@ -5,6 +5,7 @@ export const REQUIRED_SERIES = {
     'pantheon_transactions_committed_total',
     'pantheon_blocks_committed_total',
     'pantheon_gossip_rejected_total',
+    'pantheon_gossip_duplicates_received_total',
     'pantheon_signer_refusals_total',
     'pantheon_peer_score_drops_total',
     'pantheon_http_client_disconnects_total',
