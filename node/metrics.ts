@@ -102,29 +102,20 @@ export class NodeMetrics {
     gauge('pantheon_anchor_vbytes', 'Virtual size of the newest anchor transaction signed.', anchor((a) => a.vbytes));
     gauge('pantheon_anchor_wallet_balance_satoshis', 'Value of the unspent outputs the anchor wallet has seen in blocks (immature coinbases included).', anchor((a) => a.walletBalanceSat));
     gauge('pantheon_anchor_unconfirmed_transactions', 'Anchor transactions signed and not yet in a block.', anchor((a) => a.unconfirmed));
-    // Monotone within the process, kept by the anchorer; copied here at scrape time.
-    const anchorCounter = (name: string, help: string, read: (a: AnchorFigures) => number) =>
+    // Monotone within the process, kept by the network or the anchorer; copied here at scrape time.
+    const sourceCounter = (name: string, help: string, read: (s: MetricSources) => number) =>
       new Counter({
         name,
         help,
         registers,
         collect() {
-          const a = metrics.sources?.anchor();
           this.reset();
-          if (a) this.inc(read(a));
+          if (metrics.sources) this.inc(read(metrics.sources));
         },
       });
-    new Counter({
-      name: 'pantheon_gossip_duplicates_received_total',
-      help: 'Gossip messages received again after their first copy (dropped unread: a wasted transfer).',
-      registers,
-      collect() {
-        this.reset();
-        this.inc(metrics.sources?.gossipDuplicatesReceived() ?? 0);
-      },
-    });
-    anchorCounter('pantheon_anchor_transactions_sent_total', 'New anchor transactions broadcast since the process started.', (a) => a.anchorsSent);
-    anchorCounter('pantheon_anchor_rbf_bumps_total', 'BIP 125 fee bumps (replacements) of an anchor broadcast since the process started.', (a) => a.rbfBumps);
+    sourceCounter('pantheon_gossip_duplicates_received_total', 'Gossip messages received again after their first copy (dropped unread: a wasted transfer).', (s) => s.gossipDuplicatesReceived());
+    sourceCounter('pantheon_anchor_transactions_sent_total', 'New anchor transactions broadcast since the process started.', anchor((a) => a.anchorsSent));
+    sourceCounter('pantheon_anchor_rbf_bumps_total', 'BIP 125 fee bumps (replacements) of an anchor broadcast since the process started.', anchor((a) => a.rbfBumps));
   }
 
   /** Connects the gauges to the running node. */
