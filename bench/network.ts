@@ -23,7 +23,7 @@ import { signCommitments, type SignJobTx } from './signer.ts';
 import { summariseProfile, type ProfileSummary } from './profile.ts';
 import { percentile, sleep } from './stats.ts';
 import { procUsage, usagePerTx, type ProcUsage } from './proc-usage.ts';
-import { parseExposition, valueOf } from '../test/helpers/prometheus.ts';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 
 const SENDERS = 64;
 const CHAIN = 'pantheon-bench-net';
@@ -82,9 +82,9 @@ async function post(url: string, tx: Uint8Array): Promise<{ status: number; body
 
 /** A node's `pantheon_gossip_duplicates_received_total`, or undefined when it does not export one (an older commit). */
 async function gossipDuplicates(url: string): Promise<number | undefined> {
-  const families = parseExposition(await (await fetch(`${url}/metrics`)).text());
-  const name = 'pantheon_gossip_duplicates_received_total';
-  return families.has(name) ? valueOf(families, name) : undefined;
+  const families = parsePrometheusTextFormat(await (await fetch(`${url}/metrics`)).text());
+  const value = families.find((f) => f.name === 'pantheon_gossip_duplicates_received_total')?.metrics[0]?.value;
+  return value === undefined ? undefined : Number(value);
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
