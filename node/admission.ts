@@ -3,7 +3,7 @@
 // ever include is refused here; what the mempool evicts or expires leaves the disk too.
 import { bytesToHex } from '../protocol/bytes.ts';
 import { checkLogTx } from '../protocol/log-state.ts';
-import { decodeTx, txId, txSender } from '../protocol/tx.ts';
+import { readTx, txSender } from '../protocol/tx.ts';
 import type { Chain } from './chain.ts';
 import type { Logger } from './log.ts';
 import type { Mempool } from './mempool.ts';
@@ -41,13 +41,14 @@ export class Admission {
   async admit(bytes: Uint8Array, options: { persist: boolean; gossip: boolean }): Promise<AdmitResult> {
     const { chain, store, mempool } = this.o;
     // Cheap checks first; the signature (the expensive one) last, and once per signed bytes.
-    let tx;
+    let read;
     try {
-      tx = decodeTx(bytes);
+      read = readTx(bytes);
     } catch (err) {
       return { ok: false, error: `malformed transaction: ${(err as Error).message}`, invalid: true };
     }
-    const id = bytesToHex(txId(tx));
+    const { tx } = read;
+    const id = bytesToHex(read.id);
     if (mempool.has(id)) return { ok: false, error: 'transaction is already in the mempool', duplicate: true };
     const sender = bytesToHex(txSender(tx));
     const account = chain.account(sender);
@@ -73,8 +74,8 @@ export class Admission {
       const badLog = checkLogTx(chain.committedLogs, tx);
       if (badLog) return { ok: false, error: badLog };
     }
-    const badSignature = chain.checkSignatureOnce(bytes, tx);
-    if (badSignature) return { ok: false, error: badSignature, invalid: true };
+    const badSignature = chain.checkSignatureOnce(bytes, read);
+    if (badSignature) return { ok: false, error: badSignature.error, invalid: true };
     const added = mempool.add(id, bytes, tx, (s) => chain.account(s)?.nonce ?? 0n, this.nowMs());
     if (!added.ok) return { ok: false, error: added.error, duplicate: added.duplicate };
     if (added.evicted.length > 0) this.forget(added.evicted, 'evicted from the full mempool by a transaction paying more per byte');

@@ -6,12 +6,12 @@ import { bytesToHex } from '../protocol/bytes.ts';
 import { CommitmentLog } from './commitment-log.ts';
 import type { Account, Accounts } from '../protocol/state.ts';
 import type { LogRecord, Logs } from '../protocol/log-state.ts';
-import { checkTxSignature, type SignedTx } from '../protocol/tx.ts';
+import { checkReadTxSignature, readTx, type ReadTx } from '../protocol/tx.ts';
 import type { ValidatorSet } from '../protocol/validators.ts';
 import { genesisAccounts, genesisHash, genesisValidatorSet, genesisValidatorSetHash, type Genesis } from '../genesis/genesis.ts';
 import type { BlockStore } from './ports.ts';
 import { sha256 } from '../protocol/hash.ts';
-import { admitTxBytes, assembleBlock, evidenceKeysOf, processBlock, type Execution, type LogCommitment, type PreState, type SkippedHandler, type TransitionHooks } from '../state/process-block.ts';
+import { assembleBlock, evidenceKeysOf, processBlock, type Execution, type AdmittedTx, type LogCommitment, type PreState, type SkippedHandler, type TransitionHooks } from '../state/process-block.ts';
 
 /** How far a proposed block's time may run ahead of our clock. */
 export const BLOCK_TIME_DRIFT_MS_MAX = 10_000;
@@ -34,8 +34,13 @@ export class Chain {
   readonly log: CommitmentLog;
   /** Hashes of committed blocks, height 1 first: attestations are checked against them. */
   private blockHashes: Uint8Array[] = [];
-  /** Transaction ids whose signature has been checked once already (mempool or block). */
+  /** Hashes of the signed bytes of transactions whose signature has been checked (mempool or block). */
   private readonly verified = new Set<string>();
+  /**
+   * Bytes objects decoded and found good, by identity, held weakly: an entry goes with its
+   * bytes. Identity, not content: a tampered copy is another object and is checked afresh.
+   */
+  private readonly admitted = new WeakMap<Uint8Array, AdmittedTx>();
   private readonly executions = new Map<string, Execution | string>();
   /** Told how long each commit took, in seconds (the node's block-commit histogram). */
   commitSecondsObserver: ((seconds: number) => void) | undefined;
@@ -94,21 +99,38 @@ export class Chain {
     return this.logs;
   }
 
-  /** Decodes a transaction and checks its signature once per signed bytes; why it is unusable, or the tx. */
-  admitTx(bytes: Uint8Array): { tx: SignedTx; id: string } | { error: string } {
-    return admitTxBytes(this, bytes, { checkSignature: (b, tx) => this.checkSignatureOnce(b, tx) });
+  /**
+   * Decodes a transaction and checks its chain id and signature, each once per transaction:
+   * why it is unusable, or the tx and its id. The bytes object the mempool holds comes back
+   * here when a block built from the mempool is checked, and is then neither decoded nor hashed.
+   */
+  admitTx(bytes: Uint8Array): AdmittedTx | { error: string } {
+    const known = this.admitted.get(bytes);
+    if (known) return known;
+    let read: ReadTx;
+    try {
+      read = readTx(bytes);
+    } catch (err) {
+      return { error: `malformed transaction: ${(err as Error).message}` };
+    }
+    return this.checkSignatureOnce(bytes, read) ?? this.admitted.get(bytes)!;
   }
 
-  /** The chain id and signature check of a decoded transaction, done once per signed bytes. */
-  checkSignatureOnce(bytes: Uint8Array, tx: SignedTx): string | undefined {
+  /**
+   * The chain id and signature check of a transaction read from `bytes`, done once per signed
+   * bytes; remembers the bytes object as admitted (see admitTx).
+   */
+  checkSignatureOnce(bytes: Uint8Array, read: ReadTx): { error: string } | undefined {
     // Keyed by the hash of the whole signed bytes: the id does not cover the signature, so a
     // copy with a corrupted signature must not inherit the original's verdict.
     const verifiedKey = bytesToHex(sha256(bytes));
-    if (this.verified.has(verifiedKey)) return undefined;
-    const bad = checkTxSignature(tx, this.chainId);
-    if (bad) return bad;
-    if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.clear();
-    this.verified.add(verifiedKey);
+    if (!this.verified.has(verifiedKey)) {
+      const bad = checkReadTxSignature(read, this.chainId);
+      if (bad) return { error: bad };
+      if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.clear();
+      this.verified.add(verifiedKey);
+    }
+    this.admitted.set(bytes, { tx: read.tx, id: bytesToHex(read.id) });
     return undefined;
   }
 
@@ -136,7 +158,7 @@ export class Chain {
   private async hooksFor(evidence: readonly Uint8Array[]): Promise<TransitionHooks> {
     const committed = new Set<string>();
     for (const key of evidenceKeysOf(evidence)) if (await this.store.hasEvidence(key)) committed.add(key);
-    return { isEvidenceCommitted: (key) => committed.has(key), checkSignature: (bytes, tx) => this.checkSignatureOnce(bytes, tx) };
+    return { isEvidenceCommitted: (key) => committed.has(key), admitTx: (bytes) => this.admitTx(bytes) };
   }
 
   /**

@@ -40,15 +40,16 @@ const text = (address: Uint8Array) => encodeAddress(address);
 /** Why a commitment cannot be applied to the log's record (undefined when the log has none yet), or undefined. */
 export function checkCommitment(record: LogRecord | undefined, p: CommitmentPayload, senderPublicKey: Uint8Array): string | undefined {
   const id = p.logId;
-  const sender = text(addressBytes(senderPublicKey));
+  // Only an error names the sender: its address is not worked out for a valid commitment.
+  const sender = () => text(addressBytes(senderPublicKey));
   if (!record) {
     const owner = logIdOwner(id);
-    if (!equalBytes(owner, addressBytes(senderPublicKey))) return `log ${id} belongs to ${text(owner)}: only that key can open it, not ${sender}`;
+    if (!equalBytes(owner, addressBytes(senderPublicKey))) return `log ${id} belongs to ${text(owner)}: only that key can open it, not ${sender()}`;
     if (p.previousSize !== 0n) return `log ${id} has no commitment yet: a first commitment has previousSize 0, not ${p.previousSize}`;
     if (p.consistencyProof.length !== 0) return `log ${id} has no commitment yet: a first commitment carries no consistency proof (got ${p.consistencyProof.length} hashes)`;
     return undefined;
   }
-  if (!equalBytes(record.ownerPublicKey, senderPublicKey)) return `log ${id} is owned by ${text(addressBytes(record.ownerPublicKey))}, not ${sender}`;
+  if (!equalBytes(record.ownerPublicKey, senderPublicKey)) return `log ${id} is owned by ${text(addressBytes(record.ownerPublicKey))}, not ${sender()}`;
   const m = record.size;
   const n = p.treeSize;
   if (n < m) return `log ${id}: size ${n} is smaller than the committed size ${m} (a log only grows)`;

@@ -41,14 +41,24 @@ export const TX_SIZE_MAX_BY_KIND = {
 /** The largest signed transaction: an anchor attestation with every list at its maximum. */
 export const TX_SIZE_MAX = Math.max(...Object.values(TX_SIZE_MAX_BY_KIND));
 
+/**
+ * Log ids found valid lately: every commitment of a log names it, and checking its bech32m
+ * checksum each time was a visible share of decoding a commitment. Cleared when full.
+ */
+const validLogIds = new Set<string>();
+const VALID_LOG_IDS_MAX = 4096;
+
 /** Why `logId` is not `<pan1 address>/<name>` with a valid address checksum, or undefined. */
 export function logIdProblem(logId: string): string | undefined {
+  if (validLogIds.has(logId)) return undefined;
   if (!LOG_ID_PATTERN.test(logId)) return 'must be <owner pan1 address>/<name>, the name 1-64 printable ASCII characters without spaces';
   try {
     decodeAddress(logId.slice(0, logId.indexOf('/')));
   } catch (err) {
     return `the owner address is not valid: ${(err as Error).message}`;
   }
+  if (validLogIds.size >= VALID_LOG_IDS_MAX) validLogIds.clear();
+  validLogIds.add(logId);
   return undefined;
 }
 
@@ -228,16 +238,41 @@ export function txId(tx: UnsignedTx, attestation?: AttestationCodec): Uint8Array
   return taggedHash(TAGS.tx, tx.chainId, encodeTxBody(tx, attestation));
 }
 
+/** A transaction read from its signed bytes, with its signed body and id taken from those bytes. */
+export interface ReadTx {
+  tx: SignedTx;
+  /** The bytes before the signature: the signed message's payload. */
+  body: Uint8Array;
+  id: Uint8Array;
+}
+
+/**
+ * Decodes a transaction and takes its body from the bytes instead of encoding it again: the
+ * encoding is canonical (docs/transaction.md), so these bytes are exactly encodeTxBody(tx).
+ */
+export function readTx(bytes: Uint8Array, attestation?: AttestationCodec): ReadTx {
+  const tx = decodeTx(bytes, attestation);
+  const body = bytes.subarray(0, bytes.length - SIGNATURE_SIZE);
+  return { tx, body, id: taggedHash(TAGS.tx, tx.chainId, body) };
+}
+
 export function signTx(tx: UnsignedTx, secretKey: Uint8Array, deterministic = false, attestation?: AttestationCodec): SignedTx {
   return { ...tx, signature: sign(TAGS.tx, tx.chainId, encodeTxBody(tx, attestation), secretKey, deterministic) };
 }
 
 /** Checks the chain id and the signature; says why when it fails. */
 export function checkTxSignature(tx: SignedTx, chainId: string, attestation?: AttestationCodec): string | undefined {
+  return signatureProblem(tx, chainId, () => encodeTxBody(tx, attestation));
+}
+
+/** checkTxSignature over the body readTx took from the bytes. */
+export function checkReadTxSignature(read: ReadTx, chainId: string): string | undefined {
+  return signatureProblem(read.tx, chainId, () => read.body);
+}
+
+function signatureProblem(tx: SignedTx, chainId: string, body: () => Uint8Array): string | undefined {
   if (tx.chainId !== chainId) return `chain id is "${tx.chainId}", this chain is "${chainId}"`;
-  if (!verify(TAGS.tx, tx.chainId, encodeTxBody(tx, attestation), tx.signature, tx.senderPublicKey)) {
-    return 'signature does not verify against the sender public key';
-  }
+  if (!verify(TAGS.tx, tx.chainId, body(), tx.signature, tx.senderPublicKey)) return 'signature does not verify against the sender public key';
   return undefined;
 }
 

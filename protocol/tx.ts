@@ -46,6 +46,11 @@ export function decodeTx(bytes: Uint8Array): SignedTx {
   return common.decodeTx(bytes, ATTESTATION_CODEC);
 }
 
+/** Decodes a transaction with its signed body and id taken from the bytes (no encoding again). */
+export function readTx(bytes: Uint8Array): common.ReadTx {
+  return common.readTx(bytes, ATTESTATION_CODEC);
+}
+
 /** The transaction id: taggedHash(tx tag, chainId, body) = SHA-256 of the signed message. */
 export function txId(tx: UnsignedTx): Uint8Array {
   return common.txId(tx, ATTESTATION_CODEC);

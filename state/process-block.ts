@@ -16,7 +16,7 @@ import { checkEvidence, decodeEvidence, evidenceKey } from '../protocol/evidence
 import type { LogRecord, Logs } from '../protocol/log-state.ts';
 import { leafHash, type MerkleFrontier } from '../protocol/merkle.ts';
 import { applyTx, stateRoot, type Account, type Accounts } from '../protocol/state.ts';
-import { checkTxSignature, commitmentLeaf, decodeTx, txId, txSender, type AnchorAttestationPayload, type SignedTx } from '../protocol/tx.ts';
+import { checkReadTxSignature, commitmentLeaf, readTx, txSender, type AnchorAttestationPayload, type ReadTx, type SignedTx } from '../protocol/tx.ts';
 import type { ValidatorSet } from '../protocol/validators.ts';
 
 /** Room left in a block for the header and the list prefixes. */
@@ -52,8 +52,8 @@ export interface PreState {
 export interface TransitionHooks {
   /** Whether evidence with this key is in a committed block (looked up by the caller beforehand). */
   isEvidenceCommitted: (key: string) => boolean;
-  /** The chain id and signature check of a transaction; a node passes its once-per-bytes cache. */
-  checkSignature?: (bytes: Uint8Array, tx: SignedTx) => string | undefined;
+  /** Decodes and checks a transaction as admitTxBytes does; a node passes its own, which does each once per transaction. */
+  admitTx?: (bytes: Uint8Array) => AdmittedTx | { error: string };
 }
 
 /** One committed commitment as a log's history lists it (docs/api.md, GET /v1/log). */
@@ -85,16 +85,22 @@ export interface Execution {
 
 export type SkippedHandler = (bytes: Uint8Array, error: string, kind: 'tx' | 'evidence') => void;
 
+/** A decoded transaction whose chain id and signature were found good, and its id (hex). */
+export interface AdmittedTx {
+  tx: SignedTx;
+  id: string;
+}
+
 /** Decodes a transaction and checks its signature; why it is unusable, or the tx and its id. */
-export function admitTxBytes(pre: Pick<PreState, 'chainId'>, bytes: Uint8Array, hooks: Pick<TransitionHooks, 'checkSignature'> = {}): { tx: SignedTx; id: string } | { error: string } {
-  let tx: SignedTx;
+export function admitTxBytes(pre: Pick<PreState, 'chainId'>, bytes: Uint8Array): AdmittedTx | { error: string } {
+  let read: ReadTx;
   try {
-    tx = decodeTx(bytes);
+    read = readTx(bytes);
   } catch (err) {
     return { error: `malformed transaction: ${(err as Error).message}` };
   }
-  const bad = hooks.checkSignature ? hooks.checkSignature(bytes, tx) : checkTxSignature(tx, pre.chainId);
-  return bad ? { error: bad } : { tx, id: bytesToHex(txId(tx)) };
+  const bad = checkReadTxSignature(read, pre.chainId);
+  return bad ? { error: bad } : { tx: read.tx, id: bytesToHex(read.id) };
 }
 
 /** An attestation must anchor the hash of one of our committed blocks, by valid Bitcoin data. */
@@ -167,7 +173,7 @@ export function executeTxs(pre: PreState, txBytes: readonly Uint8Array[], propos
   const seen = new Set<string>();
   const attestations: Execution['attestations'] = [];
   for (const bytes of txBytes) {
-    const admitted = admitTxBytes(pre, bytes, hooks);
+    const admitted = hooks.admitTx ? hooks.admitTx(bytes) : admitTxBytes(pre, bytes);
     const fail = (error: string) => {
       if (!skipInvalid) throw new Error(`transaction ${txIds.length}: ${error}`);
       onSkipped?.(bytes, error, 'tx');

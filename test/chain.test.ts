@@ -89,6 +89,29 @@ describe('chain rules', () => {
     expect(bytesToHex(stored!)).toBe(bytesToHex(encodeBlock(block)));
   });
 
+  it('decodes and checks a transaction once per bytes object; a tampered copy is checked afresh', async () => {
+    const { chain } = await openChain();
+    const bytes = commitment(0n);
+    const first = chain.admitTx(bytes);
+    expect('tx' in first && first.id).toMatch(/^[0-9a-f]{64}$/);
+    // The same object (as a block built from the mempool holds it) gets the same answer, not a second decode.
+    expect(chain.admitTx(bytes)).toBe(first);
+    const copy = bytes.slice();
+    expect(chain.admitTx(copy)).not.toBe(first);
+    expect(chain.admitTx(copy)).toEqual(first);
+    const tampered = bytes.slice();
+    tampered[tampered.length - 1] ^= 1;
+    expect(chain.admitTx(tampered)).toEqual({ error: 'signature does not verify against the sender public key' });
+    const garbled = bytes.slice(0, 100);
+    expect(chain.admitTx(garbled)).toMatchObject({ error: expect.stringMatching(/^malformed transaction: /) });
+    // A block of the cached object runs and commits as one of a fresh copy would.
+    const block = await chain.buildBlock([bytes], [], proposer, 2_000);
+    expect(block.txs).toHaveLength(1);
+    expect(await chain.validateBlock({ ...block, txs: [copy] })).toBeUndefined();
+    await chain.commit(block, CERTIFICATE_PLACEHOLDER);
+    expect(chain.height).toBe(1n);
+  });
+
   it('refuses evidence whose votes do not conflict, naming why', async () => {
     const { chain } = await openChain();
     const e = equivocation(1n);

@@ -8,7 +8,7 @@ import { DecodeError, Reader, Writer } from '../protocol/encoding.ts';
 import { domainPrefix, taggedHash, TAGS, type Tag } from '../protocol/hash.ts';
 import { addressBytes, addressOf, decodeAddress, keyFileFromKeyPair, keyPairFromKeyFile, keyPairFromSeed, sign, verify } from '../protocol/keys.ts';
 import { consistencyProof, inclusionProof, leafHash, rootOf, verifyConsistency, verifyInclusion } from '../protocol/merkle.ts';
-import { checkTxSignature, commitmentLeaf, decodeTx, encodeTx, encodeTxBody, signTx, txId, txLeaf, type UnsignedTx } from '../protocol/tx.ts';
+import { checkReadTxSignature, checkTxSignature, commitmentLeaf, decodeTx, encodeTx, encodeTxBody, readTx, signTx, txId, txLeaf, type UnsignedTx } from '../protocol/tx.ts';
 import { blockHash, checkBlockBody, checkCompactBlockBody, compactBlockOf, decodeBlock, decodeCompactBlock, decodeHeader, encodeBlock, encodeCompactBlock, encodeHeader, rebuildBlock, txLeafHash } from '../protocol/block.ts';
 import { applyTx, stateRoot, type State } from '../protocol/state.ts';
 import { encodeGenesis, genesisAccounts, genesisHash, genesisValidatorSetHash, parseGenesis } from '../genesis/genesis.ts';
@@ -149,11 +149,18 @@ const checkers: Record<string, (c: Case, file: VectorFile) => void> = {
       const decoded = decodeTx(h(c.output.tx));
       expect(bytesToHex(encodeTx(decoded))).toBe(c.output.tx);
       expect(checkTxSignature(decoded, c.input.chainId)).toBeUndefined();
+      // The node takes the body and id from the bytes (canonical encoding): the same as encoding again.
+      const read = readTx(h(c.output.tx));
+      expect(bytesToHex(read.body)).toBe(c.output.body);
+      expect(bytesToHex(read.id)).toBe(c.output.txId);
+      expect(checkReadTxSignature(read, c.input.chainId)).toBeUndefined();
     } else if (c.expect === 'DecodeError') {
       expect(decodeErrorField(() => decodeTx(h(c.input.decode)))).toBe(c.output.field);
+      expect(decodeErrorField(() => readTx(h(c.input.decode)))).toBe(c.output.field);
     } else {
       const error = checkTxSignature(decodeTx(h(c.input.decode)), c.input.chainId);
       expect(error).toMatch(c.expect === 'WrongChain' ? /chain id/ : /signature does not verify/);
+      expect(checkReadTxSignature(readTx(h(c.input.decode)), c.input.chainId)).toBe(error);
     }
   },
   'genesis.json': (c) => {
