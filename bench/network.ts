@@ -9,6 +9,7 @@
 // Checks: every transaction is accepted, every one becomes final, all four nodes end with the
 // same commitment log size and the same block hash.
 import { spawnSync } from 'node:child_process';
+import http from 'node:http';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { freePort } from '../anchor/node/regtest-node.ts';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,7 @@ import { assertRunning, nodeAddress, REPO_ROOT, startNodeProcess, stopNodeProces
 import { signCommitments, type SignJobTx } from './signer.ts';
 import { summariseProfile, type ProfileSummary } from './profile.ts';
 import { percentile, sleep } from './stats.ts';
-import { procUsage, usagePerTx, type ProcUsage } from './proc-usage.ts';
+import { machineCpu, procUsage, usagePerTx, type ProcUsage } from './proc-usage.ts';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 
 const SENDERS = 64;
@@ -56,6 +57,10 @@ export interface NetworkFigures {
    * bytes written and read through syscalls (sockets, log pipes, files), bytes written to storage.
    */
   perTxPerNode?: (ProcUsage & { node: string })[];
+  /** CPU ms per committed transaction of this process (submitting and polling) and of the whole machine, and how busy the machine's cores were, during the burst. */
+  benchCpuMsPerTx?: number;
+  machineCpuMsPerTx?: number;
+  machineBusyPercent?: number;
   /** Gossip copies each validator received after the first, per committed transaction (undefined: the node has no such metric). */
   gossipDuplicatesPerTx?: (number | undefined)[];
   /** From the validators' logs, the whole run: compact-block fetches and blocks decided after round 0. */
@@ -75,9 +80,24 @@ async function get(url: string): Promise<any> {
   return body;
 }
 
-async function post(url: string, tx: Uint8Array): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${url}/v1/tx`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tx: bytesToHex(tx) }) });
-  return { status: res.status, body: await res.json() };
+/** The request body of POST /v1/tx, made before the clock starts. */
+const postBody = (tx: Uint8Array) => Buffer.from(JSON.stringify({ tx: Buffer.from(tx).toString('hex') }));
+
+/** Connections kept open across POSTs: the load generator should cost the machine little. */
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+/** POST /v1/tx of a body made by postBody, over node:http (fetch cost this process about 1 CPU ms per transaction). */
+function post(url: string, body: Buffer): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${url}/v1/tx`, { method: 'POST', agent: keepAlive, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** A node's `pantheon_gossip_duplicates_received_total`, or undefined when it does not export one (an older commit). */
@@ -136,7 +156,7 @@ export async function runNetwork(o: NetworkOptions): Promise<NetworkFigures> {
     const tNonce = BigInt((await get(`${urls[0]}/v1/account/${addressOf(treasury.publicKey)}`)).nextNonce);
     const transfers = senders.map((s, i) => encodeTx(signTx({ chainId: CHAIN, senderPublicKey: treasury.publicKey, nonce: tNonce + BigInt(i), fee: 1000n, payload: { kind: 'transfer', to: addressBytes(s.publicKey), amount: 10n ** 12n } }, treasury.secretKey)));
     for (const t of transfers) {
-      const r = await post(urls[0], t);
+      const r = await post(urls[0], postBody(t));
       if (r.status !== 202) throw new Error(`funding transfer refused: ${r.body.error}`);
     }
     const lastTransfer = bytesToHex(txId(decodeTx(transfers[transfers.length - 1])));
@@ -154,16 +174,19 @@ export async function runNetwork(o: NetworkOptions): Promise<NetworkFigures> {
     const baseHeight = BigInt((await get(`${urls[0]}/v1/status`)).height);
     const target = base + burstTxs.length;
     const samples: { t: number; size: number }[] = [];
+    const burstBodies = burstTxs.map(postBody);
     const usageBefore = nodes.map((n) => procUsage(n.child.pid));
+    const benchBefore = procUsage(process.pid);
+    const machineBefore = machineCpu();
     const duplicatesBefore = await Promise.all(urls.map(gossipDuplicates));
     const t0 = performance.now();
     const profStartUs = nowUs();
     const rejected: string[] = [];
     let submitDoneMs = 0;
     const postMs: number[] = [];
-    const submitting = pool(burstTxs, 8 * VALIDATORS, async (tx, i) => {
+    const submitting = pool(burstBodies, 8 * VALIDATORS, async (body, i) => {
       const sent = performance.now();
-      const r = await post(urls[i % VALIDATORS], tx);
+      const r = await post(urls[i % VALIDATORS], body);
       postMs.push(performance.now() - sent);
       if (r.status !== 202) rejected.push(`${r.status} ${r.body.error}`);
     }).then(() => void (submitDoneMs = performance.now() - t0));
@@ -178,6 +201,8 @@ export async function runNetwork(o: NetworkOptions): Promise<NetworkFigures> {
     }
     const profEndUs = nowUs();
     const usageAfter = nodes.map((n) => procUsage(n.child.pid));
+    const benchAfter = procUsage(process.pid);
+    const machineAfter = machineCpu();
     const duplicatesAfter = await Promise.all(urls.map(gossipDuplicates));
     await submitting;
     const doneMs = samples[samples.length - 1].t;
@@ -208,6 +233,16 @@ export async function runNetwork(o: NetworkOptions): Promise<NetworkFigures> {
       figures.perTxPerNode = perTx.map((u, i) => ({ node: nodes[i].spec.name, ...u! }));
       for (const u of figures.perTxPerNode) o.log(`  ${u.node} per committed tx: ${u.cpuMs.toFixed(2)} CPU ms, ${Math.round(u.writeCallBytes)} bytes written and ${Math.round(u.readCallBytes)} read by syscalls (sockets, logs, files), ${Math.round(u.storageWriteBytes)} to storage`);
     }
+    // What else ran: this process (submitting the burst, polling), and the machine as a whole.
+    const bench = usagePerTx(benchBefore, benchAfter, burstTxs.length);
+    if (bench && machineBefore && machineAfter) {
+      const busyMs = machineAfter.busyMs - machineBefore.busyMs;
+      const idleMs = machineAfter.idleMs - machineBefore.idleMs;
+      figures.benchCpuMsPerTx = bench.cpuMs;
+      figures.machineCpuMsPerTx = busyMs / burstTxs.length;
+      figures.machineBusyPercent = (100 * busyMs) / (busyMs + idleMs);
+      o.log(`  this benchmark process (POSTs, polling) per committed tx: ${bench.cpuMs.toFixed(2)} CPU ms; the machine: ${figures.machineCpuMsPerTx.toFixed(2)} CPU ms per committed tx, busy ${figures.machineBusyPercent.toFixed(0)} % of its cores during the burst`);
+    }
     figures.gossipDuplicatesPerTx = duplicatesAfter.map((after, i) => (after === undefined || duplicatesBefore[i] === undefined ? undefined : (after - duplicatesBefore[i]!) / burstTxs.length));
     o.log(`  gossip copies received after the first, per committed tx, per validator: ${figures.gossipDuplicatesPerTx.map((d) => (d === undefined ? 'not exported' : d.toFixed(2))).join(' / ')}`);
 
@@ -218,6 +253,7 @@ export async function runNetwork(o: NetworkOptions): Promise<NetworkFigures> {
       for (let i = 0; i < count; i++) jobs.push({ seedHex: bytesToHex(senderSeeds[i % SENDERS]), nonce: String(perSender + Math.floor(i / SENDERS)), logId: `bench-${i % SENDERS}` });
       const txs = await signCommitments(CHAIN, 1000n, jobs);
       const ids = txs.map((t) => bytesToHex(txId(decodeTx(t))));
+      const bodies = txs.map(postBody);
       o.log(`  latency: ${count} commitments at ${rate.toFixed(1)}/s (open loop)`);
       const submitted = new Map<number, number>(); // index -> submit time
       const latencies: number[] = [];
@@ -235,7 +271,7 @@ export async function runNetwork(o: NetworkOptions): Promise<NetworkFigures> {
         while (sent < count && start + (sent / rate) * 1000 <= now) {
           const i = sent++;
           submitted.set(i, performance.now());
-          inflight.push(post(urls[i % VALIDATORS], txs[i]).then((r) => {
+          inflight.push(post(urls[i % VALIDATORS], bodies[i]).then((r) => {
             if (r.status === 202) pending.add(i);
             else errors.push(`${r.status} ${r.body.error}`);
           }));
@@ -276,6 +312,7 @@ export async function runNetwork(o: NetworkOptions): Promise<NetworkFigures> {
     }
     return figures;
   } finally {
+    keepAlive.destroy();
     await Promise.all(nodes.map((n) => stopNodeProcess(n, 'SIGKILL', 1000).catch(() => undefined)));
     rmSync(dir, { recursive: true, force: true });
   }

@@ -48,3 +48,21 @@ export function usagePerTx(before: ProcUsage | undefined, after: ProcUsage | und
     storageWriteBytes: (after.storageWriteBytes - before.storageWriteBytes) / txs,
   };
 }
+
+/** The whole machine's CPU time since boot, ms, summed over cores: busy and idle (from /proc/stat). */
+export interface MachineCpu {
+  busyMs: number;
+  idleMs: number;
+}
+
+export function machineCpu(): MachineCpu | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    // "cpu  user nice system idle iowait irq softirq steal ...", in clock ticks.
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const tick = 1000 / CLOCK_TICKS_PER_SEC;
+    return { busyMs: (user + nice + system + irq + softirq + steal) * tick, idleMs: (idle + iowait) * tick };
+  } catch {
+    return undefined;
+  }
+}
