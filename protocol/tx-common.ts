@@ -41,24 +41,14 @@ export const TX_SIZE_MAX_BY_KIND = {
 /** The largest signed transaction: an anchor attestation with every list at its maximum. */
 export const TX_SIZE_MAX = Math.max(...Object.values(TX_SIZE_MAX_BY_KIND));
 
-/**
- * Log ids found valid lately: every commitment of a log names it, and checking its bech32m
- * checksum each time was a visible share of decoding a commitment. Cleared when full.
- */
-const validLogIds = new Set<string>();
-const VALID_LOG_IDS_MAX = 4096;
-
 /** Why `logId` is not `<pan1 address>/<name>` with a valid address checksum, or undefined. */
 export function logIdProblem(logId: string): string | undefined {
-  if (validLogIds.has(logId)) return undefined;
   if (!LOG_ID_PATTERN.test(logId)) return 'must be <owner pan1 address>/<name>, the name 1-64 printable ASCII characters without spaces';
   try {
     decodeAddress(logId.slice(0, logId.indexOf('/')));
   } catch (err) {
     return `the owner address is not valid: ${(err as Error).message}`;
   }
-  if (validLogIds.size >= VALID_LOG_IDS_MAX) validLogIds.clear();
-  validLogIds.add(logId);
   return undefined;
 }
 
