@@ -9,7 +9,7 @@ export const FIGURE_KEYS = [
   'bundleBytesFinality4', 'bundleBytesAnchored4', 'bundleBytesFinality16', 'bundleBytesAnchored16',
   'verifyMsNode4', 'verifyMsNode16', 'verifyMsChromium4', 'verifyMsChromium16',
   'diskBytesPerCommitment', 'anchorVbytes1', 'anchorVbytes100', 'anchorVbytes10000',
-  'profileTop10', 'idleBytesPerNodePerDay',
+  'profileTop10', 'profileStages', 'idleBytesPerNodePerDay',
 ] as const;
 
 export const QUICK_FIGURE_KEYS = [

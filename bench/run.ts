@@ -131,6 +131,7 @@ async function main(): Promise<number> {
     if (profile) {
       details.profile = profile;
       figures.profileTop10 = profile.top;
+      figures.profileStages = profile.stages;
       writeFileSync(join(resultsDir, `profile-${stamp}.json`), JSON.stringify(profile, null, 2) + '\n');
     }
   }
@@ -212,6 +213,10 @@ function printTable(f: Record<string, any>, d: Record<string, any>): void {
   if (Array.isArray(f.profileTop10)) {
     process.stdout.write('\nvalidator-1 CPU profile during the burst, top ten by self time:\n');
     for (const e of f.profileTop10) process.stdout.write(`  ${e.percent.toFixed(1).padStart(5)} %  ${e.function}  ${e.location}\n`);
+  }
+  if (Array.isArray(f.profileStages)) {
+    process.stdout.write('\nvalidator-1 by stage, per cent of its busy time during the burst (each stage with what it calls, so they overlap):\n');
+    for (const e of f.profileStages) process.stdout.write(`  ${e.percent.toFixed(1).padStart(5)} %  ${e.stage}\n`);
   }
   process.stdout.write('\n');
 }
