@@ -244,7 +244,7 @@ export async function runNetwork(o: NetworkOptions): Promise<NetworkFigures> {
       o.log(`  this benchmark process (POSTs, polling) per committed tx: ${bench.cpuMs.toFixed(2)} CPU ms; the machine: ${figures.machineCpuMsPerTx.toFixed(2)} CPU ms per committed tx, busy ${figures.machineBusyPercent.toFixed(0)} % of its cores during the burst`);
     }
     figures.gossipDuplicatesPerTx = duplicatesAfter.map((after, i) => (after === undefined || duplicatesBefore[i] === undefined ? undefined : (after - duplicatesBefore[i]!) / burstTxs.length));
-    o.log(`  gossip copies received after the first, per committed tx, per validator: ${figures.gossipDuplicatesPerTx.map((d) => (d === undefined ? 'not exported' : d.toFixed(2))).join(' / ')}`);
+    o.log(`  gossip messages received again (copies after the first; a message carries a list of transactions), per committed tx, per validator: ${figures.gossipDuplicatesPerTx.map((d) => (d === undefined ? 'not exported' : d.toFixed(2))).join(' / ')}`);
 
     if (o.latency) {
       const rate = steady / 2;

@@ -2,6 +2,7 @@
 // POST /v1/tx and "The mempool"). Cheap checks first, the signature last; what no block could
 // ever include is refused here; what the mempool evicts or expires leaves the disk too.
 import { bytesToHex } from '../protocol/bytes.ts';
+import { encodeTxList, TX_LIST_COUNT_MAX } from '../protocol/gossip.ts';
 import { checkLogTx } from '../protocol/log-state.ts';
 import { readTx, txSender } from '../protocol/tx.ts';
 import type { Chain } from './chain.ts';
@@ -28,6 +29,7 @@ export interface AdmissionOptions {
 
 export class Admission {
   private expiryTimer: NodeJS.Timeout | undefined;
+  private toGossip: Uint8Array[] = [];
   private readonly nowMs: () => number;
 
   constructor(private readonly o: AdmissionOptions) {
@@ -80,11 +82,30 @@ export class Admission {
     if (!added.ok) return { ok: false, error: added.error, duplicate: added.duplicate };
     if (added.evicted.length > 0) this.forget(added.evicted, 'evicted from the full mempool by a transaction paying more per byte');
     if (options.persist) await store.putMempoolTx(id, bytes);
-    if (options.gossip) await this.o.network.publish('tx', bytes).catch((err) => this.o.log('warn', 'gossip publish failed', { error: (err as Error).message }));
+    if (options.gossip) this.gossip(bytes);
     this.o.onAdmitted();
     this.o.metrics.transactionsAdmitted.inc();
     if (options.persist) this.o.metrics.markSubmitted(id);
     return { ok: true, txId: id };
+  }
+
+  /**
+   * Queues a transaction for gossip: what is admitted in one turn of the event loop (the
+   * acknowledgements of one group commit, say) goes out as one message (docs/gossip.md, topic
+   * tx/2), which costs every node on its way one message's overhead instead of one per
+   * transaction.
+   */
+  private gossip(bytes: Uint8Array): void {
+    this.toGossip.push(bytes);
+    if (this.toGossip.length === 1) setImmediate(() => this.flushGossip());
+  }
+
+  private flushGossip(): void {
+    const txs = this.toGossip.splice(0);
+    for (let at = 0; at < txs.length; at += TX_LIST_COUNT_MAX) {
+      const list = encodeTxList(txs.slice(at, at + TX_LIST_COUNT_MAX));
+      this.o.network.publish('tx', list).catch((err) => this.o.log('warn', 'gossip publish failed', { error: (err as Error).message }));
+    }
   }
 
   /**

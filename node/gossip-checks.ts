@@ -7,7 +7,7 @@
 import { blockHash, checkCompactBlockBody, decodeCompactBlock, rebuildBlock } from '../protocol/block.ts';
 import { bytesToHex, equalBytes } from '../protocol/bytes.ts';
 import { checkEvidence, decodeEvidence, evidenceKey } from '../protocol/evidence.ts';
-import { decodeProposalEnvelope, decodeVoteEnvelope } from '../protocol/gossip.ts';
+import { decodeProposalEnvelope, decodeTxList, decodeVoteEnvelope } from '../protocol/gossip.ts';
 import { sha256 } from '../protocol/hash.ts';
 import { checkProposal, checkVote, decodeProposal, decodeVote } from '../protocol/vote.ts';
 import type { Chain } from './chain.ts';
@@ -73,11 +73,29 @@ export function attachGossipChecks(o: GossipChecksOptions): void {
   };
 
   network.setHandler('tx', async (data, from) => {
-    const r = await o.admit(data, { persist: false, gossip: false });
-    if (r.ok) return 'accept';
-    if (r.invalid) return verdict('transaction', 'reject', from, r.error);
+    let txs: Uint8Array[];
+    try {
+      txs = decodeTxList(data);
+    } catch (err) {
+      return verdict('transaction list', 'reject', from, (err as Error).message);
+    }
+    // Each transaction on its own: one we hold already or cannot use does not spoil the others,
+    // but an invalid one (malformed, bad signature) condemns the message: no honest node sends it.
+    let admitted = 0;
+    let full = false;
+    let refused = '';
+    for (const tx of txs) {
+      const r = await o.admit(tx, { persist: false, gossip: false });
+      if (r.ok) admitted++;
+      else if (r.invalid) return verdict('transaction', 'reject', from, r.error);
+      else {
+        full ||= r.error.startsWith('mempool is full');
+        refused ||= r.error;
+      }
+    }
+    if (admitted > 0) return 'accept';
     // Our mempool being full is not the sender's fault; anything else it sent was of no use.
-    return { verdict: r.error.startsWith('mempool is full') ? 'ignore' : 'useless', reason: `transaction: ${r.error}` };
+    return { verdict: full ? 'ignore' : 'useless', reason: `transaction: ${refused}` };
   });
 
   network.setHandler('vote', (data, from) => {

@@ -2,8 +2,40 @@
 // outside anything signed: a re-broadcast of the same signed vote is then a new gossip message
 // (gossipsub drops exact repeats for minutes), which is how a validator that restarted or
 // missed a message gets the votes it needs. Receivers ignore the time except for logging.
+// Transactions travel as lists: what a node admits together goes out as one message.
 import { COMPACT_BLOCK_SIZE_MAX } from './block.ts';
-import { decodeExact, Writer } from './encoding.ts';
+import { DecodeError, decodeExact, Writer } from './encoding.ts';
+import { TX_SIZE_MAX } from './tx-common.ts';
+
+/**
+ * Transactions in one tx gossip message at most. Each costs an outsider one message of its
+ * rate budget (docs/gossip.md), so a list buys it nothing.
+ */
+export const TX_LIST_COUNT_MAX = 64;
+
+/** `list(bytes(tx))`: 1 to TX_LIST_COUNT_MAX signed transactions (docs/gossip.md, topic tx/2). */
+export function encodeTxList(txs: readonly Uint8Array[]): Uint8Array {
+  if (txs.length === 0) throw new RangeError('txs: a transaction list holds at least one transaction');
+  return new Writer().list(txs, TX_LIST_COUNT_MAX, 'txs', (w, tx) => w.bytes(tx, TX_SIZE_MAX, 'tx')).finish();
+}
+
+export function decodeTxList(bytes: Uint8Array): Uint8Array[] {
+  return decodeExact(bytes, 'transaction list', (r) => {
+    const txs = r.list(TX_LIST_COUNT_MAX, 'txs', (rr) => rr.bytes(TX_SIZE_MAX, 'tx'));
+    if (txs.length === 0) throw new DecodeError('txs', 'a transaction list holds at least one transaction');
+    return txs;
+  });
+}
+
+/**
+ * What a tx gossip message costs an outsider's rate budget before it is decoded: its count
+ * prefix, at least 1 and at most TX_LIST_COUNT_MAX (a larger count fails decoding anyway).
+ */
+export function txListCost(bytes: Uint8Array): number {
+  if (bytes.length < 4) return 1;
+  const count = ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0;
+  return Math.min(Math.max(count, 1), TX_LIST_COUNT_MAX);
+}
 
 /**
  * A proposal is useless without its block, so they travel together: the block as a compact

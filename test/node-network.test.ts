@@ -10,11 +10,13 @@ import { sha256, signingBytes, TAGS } from '../protocol/hash.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bytesToHex, hexToBytes } from '../protocol/bytes.ts';
+import { bytesToHex, concatBytes, hexToBytes } from '../protocol/bytes.ts';
 import { decodeCertificate, verifyCertificate } from '../protocol/certificate.ts';
 import { genesisValidatorSet, parseGenesis } from '../genesis/genesis.ts';
 import { addressOf, keyPairFromKeyFile } from '../protocol/keys.ts';
 import { encodeTx, signTx, TX_SIZE_MAX, type UnsignedTx } from '../protocol/tx.ts';
+import { encodeTxList } from '../protocol/gossip.ts';
+import { Writer } from '../protocol/encoding.ts';
 import { api, ApiError } from '../node/client.ts';
 import { nodeAddress, startNodeProcess, stopNodeProcess, waitFor, type NodeProcess, type NodeSpec } from '../devnet/processes.ts';
 import { pantheon } from './helpers/cli.ts';
@@ -157,9 +159,10 @@ describe('a four-validator network of real processes', () => {
       const publish = (topic: string, bytes: Uint8Array, id: string) => child.stdin!.write(JSON.stringify({ id, cmd: 'publish', topic, hex: bytesToHex(bytes) }) + '\n');
       const before = await height(nodes[0]);
       publish('tx', Uint8Array.of(1, 2, 3), 'malformed');
-      publish('tx', new Uint8Array(TX_SIZE_MAX + 1).fill(1), 'oversized'); // the helper's stdin takes lines up to 64 KiB
-      publish('tx', badSig, 'bad-signature');
-      publish('tx', committed, 'replay');
+      // A list of one transaction one byte longer than any can be (the helper's stdin takes lines up to 64 KiB).
+      publish('tx', concatBytes(Uint8Array.of(0, 0, 0, 1), new Writer().u32(TX_SIZE_MAX + 1).finish(), new Uint8Array(TX_SIZE_MAX + 1).fill(1)), 'oversized');
+      publish('tx', encodeTxList([badSig]), 'bad-signature');
+      publish('tx', encodeTxList([committed]), 'replay');
       publish('vote', Uint8Array.of(0, 0, 0, 9), 'bad-vote');
       const logText = () => readFileSync(nodes[0].spec.logPath, 'utf8');
       await waitFor('node 0 to log the rejections', () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../protocol/encoding.ts';
 import { keyPairFromSeed } from '../protocol/keys.ts';
+import { encodeTxList, TX_LIST_COUNT_MAX, txListCost } from '../protocol/gossip.ts';
 import { checkValidatorProof, decodeHello, decodeHelloVersion, encodeHello, HELLO_BYTES_MAX, PROTOCOL_VERSION } from '../node/p2p/rules/hello-codec.ts';
 import {
   OUTSIDER_ADDRESS_MESSAGES_BURST,
@@ -111,6 +112,23 @@ describe('peer policy', () => {
     expect(fromAddress).toBe(OUTSIDER_ADDRESS_MESSAGES_BURST);
     expect(refusedByAddress).toEqual({ ok: false, reason: 'address rate limit', penalise: false });
     for (let i = 0; i < 10_000; i++) expect(p.admitMessage('V', '10.0.0.1', 0).ok).toBe(true);
+  });
+
+  it('charges a list of transactions one message per transaction, so a list buys an outsider nothing', () => {
+    const p = new PeerPolicy();
+    p.proveValidator('V', 1);
+    const list = encodeTxList(Array.from({ length: TX_LIST_COUNT_MAX }, () => new Uint8Array(10)));
+    expect(txListCost(list)).toBe(TX_LIST_COUNT_MAX);
+    let transactions = 0;
+    while (p.admitMessage('S', '10.0.0.1', 0, txListCost(list)).ok) transactions += TX_LIST_COUNT_MAX;
+    expect(transactions).toBe(Math.floor(OUTSIDER_PEER_MESSAGES_BURST / TX_LIST_COUNT_MAX) * TX_LIST_COUNT_MAX);
+    // What is left of the burst still takes lists of one.
+    const left = OUTSIDER_PEER_MESSAGES_BURST - transactions;
+    for (let i = 0; i < left; i++) expect(p.admitMessage('S', '10.0.0.1', 0, txListCost(encodeTxList([new Uint8Array(10)]))).ok).toBe(true);
+    expect(p.admitMessage('S', '10.0.0.1', 0, 1).ok).toBe(false);
+    // A count prefix larger than a list may hold costs the most a list can; a validator pays nothing.
+    expect(txListCost(Uint8Array.of(0xff, 0xff, 0xff, 0xff))).toBe(TX_LIST_COUNT_MAX);
+    expect(p.admitMessage('V', '10.0.0.1', 0, TX_LIST_COUNT_MAX).ok).toBe(true);
   });
 
   it('keeps outsiders within their connection slots, per address and in all; validators and bootstrap peers have their own', () => {

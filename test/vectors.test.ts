@@ -8,6 +8,7 @@ import { DecodeError, Reader, Writer } from '../protocol/encoding.ts';
 import { domainPrefix, taggedHash, TAGS, type Tag } from '../protocol/hash.ts';
 import { addressBytes, addressOf, decodeAddress, keyFileFromKeyPair, keyPairFromKeyFile, keyPairFromSeed, sign, verify } from '../protocol/keys.ts';
 import { consistencyProof, inclusionProof, leafHash, rootOf, verifyConsistency, verifyInclusion } from '../protocol/merkle.ts';
+import { decodeTxList, encodeTxList, txListCost } from '../protocol/gossip.ts';
 import { checkReadTxSignature, checkTxSignature, commitmentLeaf, decodeTx, encodeTx, encodeTxBody, readTx, signTx, txId, txLeaf, type UnsignedTx } from '../protocol/tx.ts';
 import { blockHash, checkBlockBody, checkCompactBlockBody, compactBlockOf, decodeBlock, decodeCompactBlock, decodeHeader, encodeBlock, encodeCompactBlock, encodeHeader, rebuildBlock, txLeafHash } from '../protocol/block.ts';
 import { applyTx, stateRoot, type State } from '../protocol/state.ts';
@@ -135,6 +136,16 @@ const checkers: Record<string, (c: Case, file: VectorFile) => void> = {
       const pair = keyPairFromSeed(h(i.seed));
       expect(verify(i.tag, i.chainId, h(i.message), signature, pair.publicKey)).toBe(c.expect === 'ok');
     } else throw new Error(`unknown keys case kind ${i.kind}`);
+  },
+  'tx-list.json': (c) => {
+    const list = h(c.input.list);
+    expect(txListCost(list)).toBe(c.output.cost);
+    if (c.expect === 'ok') {
+      expect(decodeTxList(list).map(bytesToHex)).toEqual(c.output.txs);
+      expect(bytesToHex(encodeTxList(c.output.txs.map(h)))).toBe(c.input.list);
+    } else {
+      expect(decodeErrorField(() => decodeTxList(list))).toBe(c.output.field);
+    }
   },
   'transaction.json': (c) => {
     if (c.expect === 'ok') {

@@ -10,7 +10,7 @@ import { bytesToHex, concatBytes } from '../../protocol/bytes.ts';
 import { domainPrefix, sha256, taggedHash, TAGS } from '../../protocol/hash.ts';
 import { addressOf, keyFileFromKeyPair, keyPairFromSeed, sign, addressBytes } from '../../protocol/keys.ts';
 import { consistencyProof, inclusionProof, leafHash, rootOf } from '../../protocol/merkle.ts';
-import { commitmentLeaf, encodeTx, encodeTxBody, signTx, txId, txLeaf, type CommitmentPayload, type UnsignedTx } from '../../protocol/tx.ts';
+import { commitmentLeaf, encodeTx, encodeTxBody, signTx, txId, txLeaf, TX_SIZE_MAX, type CommitmentPayload, type UnsignedTx } from '../../protocol/tx.ts';
 import { blockHash, compactBlockOf, encodeBlock, encodeCompactBlock, encodeHeader, evidenceRoot, txRoot, type Block } from '../../protocol/block.ts';
 import { applyTx, stateRoot, type State } from '../../protocol/state.ts';
 import { bitcoinVectorCases } from './bitcoin.ts';
@@ -19,6 +19,7 @@ import type { SignRecord } from '../../consensus/index.ts';
 import { encodeSignRecordFile, SIGN_RECORD_FORMAT, SIGN_RECORD_VERSION } from '../../node/sign-record-file.ts';
 import { writeOarVectors } from './generate-oar.ts';
 import { encodeHello, PROTOCOL_VERSION } from '../../node/p2p/rules/hello-codec.ts';
+import { encodeTxList, TX_LIST_COUNT_MAX, txListCost } from '../../protocol/gossip.ts';
 import { createGenesis, encodeGenesis, genesisAccounts, genesisHash, genesisToJson, genesisValidatorSetHash, parseGenesis } from '../../genesis/genesis.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -482,4 +483,23 @@ writeOarVectors(write);
     out.set(text, 8);
     return out;
   }
+}
+
+// ---- transaction lists, gossip topic tx/2 (docs/gossip.md) -------------------------------------
+{
+  const tx = (nonce: bigint) => encodeTx(signTx({ chainId: CHAIN, senderPublicKey: alice.publicKey, nonce, fee: 1000n, payload: { kind: 'transfer', to: addressBytes(bob.publicKey), amount: 1n } }, alice.secretKey, true));
+  const one = encodeTxList([tx(0n)]);
+  const two = encodeTxList([tx(0n), tx(1n)]);
+  const u32 = (n: number) => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+  const cost = (bytes: Uint8Array) => txListCost(bytes);
+  write('tx-list.json', `Transaction lists, the payload of gossip topic tx/2 (docs/gossip.md): list(bytes(tx)), 1 to ${TX_LIST_COUNT_MAX} signed transactions of at most TX_SIZE_MAX (${TX_SIZE_MAX}) bytes each; the transactions are transfers of keyPairFromSeed(seed 1) on ${CHAIN}, signed deterministically. output.cost: what the message costs an outsider's rate budget, read from the count prefix before decoding. expect: ok (output.txs, the transactions in hex) | DecodeError (output.field).`, [
+    { description: 'one transaction', input: { list: hex(one) }, expect: 'ok', output: { txs: [hex(tx(0n))], cost: cost(one) } },
+    { description: 'two transactions, in the order they were admitted', input: { list: hex(two) }, expect: 'ok', output: { txs: [hex(tx(0n)), hex(tx(1n))], cost: cost(two) } },
+    { description: 'an empty list', input: { list: '00000000' }, expect: 'DecodeError', output: { field: 'txs', cost: 1 } },
+    { description: `${TX_LIST_COUNT_MAX + 1} transactions claimed: more than a list may hold`, input: { list: hex(concatBytes(u32(TX_LIST_COUNT_MAX + 1), one.subarray(4))) }, expect: 'DecodeError', output: { field: 'txs', cost: TX_LIST_COUNT_MAX } },
+    { description: 'a transaction one byte longer than any can be', input: { list: hex(concatBytes(u32(1), u32(TX_SIZE_MAX + 1), new Uint8Array(TX_SIZE_MAX + 1))) }, expect: 'DecodeError', output: { field: 'tx', cost: 1 } },
+    { description: 'two claimed, one present', input: { list: hex(concatBytes(u32(2), one.subarray(4))) }, expect: 'DecodeError', output: { field: 'tx', cost: 2 } },
+    { description: 'a trailing byte', input: { list: hex(concatBytes(one, Uint8Array.of(0))) }, expect: 'DecodeError', output: { field: 'transaction list', cost: 1 } },
+    { description: 'too short to hold a count', input: { list: '000001' }, expect: 'DecodeError', output: { field: 'txs', cost: 1 } },
+  ]);
 }

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { StrictNoSign, TopicValidatorResult, type GossipSub, type GossipsubOpts, type Message } from '@libp2p/gossipsub';
 import type { PeerScoreParams, PeerScoreThresholds, TopicScoreParams } from '@libp2p/gossipsub/score';
 import { TOPICS, topicName, type Topic } from './rules/topics.ts';
+import { txListCost } from '../../protocol/gossip.ts';
 import type { LogFn } from './identity.ts';
 import type { PeerPolicy } from './rules/peer-policy.ts';
 import type { GossipsubDropCounter } from './gossipsub-drops.ts';
@@ -227,7 +228,8 @@ export class GossipDispatcher {
     const nowMs = Date.now();
     const validator = this.policy.isValidator(from);
     if (!validator) {
-      const admitted = this.policy.admitMessage(from, this.addressOf(from), nowMs);
+      // A list of transactions costs its count, so batching buys an outsider nothing.
+      const admitted = this.policy.admitMessage(from, this.addressOf(from), nowMs, topic === 'tx' ? txListCost(msg.data) : 1);
       if (!admitted.ok) {
         if (admitted.penalise) this.policy.noteUseless(from, nowMs);
         this.drop(msgId, from, topic, 'ignore', admitted.reason);

@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createNetwork, dialOnce, type Network } from '../../node/p2p/index.ts';
-import { encodeVoteEnvelope } from '../../protocol/gossip.ts';
+import { encodeTxList, encodeVoteEnvelope } from '../../protocol/gossip.ts';
 import { addressOf, keyPairFromSeed, PUBLIC_KEY_SIZE, SIGNATURE_SIZE } from '../../protocol/keys.ts';
 import { encodeTx } from '../../protocol/tx.ts';
 import { encodeVote } from '../../protocol/vote.ts';
@@ -108,7 +108,7 @@ async function flood(messages: number, minFee: bigint): Promise<Record<string, u
   if (senders.length === 0) throw new Error('no identity is connected to any validator (after 60 s)');
   for (let i = 0; i < messages; i++) {
     const sender = senders[i % senders.length];
-    const [topic, data] = i % 2 === 0 ? (['tx', unfundedTx(minFee)] as const) : (['vote', staleVote()] as const);
+    const [topic, data] = i % 2 === 0 ? (['tx', encodeTxList([unfundedTx(minFee)])] as const) : (['vote', staleVote()] as const);
     try {
       await sender.publish(topic, data);
       published++;

@@ -8,7 +8,7 @@
 // node is up, and every replica must commit `livenessHeights` more heights in a bounded time.
 import { bytesToHex } from '../../protocol/bytes.ts';
 import { blockHash, decodeCompactBlock, encodeCompactBlock, evidenceRoot, txRoot, type BlockHeader } from '../../protocol/block.ts';
-import { decodeProposalEnvelope, decodeVoteEnvelope, encodeProposalEnvelope, encodeVoteEnvelope } from '../../protocol/gossip.ts';
+import { decodeProposalEnvelope, decodeVoteEnvelope, encodeProposalEnvelope, encodeTxList, encodeVoteEnvelope } from '../../protocol/gossip.ts';
 import { useSha256 } from '../../protocol/hash.ts';
 import { addressBytes, addressOf, keyPairFromSeed, useMlDsa65Signer, useMlDsa65Verifier, type KeyPair } from '../../protocol/keys.ts';
 import { decodeProposal, decodeVote, encodeProposal, encodeVote, NO_ROUND, signProposal, signVote } from '../../protocol/vote.ts';
@@ -497,7 +497,7 @@ class World {
     const bytes = this.fx.transfers[k];
     const r = this.admit(node, bytes);
     if (r.ok && !this.options.txGossipLost) {
-      for (const other of this.nodes) if (other !== node) this.send(node.index, other.index, 'tx', bytes);
+      for (const other of this.nodes) if (other !== node) this.send(node.index, other.index, 'tx', encodeTxList([bytes]));
     }
   }
 

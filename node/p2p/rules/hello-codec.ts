@@ -10,8 +10,9 @@ import { SIGNATURE_SIZE, sign, verify } from '../../../protocol/keys.ts';
  * they carry (transactions, blocks, votes). Bump it whenever any of them changes; nodes of
  * different versions refuse each other in the hello, with the reason in both logs.
  * Version 2: proposals carry compact blocks (topic proposal/2) and sync has the 'txs' kind.
+ * Version 3: transactions are gossiped as lists (topic tx/2).
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 /**
  * Stable across protocol versions: the version lives inside the message, so a node of another
  * version still negotiates the stream and hears why it is refused.

@@ -43,12 +43,12 @@ class TokenBucket {
     this.tokens = burst;
     this.updatedMs = nowMs;
   }
-  take(nowMs: number): boolean {
+  take(nowMs: number, cost: number): boolean {
     const elapsedMs = Math.max(0, nowMs - this.updatedMs);
     this.tokens = Math.min(this.burst, this.tokens + (elapsedMs * this.perSecond) / 1000);
     this.updatedMs = nowMs;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (this.tokens < cost) return false;
+    this.tokens -= cost;
     return true;
   }
 }
@@ -128,8 +128,11 @@ export class PeerPolicy {
     touch(this.useless, peerId, { count: this.uselessCount(peerId, nowMs) + weight, updatedMs: nowMs }, TRACKED_PEERS_MAX);
   }
 
-  /** May this outsider's message be validated now? Validators always may. */
-  admitMessage(peerId: string, address: string | undefined, nowMs: number): MessageAdmission {
+  /**
+   * May this outsider's message be validated now? Validators always may. `cost` is in
+   * messages: a list of transactions costs one per transaction (docs/gossip.md).
+   */
+  admitMessage(peerId: string, address: string | undefined, nowMs: number, cost = 1): MessageAdmission {
     if (this.validatorByPeer.has(peerId)) return { ok: true };
     let peerBucket = this.peerBuckets.get(peerId);
     if (peerBucket === undefined) {
@@ -137,7 +140,7 @@ export class PeerPolicy {
       touch(this.peerBuckets, peerId, peerBucket, TRACKED_PEERS_MAX);
     }
     // The peer's own budget first, so one noisy peer spends its budget, not its neighbours'.
-    if (!peerBucket.take(nowMs)) return { ok: false, reason: 'peer rate limit', penalise: true };
+    if (!peerBucket.take(nowMs, cost)) return { ok: false, reason: 'peer rate limit', penalise: true };
     if (address !== undefined) {
       let addressBucket = this.addressBuckets.get(address);
       if (addressBucket === undefined) {
@@ -145,7 +148,7 @@ export class PeerPolicy {
         touch(this.addressBuckets, address, addressBucket, TRACKED_ADDRESSES_MAX);
       }
       // Not the peer's own fault when its neighbours spent the address budget: no penalty.
-      if (!addressBucket.take(nowMs)) return { ok: false, reason: 'address rate limit', penalise: false };
+      if (!addressBucket.take(nowMs, cost)) return { ok: false, reason: 'address rate limit', penalise: false };
     }
     return { ok: true };
   }

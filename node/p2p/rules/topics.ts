@@ -10,8 +10,8 @@ export function isTopic(value: unknown): value is Topic {
   return typeof value === 'string' && (TOPICS as readonly string[]).includes(value);
 }
 
-/** Each topic's payload version (docs/gossip.md): proposal 2 carries a compact block. */
-export const TOPIC_VERSIONS: Readonly<Record<Topic, number>> = { tx: 1, proposal: 2, vote: 1, evidence: 1 };
+/** Each topic's payload version (docs/gossip.md): tx 2 carries a list of transactions, proposal 2 a compact block. */
+export const TOPIC_VERSIONS: Readonly<Record<Topic, number>> = { tx: 2, proposal: 2, vote: 1, evidence: 1 };
 
 /** `/pantheon/<chainId>/<topic>/<version>` */
 export function topicName(chainId: string, topic: Topic): string {
