@@ -161,8 +161,11 @@ describe('a four-validator network of real processes', () => {
       publish('tx', Uint8Array.of(1, 2, 3), 'malformed');
       // A list of one transaction one byte longer than any can be (the helper's stdin takes lines up to 64 KiB).
       publish('tx', concatBytes(Uint8Array.of(0, 0, 0, 1), new Writer().u32(TX_SIZE_MAX + 1).finish(), new Uint8Array(TX_SIZE_MAX + 1).fill(1)), 'oversized');
-      publish('tx', encodeTxList([badSig]), 'bad-signature');
-      publish('tx', encodeTxList([committed]), 'replay');
+      // A list is judged by its worst: a bad signature after a mere replay condemns it...
+      publish('tx', encodeTxList([committed, badSig]), 'bad-signature');
+      // ...and one useful transaction after a replay makes it worth accepting and passing on.
+      const fresh = await signedCommitment(treasuryKeyPath, nodes[0].url, 'acme/gossip-list'); // not the bad one's body: the id does not cover the signature
+      publish('tx', encodeTxList([committed, fresh]), 'replay-then-new');
       publish('vote', Uint8Array.of(0, 0, 0, 9), 'bad-vote');
       const logText = () => readFileSync(nodes[0].spec.logPath, 'utf8');
       await waitFor('node 0 to log the rejections', () => {
@@ -176,6 +179,8 @@ describe('a four-validator network of real processes', () => {
       // The bad transaction never entered any mempool; the network keeps finalising.
       const badId = bytesToHex(sha256(signingBytes(TAGS.tx, 'pantheon-devnet-1', badSig.subarray(0, badSig.length - 3309))));
       for (const n of nodes) expect((await api(n.url, `/v1/tx/${badId}`)).status).toBe('unknown');
+      const freshId = bytesToHex(sha256(signingBytes(TAGS.tx, 'pantheon-devnet-1', fresh.subarray(0, fresh.length - 3309))));
+      for (const n of nodes) await waitFor(`the new transaction of the list to be final on ${n.spec.name}`, async () => (await api(n.url, `/v1/tx/${freshId}`)).status === 'final', 60_000);
       await waitForHeight(nodes[0], before + 3n);
     } finally {
       child.kill('SIGKILL');
