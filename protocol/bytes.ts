@@ -1,5 +1,5 @@
 // Small byte helpers shared by every layer. Browser-safe.
-import { bytesToHex, hexToBytes as nobleHexToBytes, concatBytes } from '@noble/hashes/utils.js';
+import { bytesToHex, concatBytes } from '@noble/hashes/utils.js';
 
 export { bytesToHex, concatBytes };
 
@@ -12,15 +12,35 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Lower-case hex only, of an exact length when one is given; the error names the field. */
 export function hexToBytes(hex: unknown, field: string, length?: number): Uint8Array {
-  // Even length and one character class: a grouped regex was 2.6 % of a validator's CPU.
-  if (typeof hex !== 'string' || hex.length % 2 !== 0 || !/^[0-9a-f]*$/.test(hex)) {
-    throw new Error(`${field}: expected lower-case hex, got ${describe(hex)}`);
-  }
-  const bytes = nobleHexToBytes(hex);
+  const bytes = typeof hex === 'string' ? decodeLowerHex(hex) : undefined;
+  if (!bytes) throw new Error(`${field}: expected lower-case hex, got ${describe(hex)}`);
   if (length !== undefined && bytes.length !== length) {
     throw new Error(`${field}: expected ${length} bytes (${length * 2} hex digits), got ${bytes.length}`);
   }
   return bytes;
+}
+
+/**
+ * Lower-case hex to bytes in one pass, checked as it goes; undefined when it is not such hex.
+ * A regex before the decoding was 1.5 % of a validator's CPU.
+ */
+function decodeLowerHex(hex: string): Uint8Array | undefined {
+  if (hex.length % 2 !== 0) return undefined;
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) {
+    const high = nibble(hex.charCodeAt(2 * i));
+    const low = nibble(hex.charCodeAt(2 * i + 1));
+    if (high < 0 || low < 0) return undefined;
+    bytes[i] = (high << 4) | low;
+  }
+  return bytes;
+}
+
+/** The value of a lower-case hex digit, or -1. */
+function nibble(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48; // 0-9
+  if (code >= 97 && code <= 102) return code - 87; // a-f
+  return -1;
 }
 
 export function describe(value: unknown): string {
