@@ -61,7 +61,7 @@ export interface NetworkFigures {
   benchCpuMsPerTx?: number;
   machineCpuMsPerTx?: number;
   machineBusyPercent?: number;
-  /** Gossip copies each validator received after the first, per committed transaction (undefined: the node has no such metric). */
+  /** Gossip messages each validator received again after the first copy, per committed transaction (a tx message carries a list); undefined: the node has no such metric. */
   gossipDuplicatesPerTx?: (number | undefined)[];
   /** From the validators' logs, the whole run: compact-block fetches and blocks decided after round 0. */
   logCounts?: { node: string; proposalsFetched: number; txsFetched: number; proposalsDroppedMissing: number; blocksCommitted: number; blocksAfterRound0: number }[];

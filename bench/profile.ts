@@ -53,7 +53,6 @@ const STAGES: { stage: string; fn: string; file: string }[] = [
   { stage: 'LevelDB batches (JavaScript side)', fn: 'batch', file: 'abstract-level' },
   { stage: 'garbage collection', fn: '(garbage collector)', file: '' },
 ];
-const IDLE = new Set(['(idle)']);
 
 function area(url: string, name: string): string {
   if (!url) return name.startsWith('(') ? name : '(native)';
@@ -90,7 +89,7 @@ export function summariseProfile(path: string, window?: { startUs: number; endUs
     e.us += dt;
     total += dt;
     self.set(key, e);
-    if (IDLE.has(cf.functionName)) continue;
+    if (cf.functionName === '(idle)') continue;
     busyUs += dt;
     const on = new Set<number>();
     for (let id: number | undefined = n.id; id !== undefined; id = parent.get(id)) on.add(stageOf(byId.get(id)!));

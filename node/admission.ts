@@ -76,8 +76,8 @@ export class Admission {
       const badLog = checkLogTx(chain.committedLogs, tx);
       if (badLog) return { ok: false, error: badLog };
     }
-    const badSignature = chain.checkSignatureOnce(bytes, read);
-    if (badSignature) return { ok: false, error: badSignature.error, invalid: true };
+    const checked = chain.checkSignatureOnce(bytes, read);
+    if ('error' in checked) return { ok: false, error: checked.error, invalid: true };
     const added = mempool.add(id, bytes, tx, (s) => chain.account(s)?.nonce ?? 0n, this.nowMs());
     if (!added.ok) return { ok: false, error: added.error, duplicate: added.duplicate };
     if (added.evicted.length > 0) this.forget(added.evicted, 'evicted from the full mempool by a transaction paying more per byte');

@@ -6,12 +6,12 @@ import { bytesToHex } from '../protocol/bytes.ts';
 import { CommitmentLog } from './commitment-log.ts';
 import type { Account, Accounts } from '../protocol/state.ts';
 import type { LogRecord, Logs } from '../protocol/log-state.ts';
-import { checkReadTxSignature, readTx, type ReadTx } from '../protocol/tx.ts';
+import type { ReadTx } from '../protocol/tx.ts';
 import type { ValidatorSet } from '../protocol/validators.ts';
 import { genesisAccounts, genesisHash, genesisValidatorSet, genesisValidatorSetHash, type Genesis } from '../genesis/genesis.ts';
 import type { BlockStore } from './ports.ts';
 import { sha256 } from '../protocol/hash.ts';
-import { assembleBlock, evidenceKeysOf, processBlock, type Execution, type AdmittedTx, type LogCommitment, type PreState, type SkippedHandler, type TransitionHooks } from '../state/process-block.ts';
+import { admitTxBytes, assembleBlock, checkRead, evidenceKeysOf, processBlock, type Execution, type AdmittedTx, type LogCommitment, type PreState, type SkippedHandler, type TransitionHooks } from '../state/process-block.ts';
 
 /** How far a proposed block's time may run ahead of our clock. */
 export const BLOCK_TIME_DRIFT_MS_MAX = 10_000;
@@ -105,33 +105,26 @@ export class Chain {
    * here when a block built from the mempool is checked, and is then neither decoded nor hashed.
    */
   admitTx(bytes: Uint8Array): AdmittedTx | { error: string } {
-    const known = this.admitted.get(bytes);
-    if (known) return known;
-    let read: ReadTx;
-    try {
-      read = readTx(bytes);
-    } catch (err) {
-      return { error: `malformed transaction: ${(err as Error).message}` };
-    }
-    return this.checkSignatureOnce(bytes, read) ?? this.admitted.get(bytes)!;
+    return this.admitted.get(bytes) ?? admitTxBytes(this, bytes, (b, read) => this.checkSignatureOnce(b, read));
   }
 
   /**
    * The chain id and signature check of a transaction read from `bytes`, done once per signed
-   * bytes; remembers the bytes object as admitted (see admitTx).
+   * bytes; a good one is remembered by its bytes object (see admitTx).
    */
-  checkSignatureOnce(bytes: Uint8Array, read: ReadTx): { error: string } | undefined {
+  checkSignatureOnce(bytes: Uint8Array, read: ReadTx): AdmittedTx | { error: string } {
     // Keyed by the hash of the whole signed bytes: the id does not cover the signature, so a
     // copy with a corrupted signature must not inherit the original's verdict.
     const verifiedKey = bytesToHex(sha256(bytes));
-    if (!this.verified.has(verifiedKey)) {
-      const bad = checkReadTxSignature(read, this.chainId);
-      if (bad) return { error: bad };
+    const known = this.verified.has(verifiedKey);
+    const admitted = known ? { tx: read.tx, id: bytesToHex(read.id) } : checkRead(this.chainId, read);
+    if ('error' in admitted) return admitted;
+    if (!known) {
       if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.clear();
       this.verified.add(verifiedKey);
     }
-    this.admitted.set(bytes, { tx: read.tx, id: bytesToHex(read.id) });
-    return undefined;
+    this.admitted.set(bytes, admitted);
+    return admitted;
   }
 
   /** The committed chain as the pure transition reads it (state/process-block.ts). */

@@ -4,7 +4,7 @@
 // missed a message gets the votes it needs. Receivers ignore the time except for logging.
 // Transactions travel as lists: what a node admits together goes out as one message.
 import { COMPACT_BLOCK_SIZE_MAX } from './block.ts';
-import { DecodeError, decodeExact, Writer } from './encoding.ts';
+import { DecodeError, decodeExact, Reader, Writer } from './encoding.ts';
 import { TX_SIZE_MAX } from './tx-common.ts';
 
 /**
@@ -33,7 +33,7 @@ export function decodeTxList(bytes: Uint8Array): Uint8Array[] {
  */
 export function txListCost(bytes: Uint8Array): number {
   if (bytes.length < 4) return 1;
-  const count = ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0;
+  const count = new Reader(bytes).u32('txs');
   return Math.min(Math.max(count, 1), TX_LIST_COUNT_MAX);
 }
 

@@ -91,15 +91,23 @@ export interface AdmittedTx {
   id: string;
 }
 
-/** Decodes a transaction and checks its signature; why it is unusable, or the tx and its id. */
-export function admitTxBytes(pre: Pick<PreState, 'chainId'>, bytes: Uint8Array): AdmittedTx | { error: string } {
+/**
+ * Decodes a transaction and checks its chain id and signature (a node passes its own check,
+ * done once per transaction): why it is unusable, or the tx and its id.
+ */
+export function admitTxBytes(pre: Pick<PreState, 'chainId'>, bytes: Uint8Array, check: (bytes: Uint8Array, read: ReadTx) => AdmittedTx | { error: string } = (_, read) => checkRead(pre.chainId, read)): AdmittedTx | { error: string } {
   let read: ReadTx;
   try {
     read = readTx(bytes);
   } catch (err) {
     return { error: `malformed transaction: ${(err as Error).message}` };
   }
-  const bad = checkReadTxSignature(read, pre.chainId);
+  return check(bytes, read);
+}
+
+/** The chain id and signature check of a transaction read from its bytes, and its id in hex. */
+export function checkRead(chainId: string, read: ReadTx): AdmittedTx | { error: string } {
+  const bad = checkReadTxSignature(read, chainId);
   return bad ? { error: bad } : { tx: read.tx, id: bytesToHex(read.id) };
 }
 

@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bytesToHex, concatBytes } from '../../protocol/bytes.ts';
+import { Writer } from '../../protocol/encoding.ts';
 
 import { domainPrefix, sha256, taggedHash, TAGS } from '../../protocol/hash.ts';
 import { addressOf, keyFileFromKeyPair, keyPairFromSeed, sign, addressBytes } from '../../protocol/keys.ts';
@@ -490,11 +491,10 @@ writeOarVectors(write);
   const tx = (nonce: bigint) => encodeTx(signTx({ chainId: CHAIN, senderPublicKey: alice.publicKey, nonce, fee: 1000n, payload: { kind: 'transfer', to: addressBytes(bob.publicKey), amount: 1n } }, alice.secretKey, true));
   const one = encodeTxList([tx(0n)]);
   const two = encodeTxList([tx(0n), tx(1n)]);
-  const u32 = (n: number) => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
-  const cost = (bytes: Uint8Array) => txListCost(bytes);
+  const u32 = (n: number) => new Writer().u32(n).finish();
   write('tx-list.json', `Transaction lists, the payload of gossip topic tx/2 (docs/gossip.md): list(bytes(tx)), 1 to ${TX_LIST_COUNT_MAX} signed transactions of at most TX_SIZE_MAX (${TX_SIZE_MAX}) bytes each; the transactions are transfers of keyPairFromSeed(seed 1) on ${CHAIN}, signed deterministically. output.cost: what the message costs an outsider's rate budget, read from the count prefix before decoding. expect: ok (output.txs, the transactions in hex) | DecodeError (output.field).`, [
-    { description: 'one transaction', input: { list: hex(one) }, expect: 'ok', output: { txs: [hex(tx(0n))], cost: cost(one) } },
-    { description: 'two transactions, in the order they were admitted', input: { list: hex(two) }, expect: 'ok', output: { txs: [hex(tx(0n)), hex(tx(1n))], cost: cost(two) } },
+    { description: 'one transaction', input: { list: hex(one) }, expect: 'ok', output: { txs: [hex(tx(0n))], cost: txListCost(one) } },
+    { description: 'two transactions, in the order they were admitted', input: { list: hex(two) }, expect: 'ok', output: { txs: [hex(tx(0n)), hex(tx(1n))], cost: txListCost(two) } },
     { description: 'an empty list', input: { list: '00000000' }, expect: 'DecodeError', output: { field: 'txs', cost: 1 } },
     { description: `${TX_LIST_COUNT_MAX + 1} transactions claimed: more than a list may hold`, input: { list: hex(concatBytes(u32(TX_LIST_COUNT_MAX + 1), one.subarray(4))) }, expect: 'DecodeError', output: { field: 'txs', cost: TX_LIST_COUNT_MAX } },
     { description: 'a transaction one byte longer than any can be', input: { list: hex(concatBytes(u32(1), u32(TX_SIZE_MAX + 1), new Uint8Array(TX_SIZE_MAX + 1))) }, expect: 'DecodeError', output: { field: 'tx', cost: 1 } },
