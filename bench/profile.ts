@@ -70,6 +70,18 @@ export function summariseProfile(path: string, window?: { startUs: number; endUs
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const stageOf = (n: ProfileNode) => STAGES.findIndex((st) => n.callFrame.functionName === st.fn && n.callFrame.url.includes(st.file));
+  // The stages on each call-tree node's stack, worked out once per node (parents first, by recursion).
+  const stagesOn = new Map<number, Set<number>>();
+  const stagesOnStack = (id: number): Set<number> => {
+    let on = stagesOn.get(id);
+    if (on) return on;
+    const up = parent.get(id);
+    on = new Set(up === undefined ? [] : stagesOnStack(up));
+    const k = stageOf(byId.get(id)!);
+    if (k >= 0) on.add(k);
+    stagesOn.set(id, on);
+    return on;
+  };
   const stageUs = STAGES.map(() => 0);
   let busyUs = 0;
   let t = p.startTime;
@@ -91,9 +103,7 @@ export function summariseProfile(path: string, window?: { startUs: number; endUs
     self.set(key, e);
     if (cf.functionName === '(idle)') continue;
     busyUs += dt;
-    const on = new Set<number>();
-    for (let id: number | undefined = n.id; id !== undefined; id = parent.get(id)) on.add(stageOf(byId.get(id)!));
-    for (const k of on) if (k >= 0) stageUs[k] += dt;
+    for (const k of stagesOnStack(n.id)) stageUs[k] += dt;
   }
   const windowApplied = Boolean(window) && inWindow > 0;
   if (window && inWindow === 0) return summariseProfile(path, undefined, topN); // clocks did not line up: whole profile

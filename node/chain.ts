@@ -11,7 +11,7 @@ import type { ValidatorSet } from '../protocol/validators.ts';
 import { genesisAccounts, genesisHash, genesisValidatorSet, genesisValidatorSetHash, type Genesis } from '../genesis/genesis.ts';
 import type { BlockStore } from './ports.ts';
 import { sha256 } from '../protocol/hash.ts';
-import { admitTxBytes, assembleBlock, checkRead, evidenceKeysOf, processBlock, type Execution, type AdmittedTx, type LogCommitment, type PreState, type SkippedHandler, type TransitionHooks } from '../state/process-block.ts';
+import { admittedOf, admitTxBytes, assembleBlock, checkRead, evidenceKeysOf, processBlock, type Execution, type AdmittedTx, type LogCommitment, type PreState, type SkippedHandler, type TransitionHooks } from '../state/process-block.ts';
 
 /** How far a proposed block's time may run ahead of our clock. */
 export const BLOCK_TIME_DRIFT_MS_MAX = 10_000;
@@ -117,7 +117,7 @@ export class Chain {
     // copy with a corrupted signature must not inherit the original's verdict.
     const verifiedKey = bytesToHex(sha256(bytes));
     const known = this.verified.has(verifiedKey);
-    const admitted = known ? { tx: read.tx, id: bytesToHex(read.id) } : checkRead(this.chainId, read);
+    const admitted = known ? admittedOf(read) : checkRead(this.chainId, read);
     if ('error' in admitted) return admitted;
     if (!known) {
       if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.clear();

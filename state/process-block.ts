@@ -108,7 +108,12 @@ export function admitTxBytes(pre: Pick<PreState, 'chainId'>, bytes: Uint8Array, 
 /** The chain id and signature check of a transaction read from its bytes, and its id in hex. */
 export function checkRead(chainId: string, read: ReadTx): AdmittedTx | { error: string } {
   const bad = checkReadTxSignature(read, chainId);
-  return bad ? { error: bad } : { tx: read.tx, id: bytesToHex(read.id) };
+  return bad ? { error: bad } : admittedOf(read);
+}
+
+/** A transaction read from bytes whose chain id and signature were found good, as admitTxBytes answers it. */
+export function admittedOf(read: ReadTx): AdmittedTx {
+  return { tx: read.tx, id: bytesToHex(read.id) };
 }
 
 /** An attestation must anchor the hash of one of our committed blocks, by valid Bitcoin data. */
